@@ -1,0 +1,188 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Storage errors that callers branch on; every query translates driver errors into these.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrDuplicate = errors.New("duplicate")
+	// ErrReference means a foreign key points at nothing.
+	ErrReference = errors.New("unknown reference")
+)
+
+// Dialect names the SQL flavour behind a DB.
+type Dialect string
+
+// The two supported dialects.
+const (
+	MySQL  Dialect = "mysql"
+	SQLite Dialect = "sqlite"
+)
+
+// DB is the database handle shared by every query. It is safe for concurrent use.
+type DB struct {
+	gorm    *gorm.DB
+	dialect Dialect
+}
+
+// Config says which database to open.
+type Config struct {
+	MySQLDSN   string // go-sql-driver DSN; empty selects SQLite
+	SQLitePath string
+}
+
+// Open connects to MySQL/MariaDB when a DSN is given, else to the embedded SQLite
+// file (WAL, busy timeout, foreign keys on, IMMEDIATE transactions so concurrent
+// writers queue instead of failing).
+func Open(cfg Config) (*DB, error) {
+	gcfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
+	}
+	if cfg.MySQLDSN != "" {
+		dsn, err := normalizeMySQLDSN(cfg.MySQLDSN)
+		if err != nil {
+			return nil, err
+		}
+		g, err := gorm.Open(mysql.Open(dsn), gcfg)
+		if err != nil {
+			return nil, fmt.Errorf("open mysql: %w", err)
+		}
+		sqlDB, _ := g.DB()
+		sqlDB.SetMaxOpenConns(64)
+		sqlDB.SetMaxIdleConns(64)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+		return &DB{gorm: g, dialect: MySQL}, nil
+	}
+	path := cfg.SQLitePath
+	if path == "" {
+		path = "menqian.db"
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	g, err := gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	sqlDB, _ := g.DB()
+	sqlDB.SetMaxOpenConns(8)
+	return &DB{gorm: g, dialect: SQLite}, nil
+}
+
+// normalizeMySQLDSN checks the DSN and forces the options menqian relies on:
+// parseTime (DATETIME into time.Time), UTC and utf8mb4.
+func normalizeMySQLDSN(dsn string) (string, error) {
+	c, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("MENQIAN_MYSQL_DSN: %v", err)
+	}
+	if c.DBName == "" {
+		return "", errors.New("MENQIAN_MYSQL_DSN: no database name (…/menqian?parseTime=true)")
+	}
+	c.ParseTime = true
+	c.Loc = time.UTC
+	if c.Params == nil {
+		c.Params = map[string]string{}
+	}
+	if _, ok := c.Params["charset"]; !ok {
+		c.Params["charset"] = "utf8mb4"
+	}
+	c.MultiStatements = false
+	return c.FormatDSN(), nil
+}
+
+// Dialect reports which database is behind db.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// SQL returns the underlying pool, for migrations and health checks.
+func (db *DB) SQL() *sql.DB {
+	s, _ := db.gorm.DB()
+	return s
+}
+
+// Close releases the pool.
+func (db *DB) Close() error { return db.SQL().Close() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.SQL().PingContext(ctx) }
+
+type txKey struct{}
+
+// InTx runs fn in one transaction carried by the context; queries made with
+// that context join it. A nested InTx joins the outer transaction.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return fn(ctx)
+	}
+	return db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
+// conn returns the transaction in ctx, or the pool.
+func (db *DB) conn(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx
+	}
+	return db.gorm.WithContext(ctx)
+}
+
+// translate maps driver and GORM errors onto the package's errors.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("%w: %v", ErrDuplicate, err)
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return fmt.Errorf("%w: %v", ErrReference, err)
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "UNIQUE constraint failed"), strings.Contains(msg, "Error 1062"):
+		return fmt.Errorf("%w: %v", ErrDuplicate, err)
+	case strings.Contains(msg, "FOREIGN KEY constraint failed"), strings.Contains(msg, "Error 1452"):
+		return fmt.Errorf("%w: %v", ErrReference, err)
+	}
+	return err
+}
+
+// IsDuplicateOf reports whether err is a duplicate on the named unique constraint.
+func IsDuplicateOf(err error, constraint string) bool {
+	return errors.Is(err, ErrDuplicate) && strings.Contains(err.Error(), constraint)
+}
+
+func isDuplicate(err error) bool { return errors.Is(err, ErrDuplicate) }
+
+// IsRetryable reports whether err is a deadlock or lock timeout after which the
+// whole transaction may simply run again.
+func IsRetryable(err error) bool {
+	var me *mysqldrv.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1213 || me.Number == 1205
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
+}

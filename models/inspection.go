@@ -1,0 +1,56 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// Inspection is one patrol record (巡查记录). Its idempotency key and the
+// response it produced are stored in the same row, in the same transaction.
+type Inspection struct {
+	ID             int64
+	MerchantID     int64
+	OfficerID      int64
+	Cycle          string
+	InspectedAt    time.Time
+	Lat            *float64
+	Lng            *float64
+	Note           string
+	PhotoIDs       string // comma-separated photo ids, in upload order
+	Delta          int
+	IdempotencyKey string
+	RequestHash    string
+	Response       string
+	CreatedAt      time.Time
+}
+
+// CreateInspection stores in. A reused (officer, idempotency key) is ErrDuplicate
+// naming uq_inspections_key.
+func (db *DB) CreateInspection(ctx context.Context, in *Inspection) error {
+	return translate(db.conn(ctx).Create(in).Error)
+}
+
+// InspectionByKey returns the officer's inspection recorded under key.
+func (db *DB) InspectionByKey(ctx context.Context, officerID int64, key string) (Inspection, error) {
+	var in Inspection
+	err := db.conn(ctx).Where("officer_id = ? AND idempotency_key = ?", officerID, key).Take(&in).Error
+	return in, translate(err)
+}
+
+// InspectionByID returns one inspection or ErrNotFound.
+func (db *DB) InspectionByID(ctx context.Context, id int64) (Inspection, error) {
+	var in Inspection
+	return in, translate(db.conn(ctx).Take(&in, id).Error)
+}
+
+// ListInspections returns a merchant's inspections, newest first, and the total.
+func (db *DB) ListInspections(ctx context.Context, merchantID int64, limit, offset int) ([]Inspection, int64, error) {
+	q := db.conn(ctx).Model(&Inspection{}).Where("merchant_id = ?", merchantID)
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, translate(err)
+	}
+	var out []Inspection
+	err := q.Order("inspected_at DESC, id DESC").Limit(limit).Offset(offset).Find(&out).Error
+	return out, total, translate(err)
+}

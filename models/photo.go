@@ -1,0 +1,34 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// Photo is an evidence picture; the file is stored under its SHA-256.
+type Photo struct {
+	ID          int64
+	SHA256      string `gorm:"column:sha256"`
+	ContentType string
+	SizeBytes   int64
+	CountyID    int64
+	UploadedBy  int64
+	CreatedAt   time.Time
+}
+
+// CreatePhoto stores p.
+func (db *DB) CreatePhoto(ctx context.Context, p *Photo) error {
+	return translate(db.conn(ctx).Create(p).Error)
+}
+
+// PhotoByID returns one photo or ErrNotFound.
+func (db *DB) PhotoByID(ctx context.Context, id int64) (Photo, error) {
+	var p Photo
+	return p, translate(db.conn(ctx).Take(&p, id).Error)
+}
+
+// PhotosByIDs returns the photos that exist among ids.
+func (db *DB) PhotosByIDs(ctx context.Context, ids []int64) ([]Photo, error) {
+	var out []Photo
+	return out, translate(db.conn(ctx).Where("id IN ?", ids).Find(&out).Error)
+}

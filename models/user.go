@@ -1,0 +1,73 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// User is an account: a city or county admin, a patrol officer, or a merchant.
+type User struct {
+	ID           int64
+	Username     string
+	PasswordHash string
+	Role         string
+	CountyID     *int64
+	MerchantID   *int64
+	DisplayName  string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// CreateUser stores u. A taken username is ErrDuplicate.
+func (db *DB) CreateUser(ctx context.Context, u *User) error {
+	return translate(db.conn(ctx).Create(u).Error)
+}
+
+// UserByID returns one user or ErrNotFound.
+func (db *DB) UserByID(ctx context.Context, id int64) (User, error) {
+	var u User
+	return u, translate(db.conn(ctx).Take(&u, id).Error)
+}
+
+// UserByUsername returns one user or ErrNotFound.
+func (db *DB) UserByUsername(ctx context.Context, username string) (User, error) {
+	var u User
+	return u, translate(db.conn(ctx).Where("username = ?", username).Take(&u).Error)
+}
+
+// UsersByIDs returns the users with the given ids.
+func (db *DB) UsersByIDs(ctx context.Context, ids []int64) ([]User, error) {
+	var out []User
+	return out, translate(db.conn(ctx).Where("id IN ?", ids).Order("id").Find(&out).Error)
+}
+
+// CountUsers reports how many accounts exist.
+func (db *DB) CountUsers(ctx context.Context) (int64, error) {
+	var n int64
+	return n, translate(db.conn(ctx).Model(&User{}).Count(&n).Error)
+}
+
+// Setting is one row of the key–value settings table (the generated secret).
+type Setting struct {
+	Name  string `gorm:"primaryKey"`
+	Value string
+}
+
+// SettingOrCreate returns the stored value of name, storing value first when
+// none exists; concurrent callers on many instances all get the first value.
+func (db *DB) SettingOrCreate(ctx context.Context, name, value string) (string, error) {
+	var s Setting
+	err := db.conn(ctx).Where("name = ?", name).Take(&s).Error
+	if err == nil {
+		return s.Value, nil
+	}
+	if err = translate(err); err != ErrNotFound {
+		return "", err
+	}
+	if err := translate(db.conn(ctx).Create(&Setting{Name: name, Value: value}).Error); err != nil && !isDuplicate(err) {
+		return "", err
+	}
+	err = db.conn(ctx).Where("name = ?", name).Take(&s).Error
+	return s.Value, translate(err)
+}

@@ -1,0 +1,226 @@
+package service
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/menqian/menqian/models"
+)
+
+// Roles.
+const (
+	RoleCityAdmin   = "city_admin"
+	RoleCountyAdmin = "county_admin"
+	RoleOfficer     = "officer"
+	RoleMerchant    = "merchant"
+)
+
+// TokenTTL is how long a login token lasts: one patrol shift and some.
+const TokenTTL = 12 * time.Hour
+
+// Actor is the authenticated caller of a business method.
+type Actor struct {
+	UserID     int64
+	Username   string
+	Role       string
+	CountyID   int64 // 0 for the city admin
+	MerchantID int64 // merchants only
+}
+
+// IsCity reports whether the actor sees every county.
+func (a Actor) IsCity() bool { return a.Role == RoleCityAdmin }
+
+// InCounty reports whether the actor may see county id's data.
+func (a Actor) InCounty(id int64) bool { return a.IsCity() || (a.CountyID != 0 && a.CountyID == id) }
+
+// countyScope is the county filter of list queries: nil means all.
+func (a Actor) countyScope() []int64 {
+	if a.IsCity() {
+		return nil
+	}
+	return []int64{a.CountyID}
+}
+
+// can reports whether the actor's role is one of roles.
+func (a Actor) can(roles ...string) bool {
+	for _, r := range roles {
+		if a.Role == r {
+			return true
+		}
+	}
+	return false
+}
+
+// HashPassword hashes with bcrypt at the default cost.
+func HashPassword(pw string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	return string(h), err
+}
+
+// dummyHash makes logins of unknown users cost as much as real ones.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("menqian-timing"), bcrypt.DefaultCost)
+
+// tokenKey derives the login-token key from the service secret, so it differs
+// from the plaque key made from the same secret.
+func tokenKey(secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("menqian login token v1"))
+	return m.Sum(nil)
+}
+
+type claims struct {
+	Role       string `json:"role"`
+	CountyID   int64  `json:"cid,omitempty"`
+	MerchantID int64  `json:"mid,omitempty"`
+	Username   string `json:"name"`
+	jwt.RegisteredClaims
+}
+
+// IssueToken signs a login token for u.
+func (s *Service) IssueToken(u models.User) (string, time.Time, error) {
+	now := s.now()
+	exp := now.Add(TokenTTL)
+	c := claims{Role: u.Role, Username: u.Username, RegisteredClaims: jwt.RegisteredClaims{
+		Subject: strconv.FormatInt(u.ID, 10), IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
+		Issuer: "menqian",
+	}}
+	if u.CountyID != nil {
+		c.CountyID = *u.CountyID
+	}
+	if u.MerchantID != nil {
+		c.MerchantID = *u.MerchantID
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.tokenKey)
+	return tok, exp, err
+}
+
+// Authenticate verifies a login token and returns its actor.
+func (s *Service) Authenticate(token string) (Actor, error) {
+	var c claims
+	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) { return s.tokenKey, nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer("menqian"), jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(s.now))
+	if err != nil {
+		return Actor{}, Errorf(CodeUnauthorized, "登录已失效，请重新登录")
+	}
+	id, err := strconv.ParseInt(c.Subject, 10, 64)
+	if err != nil || id <= 0 {
+		return Actor{}, Errorf(CodeUnauthorized, "登录已失效，请重新登录")
+	}
+	return Actor{UserID: id, Username: c.Username, Role: c.Role, CountyID: c.CountyID, MerchantID: c.MerchantID}, nil
+}
+
+// LoginResult is what a successful login returns.
+type LoginResult struct {
+	Token     string
+	ExpiresAt time.Time
+	User      models.User
+}
+
+// Login checks a username and password. Repeated failures for one username are
+// rate limited (CodeRateLimited with RetryAfter), whoever sends them.
+func (s *Service) Login(ctx context.Context, username, password string) (LoginResult, error) {
+	f := fieldErrors{}
+	if username == "" || len(username) > 64 {
+		f.add("username", "必填，最多 64 个字符")
+	}
+	if password == "" || len(password) > 128 {
+		f.add("password", "必填，最多 128 个字符")
+	}
+	if err := f.err(); err != nil {
+		return LoginResult{}, err
+	}
+	if wait := s.logins.blocked(username, s.now()); wait > 0 {
+		e := Errorf(CodeRateLimited, "登录失败次数过多，请 %d 分钟后再试", (wait+time.Minute-1)/time.Minute)
+		e.RetryAfter = int((wait + time.Second - 1) / time.Second)
+		return LoginResult{}, e
+	}
+	u, err := s.db.UserByUsername(ctx, username)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return LoginResult{}, err
+	}
+	hash := dummyHash
+	if err == nil {
+		hash = []byte(u.PasswordHash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || u.Disabled {
+		s.logins.fail(username, s.now())
+		return LoginResult{}, Errorf(CodeUnauthorized, "用户名或密码错误")
+	}
+	s.logins.reset(username)
+	tok, exp, err := s.IssueToken(u)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return LoginResult{Token: tok, ExpiresAt: exp, User: u}, nil
+}
+
+// loginLimiter counts failed logins per username in a sliding window.
+type loginLimiter struct {
+	mu       sync.Mutex
+	max      int
+	window   time.Duration
+	failures map[string][]time.Time
+}
+
+func newLoginLimiter(max int, window time.Duration) *loginLimiter {
+	return &loginLimiter{max: max, window: window, failures: map[string][]time.Time{}}
+}
+
+func (l *loginLimiter) recent(user string, now time.Time) []time.Time {
+	kept := l.failures[user][:0]
+	for _, t := range l.failures[user] {
+		if now.Sub(t) < l.window {
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) == 0 {
+		delete(l.failures, user)
+		return nil
+	}
+	l.failures[user] = kept
+	return kept
+}
+
+// blocked returns how long the username must wait, 0 when it may try.
+func (l *loginLimiter) blocked(user string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.recent(user, now)
+	if len(r) < l.max {
+		return 0
+	}
+	return r[len(r)-l.max].Add(l.window).Sub(now)
+}
+
+func (l *loginLimiter) fail(user string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failures[user] = append(l.recent(user, now), now)
+}
+
+func (l *loginLimiter) reset(user string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.failures, user)
+}
+
+// RandomPassword makes a readable 16-character password for the bootstrap admin.
+func RandomPassword() (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random password: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

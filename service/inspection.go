@@ -1,0 +1,357 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/qrcodes"
+	"github.com/menqian/menqian/service/policy"
+)
+
+// InspectionItem is one catalogue item found during an inspection.
+type InspectionItem struct {
+	RuleCode string `json:"rule_code"`
+	Points   *int   `json:"points,omitempty"`
+	Note     string `json:"note,omitempty"`
+}
+
+// InspectionInput is an officer's record, as sent.
+type InspectionInput struct {
+	MerchantID  int64            `json:"merchant_id,omitempty"`
+	QRToken     string           `json:"qr_token,omitempty"`
+	InspectedAt *time.Time       `json:"inspected_at,omitempty"`
+	Items       []InspectionItem `json:"items"`
+	Photos      []int64          `json:"photos,omitempty"`
+	Note        string           `json:"note,omitempty"`
+	Lat         *float64         `json:"lat,omitempty"`
+	Lng         *float64         `json:"lng,omitempty"`
+}
+
+// InspectionResult is the response of a recorded inspection; a replay returns
+// the first one unchanged.
+type InspectionResult struct {
+	ID         int64         `json:"id"`
+	MerchantID int64         `json:"merchant_id"`
+	Delta      int           `json:"delta"`
+	Score      policy.Result `json:"score"`
+}
+
+// Limits of one inspection.
+const (
+	maxItems  = 20
+	maxPhotos = 9
+	maxKeyLen = 128
+)
+
+// RecordInspection records an officer's inspection: one ledger entry per item
+// and the merchant's cycle score, in one transaction together with the
+// idempotency key. The same key and body return the first result (replayed
+// true); the same key with another body is CodeKeyReused.
+//
+// Errors: CodeForbidden (role), CodeNotFound (merchant or plaque not visible),
+// CodeInvalid (items, points, photos, times), CodeCycleClosed, CodeConflict
+// (merchant closed), CodeKeyReused.
+func (s *Service) RecordInspection(ctx context.Context, a Actor, key string, in InspectionInput) (InspectionResult, bool, error) {
+	if !a.can(RoleOfficer, RoleCountyAdmin, RoleCityAdmin) {
+		return InspectionResult{}, false, errForbidden
+	}
+	if key == "" || len(key) > maxKeyLen || strings.ContainsFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return InspectionResult{}, false, Invalid(map[string]string{"Idempotency-Key": "请求头 Idempotency-Key 必填（1–128 个可见 ASCII 字符）"})
+	}
+	canon, _ := json.Marshal(in)
+	sum := sha256.Sum256(canon)
+	hash := hex.EncodeToString(sum[:])
+	if res, ok, err := s.replay(ctx, a, key, hash); ok || err != nil {
+		return res, ok, err
+	}
+
+	m, err := s.inspectionMerchant(ctx, a, in)
+	if err != nil {
+		return InspectionResult{}, false, err
+	}
+	now := s.now()
+	at := now
+	if in.InspectedAt != nil {
+		at = in.InspectedAt.UTC()
+	}
+	entries, delta, err := s.checkInspection(ctx, a, m, in, at, now)
+	if err != nil {
+		return InspectionResult{}, false, err
+	}
+	cycle := s.policy.CycleOf(at)
+	photoIDs := make([]string, len(in.Photos))
+	for i, p := range in.Photos {
+		photoIDs[i] = strconv.FormatInt(p, 10)
+	}
+	row := models.Inspection{
+		MerchantID: m.ID, OfficerID: a.UserID, Cycle: cycle.String(), InspectedAt: at.Truncate(time.Millisecond),
+		Lat: in.Lat, Lng: in.Lng, Note: strings.TrimSpace(in.Note), PhotoIDs: strings.Join(photoIDs, ","),
+		Delta: delta, IdempotencyKey: key, RequestHash: hash,
+	}
+	var result InspectionResult
+	err = s.applyEntries(ctx, m, cycle, entries, func(ctx context.Context, r policy.Result) error {
+		result = InspectionResult{MerchantID: m.ID, Delta: delta, Score: r}
+		resp, _ := json.Marshal(result.Score)
+		row.Response = string(resp)
+		if err := s.db.CreateInspection(ctx, &row); err != nil {
+			return err
+		}
+		result.ID = row.ID
+		for i := range entries {
+			entries[i].InspectionID = &row.ID
+		}
+		return nil
+	})
+	if models.IsDuplicateOf(err, "uq_inspections_key") {
+		// A concurrent copy of this request committed first.
+		if res, ok, rerr := s.replay(ctx, a, key, hash); ok || rerr != nil {
+			return res, ok, rerr
+		}
+	}
+	if err != nil {
+		return InspectionResult{}, false, err
+	}
+	return result, false, nil
+}
+
+// replay answers a request whose key the officer has used before.
+func (s *Service) replay(ctx context.Context, a Actor, key, hash string) (InspectionResult, bool, error) {
+	prev, err := s.db.InspectionByKey(ctx, a.UserID, key)
+	if errors.Is(err, models.ErrNotFound) {
+		return InspectionResult{}, false, nil
+	}
+	if err != nil {
+		return InspectionResult{}, false, err
+	}
+	if prev.RequestHash != hash {
+		return InspectionResult{}, false, Errorf(CodeKeyReused, "该 Idempotency-Key 已用于另一条不同的巡查记录")
+	}
+	res := InspectionResult{ID: prev.ID, MerchantID: prev.MerchantID, Delta: prev.Delta}
+	if err := json.Unmarshal([]byte(prev.Response), &res.Score); err != nil {
+		return InspectionResult{}, false, fmt.Errorf("stored response of inspection %d: %w", prev.ID, err)
+	}
+	return res, true, nil
+}
+
+// inspectionMerchant resolves the merchant by id or plaque token and checks
+// that the actor may inspect it.
+func (s *Service) inspectionMerchant(ctx context.Context, a Actor, in InspectionInput) (models.Merchant, error) {
+	var m models.Merchant
+	var err error
+	switch {
+	case in.MerchantID != 0 && in.QRToken != "":
+		return m, Invalid(map[string]string{"merchant_id": "merchant_id 与 qr_token 只能给出一个"})
+	case in.QRToken != "":
+		m, err = s.merchantByToken(ctx, in.QRToken)
+	case in.MerchantID > 0:
+		m, err = s.db.MerchantByID(ctx, in.MerchantID)
+		err = storeErr(err, "商户")
+	default:
+		return m, Invalid(map[string]string{"merchant_id": "必填（或给出 qr_token）"})
+	}
+	if err != nil {
+		return m, err
+	}
+	if !a.InCounty(m.CountyID) {
+		return m, errNotFound
+	}
+	if m.Status != "active" {
+		return m, Errorf(CodeConflict, "商户已注销，不能记录巡查")
+	}
+	return m, nil
+}
+
+// merchantByToken resolves a plaque token; forged and replaced plaques are not found.
+func (s *Service) merchantByToken(ctx context.Context, token string) (models.Merchant, error) {
+	code, gen, err := s.plaques.Parse(token)
+	if err != nil {
+		return models.Merchant{}, errNotFound
+	}
+	m, err := s.db.MerchantByCode(ctx, code)
+	if err != nil {
+		return models.Merchant{}, storeErr(err, "商户")
+	}
+	if m.QRGeneration != gen {
+		return models.Merchant{}, &Error{Code: CodeNotFound, Message: "该门牌二维码已更换，请扫描新门牌", Err: errReplaced}
+	}
+	return m, nil
+}
+
+var errReplaced = errors.New("plaque replaced")
+
+// checkInspection validates items, points, photos and time, and builds the
+// ledger entries with the signed points and the total delta.
+func (s *Service) checkInspection(ctx context.Context, a Actor, m models.Merchant, in InspectionInput, at, now time.Time) ([]models.LedgerEntry, int, error) {
+	f := fieldErrors{}
+	if len(in.Items) == 0 {
+		f.add("items", "至少一项")
+	}
+	if len(in.Items) > maxItems {
+		f.add("items", fmt.Sprintf("最多 %d 项", maxItems))
+	}
+	note := f.text("note", in.Note, false, 500)
+	_ = note
+	if in.Lat != nil && (*in.Lat < -90 || *in.Lat > 90) {
+		f.add("lat", "纬度应在 -90 到 90 之间")
+	}
+	if in.Lng != nil && (*in.Lng < -180 || *in.Lng > 180) {
+		f.add("lng", "经度应在 -180 到 180 之间")
+	}
+	cycle := s.policy.CycleOf(at).String()
+	entries := make([]models.LedgerEntry, 0, len(in.Items))
+	delta, deductions := 0, 0
+	seen := map[string]bool{}
+	for i, it := range in.Items {
+		field := fmt.Sprintf("items[%d]", i)
+		rule, ok := s.policy.Item(it.RuleCode)
+		if !ok {
+			f.add(field+".rule_code", "未知的规则编码 "+strconv.Quote(it.RuleCode))
+			continue
+		}
+		if seen[rule.Code] {
+			f.add(field+".rule_code", "同一次巡查中重复的规则")
+			continue
+		}
+		seen[rule.Code] = true
+		pts := rule.Points
+		if it.Points != nil {
+			pts = *it.Points
+		}
+		if pts < rule.MinPoints || pts > rule.MaxPoints {
+			f.add(field+".points", fmt.Sprintf("%s 的分值应在 %d 到 %d 之间", rule.Code, rule.MinPoints, rule.MaxPoints))
+			continue
+		}
+		itemNote := f.text(field+".note", it.Note, false, 500)
+		signed := pts
+		if rule.Kind == policy.Deduction {
+			signed = -pts
+			deductions++
+		}
+		delta += signed
+		entries = append(entries, models.LedgerEntry{
+			MerchantID: m.ID, Cycle: cycle, Kind: string(rule.Kind), CountsAs: string(rule.Kind), Points: signed,
+			Serious: rule.Serious, RuleCode: rule.Code, AuthorID: a.UserID, Note: itemNote,
+			OccurredAt: at.Truncate(time.Millisecond), CreatedAt: now.Truncate(time.Millisecond),
+		})
+	}
+	if deductions > 0 && len(in.Photos) == 0 {
+		f.add("photos", "扣分须附至少一张现场照片")
+	}
+	if len(in.Photos) > maxPhotos {
+		f.add("photos", fmt.Sprintf("最多 %d 张照片", maxPhotos))
+	}
+	if len(uniqueIDs(in.Photos)) != len(in.Photos) {
+		f.add("photos", "照片重复")
+	}
+	if err := f.err(); err != nil {
+		return nil, 0, err
+	}
+	if len(in.Photos) > 0 {
+		photos, err := s.db.PhotosByIDs(ctx, in.Photos)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(photos) != len(in.Photos) {
+			return nil, 0, Invalid(map[string]string{"photos": "照片不存在"})
+		}
+		for _, p := range photos {
+			if p.CountyID != m.CountyID {
+				return nil, 0, Invalid(map[string]string{"photos": "照片不属于该商户所在区县"})
+			}
+		}
+	}
+	switch err := s.policy.CheckRecordTime(now, at); {
+	case errors.Is(err, policy.ErrFutureTime):
+		return nil, 0, Invalid(map[string]string{"inspected_at": "巡查时间不能晚于当前时间"})
+	case errors.Is(err, policy.ErrCycleClosed):
+		return nil, 0, &Error{Code: CodeCycleClosed, Message: "该月考核周期已结束（宽限期已过），不能再补录", Fields: map[string]string{"inspected_at": cycle + " 已关闭"}}
+	}
+	if s.policy.CycleOf(at).Before(s.policy.CycleOf(m.CreatedAt)) {
+		return nil, 0, Invalid(map[string]string{"inspected_at": "早于商户登记时间"})
+	}
+	return entries, delta, nil
+}
+
+// applyEntries appends ledger entries of one merchant and cycle and moves the
+// cycle's score with them, under the score row's lock; before is called inside
+// the transaction with the new result, to store what depends on it (the
+// inspection row), before the entries are written. Listeners hear after commit.
+func (s *Service) applyEntries(ctx context.Context, m models.Merchant, cycle policy.Cycle, entries []models.LedgerEntry,
+	before func(ctx context.Context, r policy.Result) error) error {
+	key := models.ScoreKey{MerchantID: m.ID, Cycle: cycle.String()}
+	if _, ok := s.scoreRows.Load(key); !ok {
+		if err := s.db.EnsureScoreRow(ctx, m.ID, key.Cycle, s.policy.BaseScore); err != nil {
+			return err
+		}
+		s.scoreRows.Store(key, true)
+	}
+	var result policy.Result
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = s.db.InTx(ctx, func(ctx context.Context) error {
+			rows, err := s.db.LockScores(ctx, m.ID, s.historyCycles(cycle))
+			if err != nil {
+				return err
+			}
+			var cur *models.Score
+			for i := range rows {
+				if rows[i].Cycle == key.Cycle {
+					cur = &rows[i]
+				}
+			}
+			if cur == nil {
+				return fmt.Errorf("score row %d/%s missing", m.ID, key.Cycle)
+			}
+			for _, e := range entries {
+				switch e.CountsAs {
+				case models.KindDeduction:
+					cur.Deductions -= e.Points
+				case models.KindBonus:
+					cur.Bonuses += e.Points
+				}
+				if e.Serious {
+					if e.Kind == models.KindReversal {
+						cur.Serious--
+					} else {
+						cur.Serious++
+					}
+				}
+			}
+			cur.Score = s.policy.Score(policy.Tally{Deductions: cur.Deductions, Bonuses: cur.Bonuses, Serious: cur.Serious})
+			result = s.policy.Evaluate(s.standingFrom(m, cycle, rows))
+			if err := s.db.SetScore(ctx, *cur, len(entries)); err != nil {
+				return err
+			}
+			if err := before(ctx, result); err != nil {
+				return err
+			}
+			return s.db.AppendLedger(ctx, entries)
+		})
+		if err == nil || !models.IsRetryable(err) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if s.scores != nil {
+		s.scores.ScoreChanged(ctx, m, key.Cycle, result.Score)
+	}
+	return nil
+}
+
+// PlaqueToken returns the token printed on the merchant's current plaque.
+func (s *Service) PlaqueToken(m models.Merchant) string { return s.plaques.Token(m.Code, m.QRGeneration) }
+
+// PlaqueURL returns the URL the merchant's current plaque encodes.
+func (s *Service) PlaqueURL(m models.Merchant) string {
+	return qrcodes.PlaqueURL(s.publicURL, s.PlaqueToken(m))
+}

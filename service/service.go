@@ -1,0 +1,164 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/qrcodes"
+	"github.com/menqian/menqian/service/policy"
+)
+
+// ScoreListener hears about every committed score change, after the commit
+// (the leaderboards). It must not fail the caller: it logs and repairs itself.
+type ScoreListener interface {
+	ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score int)
+}
+
+// Options are the dependencies of a Service, built in cmd.
+type Options struct {
+	DB        *models.DB
+	Policy    *policy.Policy
+	Secret    []byte // service secret (MENQIAN_SECRET or the stored generated one)
+	PhotoDir  string
+	PublicURL string
+	Clock     func() time.Time // nil: time.Now
+	Logger    *slog.Logger
+	Scores    ScoreListener // nil: none
+}
+
+// Service is menqian's business layer; handlers call its methods with an Actor.
+type Service struct {
+	db        *models.DB
+	policy    *policy.Policy
+	tokenKey  []byte
+	plaques   *qrcodes.Signer
+	photoDir  string
+	publicURL string
+	clock     func() time.Time
+	log       *slog.Logger
+	scores    ScoreListener
+	logins    *loginLimiter
+
+	// scoreRows remembers which (merchant, cycle) rows exist; rows are never
+	// deleted, so a remembered row needs no INSERT before it is locked.
+	scoreRows sync.Map
+}
+
+// New builds a Service.
+func New(o Options) *Service {
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Service{
+		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
+		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, scores: o.Scores,
+		logins: newLoginLimiter(5, 15*time.Minute),
+	}
+}
+
+// SetScoreListener installs the listener told of committed score changes.
+func (s *Service) SetScoreListener(l ScoreListener) { s.scores = l }
+
+// Policy returns the scoring policy in force.
+func (s *Service) Policy() *policy.Policy { return s.policy }
+
+// DB returns the storage handle (for operational commands).
+func (s *Service) DB() *models.DB { return s.db }
+
+func (s *Service) now() time.Time { return s.clock().UTC() }
+
+// LoadSecret returns the configured secret, or the one generated at first start
+// and stored in the database so every instance and restart agrees.
+func LoadSecret(ctx context.Context, db *models.DB, configured string) ([]byte, error) {
+	if configured != "" {
+		return []byte(configured), nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	v, err := db.SettingOrCreate(ctx, "secret", hex.EncodeToString(b))
+	if err != nil {
+		return nil, fmt.Errorf("load secret: %w", err)
+	}
+	return hex.DecodeString(v)
+}
+
+// Bootstrap creates the city admin `admin` when the database has no users.
+// With an empty password it generates one; the password is returned so the
+// caller can print it once. created is false when users already existed.
+func Bootstrap(ctx context.Context, db *models.DB, password string) (generated string, created bool, err error) {
+	n, err := db.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", false, err
+	}
+	pw := password
+	if pw == "" {
+		if pw, err = RandomPassword(); err != nil {
+			return "", false, err
+		}
+	}
+	hash, err := HashPassword(pw)
+	if err != nil {
+		return "", false, err
+	}
+	err = db.CreateUser(ctx, &models.User{Username: "admin", PasswordHash: hash, Role: RoleCityAdmin, DisplayName: "市级管理员"})
+	if errors.Is(err, models.ErrDuplicate) {
+		return "", false, nil // another instance won the race
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if password == "" {
+		return pw, true, nil
+	}
+	return "", true, nil
+}
+
+// storeErr turns storage errors into service errors: not found and duplicates
+// become user-facing codes, anything else stays internal.
+func storeErr(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, models.ErrNotFound):
+		return errNotFound
+	case errors.Is(err, models.ErrDuplicate):
+		return &Error{Code: CodeDuplicate, Message: what + "已存在", Err: err}
+	case errors.Is(err, models.ErrReference):
+		return &Error{Code: CodeInvalid, Message: "引用的对象不存在", Err: err}
+	}
+	return err
+}
+
+// Paging is a bounded page request.
+type Paging struct {
+	Limit, Offset int
+}
+
+// MaxPage bounds every list.
+const MaxPage = 100
+
+func (p Paging) check() (Paging, error) {
+	f := fieldErrors{}
+	if p.Limit == 0 {
+		p.Limit = 20
+	}
+	if p.Limit < 1 || p.Limit > MaxPage {
+		f.add("limit", fmt.Sprintf("应在 1 到 %d 之间", MaxPage))
+	}
+	if p.Offset < 0 || p.Offset > 1_000_000 {
+		f.add("offset", "应在 0 到 1000000 之间")
+	}
+	return p, f.err()
+}
