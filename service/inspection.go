@@ -349,7 +349,9 @@ func (s *Service) applyEntries(ctx context.Context, m models.Merchant, cycle pol
 }
 
 // PlaqueToken returns the token printed on the merchant's current plaque.
-func (s *Service) PlaqueToken(m models.Merchant) string { return s.plaques.Token(m.Code, m.QRGeneration) }
+func (s *Service) PlaqueToken(m models.Merchant) string {
+	return s.plaques.Token(m.Code, m.QRGeneration)
+}
 
 // PlaqueURL returns the URL the merchant's current plaque encodes.
 func (s *Service) PlaqueURL(m models.Merchant) string {

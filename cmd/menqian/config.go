@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	mysqldrv "github.com/go-sql-driver/mysql"
+)
+
+// config is the design's configuration table, read once from the environment.
+type config struct {
+	Addr          string
+	MySQLDSN      string
+	SQLitePath    string
+	RedisURL      string
+	PublicURL     string
+	Secret        string
+	AdminPassword string
+	PolicyPath    string
+	PhotoDir      string
+	Migrate       bool
+}
+
+// loadConfig reads and validates the MENQIAN_* variables; every problem is one line.
+func loadConfig(getenv func(string) string) (config, error) {
+	get := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	c := config{
+		Addr:          get("MENQIAN_ADDR", ":8080"),
+		MySQLDSN:      getenv("MENQIAN_MYSQL_DSN"),
+		SQLitePath:    get("MENQIAN_SQLITE_PATH", "menqian.db"),
+		RedisURL:      getenv("MENQIAN_REDIS_URL"),
+		PublicURL:     strings.TrimRight(get("MENQIAN_PUBLIC_URL", "http://localhost:8080"), "/"),
+		Secret:        getenv("MENQIAN_SECRET"),
+		AdminPassword: getenv("MENQIAN_ADMIN_PASSWORD"),
+		PolicyPath:    getenv("MENQIAN_POLICY"),
+		PhotoDir:      get("MENQIAN_PHOTO_DIR", "photos"),
+	}
+	var errs []string
+	switch m := get("MENQIAN_MIGRATE", "on"); m {
+	case "on", "true", "1":
+		c.Migrate = true
+	case "off", "false", "0":
+	default:
+		errs = append(errs, fmt.Sprintf("MENQIAN_MIGRATE=%q: want on or off", m))
+	}
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		errs = append(errs, fmt.Sprintf("MENQIAN_ADDR=%q: want host:port or :port", c.Addr))
+	}
+	if c.MySQLDSN != "" {
+		if cfg, err := mysqldrv.ParseDSN(c.MySQLDSN); err != nil {
+			errs = append(errs, "MENQIAN_MYSQL_DSN: "+err.Error())
+		} else if cfg.DBName == "" {
+			errs = append(errs, "MENQIAN_MYSQL_DSN: no database name (e.g. root@tcp(127.0.0.1:3306)/menqian?parseTime=true)")
+		}
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			errs = append(errs, "MENQIAN_REDIS_URL: want redis://host:port/db")
+		}
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, "MENQIAN_PUBLIC_URL: want an http(s) URL such as https://mq.example.cn")
+	}
+	if c.Secret != "" && len(c.Secret) < 16 {
+		errs = append(errs, "MENQIAN_SECRET: at least 16 characters")
+	}
+	if c.AdminPassword != "" && (len(c.AdminPassword) < 8 || len(c.AdminPassword) > 72) {
+		errs = append(errs, "MENQIAN_ADMIN_PASSWORD: 8 to 72 characters")
+	}
+	if len(errs) > 0 {
+		return c, errors.New("configuration: " + strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// masked is the configuration as it may be logged: no secret, no password.
+func (c config) masked() []any {
+	dsn := ""
+	if c.MySQLDSN != "" {
+		if cfg, err := mysqldrv.ParseDSN(c.MySQLDSN); err == nil {
+			if cfg.Passwd != "" {
+				cfg.Passwd = "****"
+			}
+			dsn = cfg.FormatDSN()
+		}
+	}
+	redis := c.RedisURL
+	if u, err := url.Parse(c.RedisURL); err == nil && u.User != nil {
+		u.User = url.UserPassword(u.User.Username(), "****")
+		redis = u.String()
+	}
+	set := func(s string) string {
+		if s == "" {
+			return "(generated)"
+		}
+		return "(set)"
+	}
+	return []any{"addr", c.Addr, "mysql_dsn", dsn, "sqlite_path", c.SQLitePath, "redis_url", redis, "public_url", c.PublicURL,
+		"secret", set(c.Secret), "admin_password", set(c.AdminPassword), "policy", c.PolicyPath, "photo_dir", c.PhotoDir, "migrate", c.Migrate}
+}

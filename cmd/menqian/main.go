@@ -1,0 +1,307 @@
+// Command menqian is the 门前五包 credit service: one binary with subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/httpapi"
+	"github.com/menqian/menqian/service/policy"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "menqian:", err)
+		var ec exitCode
+		if errors.As(err, &ec) {
+			os.Exit(int(ec))
+		}
+		os.Exit(1)
+	}
+}
+
+// exitCode is an error that asks for a specific exit status (check: 2).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+const usage = `menqian — 门前五包 credit service
+
+Usage: menqian [command] [flags]
+
+Commands:
+  serve                 run the HTTP service (default)
+  migrate               apply pending database migrations and exit
+  demo                  load Zibo sample data into an empty database and print the logins
+  check                 recompute every score from the ledger; exit 2 listing any that differ
+  plaques               write a ZIP of plaque QR codes for a county or road
+  close-cycle YYYY-MM   freeze a finished cycle's results
+  leaderboards rebuild  rebuild the Redis leaderboards from the database
+  healthcheck           GET /healthz of a running instance (for containers)
+
+Configuration comes from MENQIAN_* environment variables (see README).
+Run "menqian COMMAND -h" for a command's flags.
+`
+
+// run is main without the process: arguments, environment and output are injected.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd, explicit := "serve", false
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args, explicit = args[0], args[1:], true
+	}
+	if !explicit && len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprint(stdout, usage)
+		return flag.ErrHelp
+	}
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, args, getenv, stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, args, getenv, stdout, stderr)
+	case "check":
+		return cmdCheck(ctx, args, getenv, stdout, stderr)
+	case "plaques":
+		return cmdPlaques(ctx, args, getenv, stdout, stderr)
+	case "close-cycle":
+		return cmdCloseCycle(ctx, args, getenv, stdout, stderr)
+	case "leaderboards":
+		return cmdLeaderboards(ctx, args, getenv, stdout, stderr)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, args, getenv, stdout, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// newFlags makes a command's flag set that prints its help to stdout.
+func newFlags(name, help string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: menqian %s\n\n%s\n", name, help)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// app is what every command that touches the database needs.
+type app struct {
+	cfg    config
+	log    *slog.Logger
+	db     *models.DB
+	policy *policy.Policy
+	svc    *service.Service
+	close  []func()
+}
+
+func (a *app) Close() {
+	for i := len(a.close) - 1; i >= 0; i-- {
+		a.close[i]()
+	}
+}
+
+// openApp reads the configuration, opens the database (migrating when asked)
+// and builds the service.
+func openApp(ctx context.Context, getenv func(string) string, stderr io.Writer, migrate bool) (*app, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	a := &app{cfg: cfg, log: log}
+	a.policy = policy.Default()
+	if cfg.PolicyPath != "" {
+		if a.policy, err = policy.Load(cfg.PolicyPath); err != nil {
+			return nil, err
+		}
+	}
+	a.db, err = models.Open(models.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath})
+	if err != nil {
+		return nil, err
+	}
+	a.close = append(a.close, func() { a.db.Close() })
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := a.db.Ping(pingCtx); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("database not reachable: %v", err)
+	}
+	if migrate {
+		n, err := a.db.Migrate(ctx)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		if n > 0 {
+			log.Info("migrations applied", "count", n)
+		}
+	} else if pending, err := a.db.Pending(ctx); err == nil && pending {
+		a.Close()
+		return nil, errors.New("database has pending migrations: run `menqian migrate` (MENQIAN_MIGRATE=off)")
+	}
+	secret, err := service.LoadSecret(ctx, a.db, cfg.Secret)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.svc = service.New(service.Options{DB: a.db, Policy: a.policy, Secret: secret, PhotoDir: cfg.PhotoDir,
+		PublicURL: cfg.PublicURL, Logger: log})
+	if err := a.wireLeaderboards(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "Run the HTTP service. Applies pending migrations first unless MENQIAN_MIGRATE=off.", stdout)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, getenv, stderr, cfg.Migrate)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	a.log.Info("starting menqian", a.cfg.masked()...)
+	if err := os.MkdirAll(cfg.PhotoDir, 0o750); err != nil {
+		return fmt.Errorf("MENQIAN_PHOTO_DIR: %v", err)
+	}
+	pw, created, err := service.Bootstrap(ctx, a.db, cfg.AdminPassword)
+	if err != nil {
+		return err
+	}
+	if created && pw != "" {
+		fmt.Fprintf(stdout, "\nCreated city admin account.\n  username: admin\n  password: %s\n(shown once; set MENQIAN_ADMIN_PASSWORD to choose it)\n\n", pw)
+	} else if created {
+		fmt.Fprintln(stdout, "Created city admin account admin with MENQIAN_ADMIN_PASSWORD.")
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	handler := httpapi.New(httpapi.Options{Service: a.svc, Logger: a.log, Registry: reg, Ready: func() error {
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return a.db.Ping(c)
+	}})
+	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	a.startBackground(ctx)
+	fmt.Fprintf(stdout, "menqian listening on %s — log in at %s/inspect or POST %s/api/v1/auth/login\n", cfg.Addr, cfg.PublicURL, cfg.PublicURL)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutCtx)
+}
+
+func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("migrate", "Apply pending database migrations and exit.", stdout)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	db, err := models.Open(models.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "applied %d migration(s); database %s is up to date\n", n, db.Dialect())
+	return nil
+}
+
+func cmdCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("check", "Recompute every merchant's score from the ledger. Exit status 2 lists those that differ.", stdout)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, getenv, stderr, false)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	bad, n, err := a.svc.Check(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range bad {
+		fmt.Fprintf(stdout, "MISMATCH merchant %d cycle %s: stored deductions=%d bonuses=%d serious=%d entries=%d score=%d; ledger deductions=%d bonuses=%d serious=%d entries=%d score=%d\n",
+			m.MerchantID, m.Cycle, m.Stored.Deductions, m.Stored.Bonuses, m.Stored.Serious, m.Stored.Entries, m.StoredScore,
+			m.Ledger.Deductions, m.Ledger.Bonuses, m.Ledger.Serious, m.Ledger.Entries, m.RecomputedScore)
+	}
+	if len(bad) > 0 {
+		fmt.Fprintf(stdout, "%d of %d score rows differ from the ledger\n", len(bad), n)
+		return exitCode(2)
+	}
+	fmt.Fprintf(stdout, "ok: %d score rows match the ledger\n", n)
+	return nil
+}
+
+func cmdHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("healthcheck", "GET /healthz of the instance at MENQIAN_ADDR; exit 0 when it answers 200.", stdout)
+	url := fs.String("url", "", "URL to check (default http://127.0.0.1<MENQIAN_ADDR port>/healthz)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *url == "" {
+		cfg, err := loadConfig(getenv)
+		if err != nil {
+			return err
+		}
+		_, port, _ := splitPort(cfg.Addr)
+		*url = "http://127.0.0.1:" + port + "/healthz"
+	}
+	c := http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get(*url)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", *url, resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,191 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/menqian/menqian/service"
+)
+
+type photoResponse struct {
+	ID          int64  `json:"id"`
+	SHA256      string `json:"sha256"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+}
+
+func (a *API) uploadPhoto(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, service.MaxPhotoBytes+64<<10)
+	fh, err := c.FormFile("file")
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		a.fail(c, service.Errorf(service.CodeTooLarge, "照片不能超过 5 MiB"))
+		return
+	case err != nil:
+		a.fail(c, service.Invalid(map[string]string{"file": "请以 multipart/form-data 字段 file 上传照片"}))
+		return
+	}
+	f, err := fh.Open()
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	defer f.Close()
+	p, err := a.svc.UploadPhoto(c, actor(c), f)
+	respond(a, c, http.StatusCreated, photoResponse{ID: p.ID, SHA256: p.SHA256, ContentType: p.ContentType, Size: p.SizeBytes}, err)
+}
+
+func (a *API) getPhoto(c *gin.Context) {
+	id, ok := a.idParam(c, "id")
+	if !ok {
+		return
+	}
+	p, err := a.svc.Photo(c, actor(c), id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private, max-age=86400, immutable")
+	c.Header("Content-Type", p.ContentType)
+	c.File(p.Path)
+}
+
+type inspectionResponse struct {
+	ID         int64         `json:"id"`
+	MerchantID int64         `json:"merchant_id"`
+	Delta      int           `json:"delta"`
+	Score      scoreResponse `json:"score"`
+}
+
+func (a *API) createInspection(c *gin.Context) {
+	var req service.InspectionInput
+	if !a.bind(c, &req) {
+		return
+	}
+	res, replayed, err := a.svc.RecordInspection(c, actor(c), c.GetHeader("Idempotency-Key"), req)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.JSON(http.StatusCreated, inspectionResponse{ID: res.ID, MerchantID: res.MerchantID, Delta: res.Delta, Score: toScore(res.Score)})
+}
+
+type ledgerResponse struct {
+	ID           int64     `json:"id"`
+	Cycle        string    `json:"cycle"`
+	Kind         string    `json:"kind"`
+	Points       int       `json:"points"`
+	RuleCode     string    `json:"rule_code"`
+	RuleName     string    `json:"rule_name"`
+	Serious      bool      `json:"serious"`
+	InspectionID *int64    `json:"inspection_id"`
+	ReversesID   *int64    `json:"reverses_id,omitempty"`
+	ReversedBy   *int64    `json:"reversed_by,omitempty"`
+	AuthorID     int64     `json:"author_id"`
+	Author       string    `json:"author"`
+	Note         string    `json:"note,omitempty"`
+	Reason       string    `json:"reason,omitempty"`
+	OccurredAt   time.Time `json:"occurred_at"`
+	RecordedAt   time.Time `json:"recorded_at"`
+	Photos       []int64   `json:"photos"`
+}
+
+func toLedger(v service.LedgerView) ledgerResponse {
+	photos := v.Photos
+	if photos == nil {
+		photos = []int64{}
+	}
+	return ledgerResponse{ID: v.ID, Cycle: v.Cycle, Kind: v.Kind, Points: v.Points, RuleCode: v.RuleCode, RuleName: v.RuleName,
+		Serious: v.Serious, InspectionID: v.InspectionID, ReversesID: v.ReversesID, ReversedBy: v.ReversedBy, AuthorID: v.AuthorID,
+		Author: v.AuthorName, Note: v.Note, Reason: v.Reason, OccurredAt: v.OccurredAt, RecordedAt: v.CreatedAt, Photos: photos}
+}
+
+type inspectionView struct {
+	ID          int64            `json:"id"`
+	MerchantID  int64            `json:"merchant_id"`
+	OfficerID   int64            `json:"officer_id"`
+	Officer     string           `json:"officer"`
+	Cycle       string           `json:"cycle"`
+	InspectedAt time.Time        `json:"inspected_at"`
+	RecordedAt  time.Time        `json:"recorded_at"`
+	Lat         *float64         `json:"lat"`
+	Lng         *float64         `json:"lng"`
+	Note        string           `json:"note"`
+	Delta       int              `json:"delta"`
+	Photos      []int64          `json:"photos"`
+	Items       []ledgerResponse `json:"items"`
+}
+
+func (a *API) listInspections(c *gin.Context) {
+	id, ok := a.idParam(c, "id")
+	f := map[string]string{}
+	p := paging(c, f)
+	if !ok || !a.checkQuery(c, f) {
+		return
+	}
+	ins, total, err := a.svc.Inspections(c, actor(c), id, p)
+	out := make([]inspectionView, len(ins))
+	for i, in := range ins {
+		items := make([]ledgerResponse, len(in.Entries))
+		for j, e := range in.Entries {
+			items[j] = toLedger(e)
+		}
+		out[i] = inspectionView{ID: in.ID, MerchantID: in.MerchantID, OfficerID: in.OfficerID, Officer: in.OfficerName,
+			Cycle: in.Cycle, InspectedAt: in.InspectedAt, RecordedAt: in.CreatedAt, Lat: in.Lat, Lng: in.Lng, Note: in.Note,
+			Delta: in.Delta, Photos: in.Photos, Items: items}
+	}
+	respond(a, c, http.StatusOK, list[inspectionView]{Items: out, Total: total, Limit: max(p.Limit, 20), Offset: p.Offset}, err)
+}
+
+type ledgerList struct {
+	Items []ledgerResponse `json:"items"`
+	Total int              `json:"total"`
+	Cycle string           `json:"cycle"`
+	Score scoreResponse    `json:"score"`
+}
+
+func (a *API) ledger(c *gin.Context) {
+	id, ok := a.idParam(c, "id")
+	if !ok {
+		return
+	}
+	entries, score, err := a.svc.Ledger(c, actor(c), id, c.Query("cycle"))
+	out := make([]ledgerResponse, len(entries))
+	for i, e := range entries {
+		out[i] = toLedger(e)
+	}
+	respond(a, c, http.StatusOK, ledgerList{Items: out, Total: len(out), Cycle: score.Cycle, Score: toScore(score)}, err)
+}
+
+type reversalRequest struct {
+	Reason string `json:"reason"`
+}
+
+type reversalResponse struct {
+	Entry ledgerResponse `json:"entry"`
+	Score scoreResponse  `json:"score"`
+}
+
+func (a *API) reverseEntry(c *gin.Context) {
+	id, ok := a.idParam(c, "id")
+	if !ok {
+		return
+	}
+	entry, ok := a.idParam(c, "entry")
+	var req reversalRequest
+	if !ok || !a.bind(c, &req) {
+		return
+	}
+	v, score, err := a.svc.ReverseEntry(c, actor(c), id, entry, req.Reason)
+	respond(a, c, http.StatusCreated, reversalResponse{Entry: toLedger(v), Score: toScore(score)}, err)
+}
+
+var _ = strconv.Itoa

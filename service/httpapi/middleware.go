@@ -1,0 +1,142 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/menqian/menqian/service"
+)
+
+const (
+	ctxRequestID = "menqian.request_id"
+	ctxActor     = "menqian.actor"
+)
+
+func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
+
+// requestID takes a sane incoming X-Request-ID or makes one, and echoes it.
+func (a *API) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-ID")
+	if len(id) < 8 || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		b := make([]byte, 8)
+		rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	c.Set(ctxRequestID, id)
+	c.Header("X-Request-ID", id)
+	c.Next()
+}
+
+// recover answers a panic with the generic 500 and logs it once.
+func (a *API) recover(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			a.log.Error("panic", "request_id", requestID(c), "route", c.FullPath(), "panic", r)
+			a.fail(c, service.Errorf(service.CodeInternal, "服务器内部错误，请稍后重试"))
+		}
+	}()
+	c.Next()
+}
+
+type metrics struct {
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "menqian_http_request_duration_seconds",
+		Help:    "HTTP request latency by route template, method and status.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"route", "method", "status"})}
+	if reg != nil {
+		reg.MustRegister(m.duration)
+	}
+	return m
+}
+
+// observe logs each request and records its latency by route template (never
+// the raw path, so ids and tokens do not explode the label set).
+func (a *API) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	status := c.Writer.Status()
+	a.metrics.duration.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+	if status >= 500 || route != "/q/:token" && route != "/healthz" && route != "/metrics" {
+		a.log.Debug("request", "request_id", requestID(c), "method", c.Request.Method, "route", route,
+			"status", status, "ms", time.Since(start).Milliseconds())
+	}
+}
+
+func (a *API) metricsHandler(reg *prometheus.Registry) gin.HandlerFunc {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return func(c *gin.Context) { h.ServeHTTP(c.Writer, c.Request) }
+}
+
+// authenticate requires a valid bearer token and puts its actor in the context.
+func (a *API) authenticate(c *gin.Context) {
+	h := c.GetHeader("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		a.fail(c, service.Errorf(service.CodeUnauthorized, "请先登录"))
+		return
+	}
+	actor, err := a.svc.Authenticate(tok)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Set(ctxActor, actor)
+	c.Next()
+}
+
+func actor(c *gin.Context) service.Actor {
+	v, _ := c.Get(ctxActor)
+	act, _ := v.(service.Actor)
+	return act
+}
+
+// optionalActor returns the caller when a valid token came along (public pages).
+func (a *API) optionalActor(c *gin.Context) (service.Actor, bool) {
+	tok, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok {
+		if ck, err := c.Cookie("menqian_token"); err == nil {
+			tok, ok = ck, true
+		}
+	}
+	if !ok {
+		return service.Actor{}, false
+	}
+	act, err := a.svc.Authenticate(tok)
+	return act, err == nil
+}
+
+func (a *API) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+func (a *API) readyz(c *gin.Context) {
+	if a.ready != nil {
+		if err := a.ready(); err != nil {
+			a.log.Warn("not ready", "err", err)
+			a.fail(c, service.Errorf(service.CodeUnavailable, "数据库不可用"))
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}

@@ -1,0 +1,175 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/menqian/menqian/service"
+)
+
+// statusOf is the one table from error codes to HTTP statuses.
+var statusOf = map[string]int{
+	service.CodeInvalid:        http.StatusBadRequest,
+	service.CodeUnauthorized:   http.StatusUnauthorized,
+	service.CodeForbidden:      http.StatusForbidden,
+	service.CodeNotFound:       http.StatusNotFound,
+	service.CodeDuplicate:      http.StatusConflict,
+	service.CodeConflict:       http.StatusConflict,
+	service.CodeCycleClosed:    http.StatusConflict,
+	service.CodeTooLarge:       http.StatusRequestEntityTooLarge,
+	service.CodeUnsupportedMed: http.StatusUnsupportedMediaType,
+	service.CodeKeyReused:      http.StatusUnprocessableEntity,
+	service.CodeRateLimited:    http.StatusTooManyRequests,
+	service.CodeInternal:       http.StatusInternalServerError,
+	service.CodeUnavailable:    http.StatusServiceUnavailable,
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code      string            `json:"code"`
+	Message   string            `json:"message"`
+	RequestID string            `json:"request_id"`
+	Fields    map[string]string `json:"fields,omitempty"`
+}
+
+// fail is the one error writer: a service error goes out with its status and
+// message; anything else is logged here, once, and answered with a generic 500.
+func (a *API) fail(c *gin.Context, err error) {
+	var e *service.Error
+	if !errors.As(err, &e) {
+		a.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "route", c.FullPath(), "err", err)
+		e = service.Errorf(service.CodeInternal, "服务器内部错误，请稍后重试")
+	} else if e.Err != nil && e.Code != service.CodeNotFound {
+		a.log.InfoContext(c.Request.Context(), "request refused", "request_id", requestID(c), "code", e.Code, "err", e.Err)
+	}
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, RequestID: requestID(c), Fields: e.Fields}})
+}
+
+// maxBody bounds JSON request bodies.
+const maxBody = 64 << 10
+
+// bind decodes a JSON body strictly: bounded size, one object, no unknown
+// fields (no mass assignment), type errors named by field. Any Content-Type is
+// read as JSON, so a plain `curl -d` works.
+func (a *API) bind(c *gin.Context, dst any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		a.fail(c, service.Errorf(service.CodeTooLarge, "请求体过大（最多 %d KiB）", maxBody>>10))
+		return false
+	}
+	if err != nil {
+		a.fail(c, service.Invalid(map[string]string{"body": "读取请求体失败"}))
+		return false
+	}
+	if err := decodeStrict(body, dst); err != nil {
+		a.fail(c, err)
+		return false
+	}
+	return true
+}
+
+func decodeStrict(body []byte, dst any) error {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data")
+	}
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return service.Invalid(map[string]string{field: fmt.Sprintf("类型错误（应为 %s）", jsonType(te.Type.String()))})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return service.Invalid(map[string]string{f: "未知字段"})
+	case errors.Is(err, io.EOF):
+		return service.Invalid(map[string]string{"body": "请求体为空"})
+	}
+	if strings.Contains(err.Error(), "parsing time") {
+		return service.Invalid(map[string]string{"inspected_at": "时间格式应为 RFC 3339，如 2026-11-12T09:30:00+08:00"})
+	}
+	return service.Invalid(map[string]string{"body": "JSON 格式错误"})
+}
+
+func jsonType(goType string) string {
+	switch {
+	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
+		return "数字"
+	case strings.Contains(goType, "string"):
+		return "字符串"
+	case strings.Contains(goType, "bool"):
+		return "布尔值"
+	case strings.HasPrefix(goType, "[]"):
+		return "数组"
+	}
+	return "对象"
+}
+
+// idParam parses a positive integer path parameter; a bad one is 404 (no such resource).
+func (a *API) idParam(c *gin.Context, name string) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		a.fail(c, service.Errorf(service.CodeNotFound, "对象不存在或不可见"))
+		return 0, false
+	}
+	return id, true
+}
+
+// queryInt reads an optional integer query parameter.
+func queryInt(c *gin.Context, name string, f map[string]string) int64 {
+	v := c.Query(name)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		f[name] = "应为非负整数"
+	}
+	return n
+}
+
+// paging reads limit and offset.
+func paging(c *gin.Context, f map[string]string) service.Paging {
+	return service.Paging{Limit: int(queryInt(c, "limit", f)), Offset: int(queryInt(c, "offset", f))}
+}
+
+func (a *API) checkQuery(c *gin.Context, f map[string]string) bool {
+	if len(f) > 0 {
+		a.fail(c, service.Invalid(f))
+		return false
+	}
+	return true
+}
+
+// list writes the paging envelope every list uses.
+type list[T any] struct {
+	Items  []T   `json:"items"`
+	Total  int64 `json:"total"`
+	Limit  int   `json:"limit,omitempty"`
+	Offset int   `json:"offset"`
+}
