@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -305,3 +306,5 @@ func cmdHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	}
 	return nil
 }
+
+func splitPort(addr string) (string, string, error) { return net.SplitHostPort(addr) }

@@ -80,6 +80,9 @@ func New(o Options) http.Handler {
 	auth.GET("/photos/:id", a.getPhoto)
 	auth.POST("/inspections", a.createInspection)
 
-	a.extraRoutes(auth)
+	a.plaqueRoutes(auth)
+	a.rankingRoutes(auth)
+	a.demonstrationRoutes(auth)
+	a.importRoutes(auth)
 	return r
 }
