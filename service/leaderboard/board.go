@@ -244,6 +244,9 @@ func ranksIn(m models.Merchant, s Scope) bool {
 
 // Roads implements Board.
 func (q *SQL) Roads(ctx context.Context, cycle string, countyID int64) ([]RoadEntry, error) {
+	if countyID <= 0 {
+		return nil, fmt.Errorf("%w: county %d", ErrScope, countyID)
+	}
 	roads, err := q.db.BoardRoads(ctx, countyID)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,517 @@
+package leaderboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/service/policy"
+)
+
+// Redis is the Board kept in Redis sorted sets and answered from them while
+// they are complete; otherwise (a cycle not built yet, lost to a flush or a
+// restart, or a failed write) it answers from SQL until a rebuild succeeds.
+//
+// Layout of one cycle, P being the prefix, C the cycle, K a county id:
+//
+//	P:{city}:C:city      zset  code → −score, every active merchant
+//	P:{city}:C:meta      hash  code → "id:name", for pages without a database query
+//	P:{city}:C:ready     string, present while the cycle's sets are complete
+//	P:{city}:C:lock      string, the rebuild lock (token)
+//	P:{city}:C:epoch     int, bumped by every invalidation
+//	P:{city}:C:dirty     set of codes changed while a rebuild runs
+//	P:{c:K}:C:county     zset  code → −score, the county's active merchants
+//	P:{c:K}:C:road:R     zset  code → −score, road R's active merchants
+//	P:{c:K}:C:roads      hash  s:R → sum of road R's live scores, n:R → its merchants
+//	P:{c:K}:C:roadof     hash  code → road id, to move merchants between roads
+//
+// Scores are stored negated so that ascending order is score descending and,
+// within equal scores, code ascending (Redis orders equal scores by member).
+// Every multi-key script stays within one hash tag.
+type Redis struct {
+	rdb    redis.UniversalClient
+	db     *models.DB
+	policy *policy.Policy
+	sql    *SQL
+	log    *slog.Logger
+	prefix string
+	clock  func() time.Time
+
+	lockTTL   time.Duration
+	opTimeout time.Duration
+
+	mu    sync.Mutex
+	stale map[string]bool // cycles whose Redis state this instance could not keep right
+
+	downUntil  atomic.Int64 // unix ms until which reads skip Redis after an error
+	kick       chan struct{}
+	roadCounty sync.Map // road id → county id; a road never changes county
+}
+
+// Option adjusts a Redis board.
+type Option func(*Redis)
+
+// WithPrefix sets the key prefix (default "lb"), so that deployments or tests
+// can share one Redis.
+func WithPrefix(p string) Option { return func(r *Redis) { r.prefix = p } }
+
+// WithClock sets the clock that decides the current cycle (default time.Now).
+func WithClock(c func() time.Time) Option { return func(r *Redis) { r.clock = c } }
+
+// WithLockTTL sets how long the rebuild lock lives without renewal (default 30s).
+func WithLockTTL(d time.Duration) Option { return func(r *Redis) { r.lockTTL = d } }
+
+// NewRedis returns the Redis board over rdb, falling back to db.
+func NewRedis(rdb redis.UniversalClient, db *models.DB, p *policy.Policy, log *slog.Logger, opts ...Option) *Redis {
+	if log == nil {
+		log = slog.Default()
+	}
+	r := &Redis{
+		rdb: rdb, db: db, policy: p, sql: newSQL(db, p), log: log, prefix: "lb", clock: time.Now,
+		lockTTL: 30 * time.Second, opTimeout: 2 * time.Second,
+		stale: map[string]bool{}, kick: make(chan struct{}, 1),
+	}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// Connect opens the Redis named by a redis:// URL and checks that it answers.
+func Connect(url string) (redis.UniversalClient, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	opt.ContextTimeoutEnabled = true
+	c := redis.NewClient(opt)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("redis %s: %w", opt.Addr, err)
+	}
+	return c, nil
+}
+
+// keys names the keys of one cycle.
+type keys struct{ p, cycle string }
+
+func (r *Redis) keys(cycle string) keys { return keys{r.prefix, cycle} }
+
+func (k keys) city() string  { return k.p + ":{city}:" + k.cycle + ":city" }
+func (k keys) meta() string  { return k.p + ":{city}:" + k.cycle + ":meta" }
+func (k keys) ready() string { return k.p + ":{city}:" + k.cycle + ":ready" }
+func (k keys) lock() string  { return k.p + ":{city}:" + k.cycle + ":lock" }
+func (k keys) epoch() string { return k.p + ":{city}:" + k.cycle + ":epoch" }
+func (k keys) dirty() string { return k.p + ":{city}:" + k.cycle + ":dirty" }
+
+func (k keys) countyTag(c int64) string { return k.p + ":{c:" + strconv.FormatInt(c, 10) + "}:" + k.cycle }
+func (k keys) county(c int64) string    { return k.countyTag(c) + ":county" }
+func (k keys) roads(c int64) string     { return k.countyTag(c) + ":roads" }
+func (k keys) roadOf(c int64) string    { return k.countyTag(c) + ":roadof" }
+func (k keys) road(c, road int64) string {
+	return k.countyTag(c) + ":road:" + strconv.FormatInt(road, 10)
+}
+
+// expireAt is when a cycle's keys go: after the grace period of the following
+// cycle, so last month's ranking stays served while it can still change.
+func (r *Redis) expireAt(cycle string) (time.Time, error) {
+	c, err := policy.ParseCycle(cycle)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return r.policy.GraceEnd(c.Next()), nil
+}
+
+// usable reports whether reads of the cycle may try Redis.
+func (r *Redis) usable(cycle string) bool {
+	if time.Now().UnixMilli() < r.downUntil.Load() {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.stale[cycle]
+}
+
+// readFailed logs a failed read and keeps reads off Redis for a moment, so a
+// hanging server does not slow every request.
+func (r *Redis) readFailed(op string, err error) {
+	r.log.Warn("leaderboard: redis read failed, answering from SQL", "op", op, "err", err)
+	r.downUntil.Store(time.Now().Add(time.Second).UnixMilli())
+}
+
+// notReady asks Run to rebuild soon.
+func (r *Redis) notReady() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// countyOf returns the county of the scope's sets.
+func (r *Redis) countyOf(ctx context.Context, s Scope) (int64, error) {
+	if s.Kind != Road || s.CountyID != 0 {
+		return s.CountyID, nil
+	}
+	if c, ok := r.roadCounty.Load(s.RoadID); ok {
+		return c.(int64), nil
+	}
+	road, err := r.db.RoadByID(ctx, s.RoadID)
+	if err != nil {
+		return 0, err
+	}
+	r.roadCounty.Store(road.ID, road.CountyID)
+	return road.CountyID, nil
+}
+
+// scopeKey is the sorted set of the scope.
+func (r *Redis) scopeKey(ctx context.Context, k keys, s Scope) (string, error) {
+	switch s.Kind {
+	case County:
+		return k.county(s.CountyID), nil
+	case Road:
+		c, err := r.countyOf(ctx, s)
+		if err != nil {
+			return "", err
+		}
+		return k.road(c, s.RoadID), nil
+	}
+	return k.city(), nil
+}
+
+func (r *Redis) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, r.opTimeout)
+}
+
+// Top implements Board.
+func (r *Redis) Top(ctx context.Context, cycle string, s Scope, limit, offset int) ([]Entry, int, error) {
+	if err := s.check(); err != nil {
+		return nil, 0, err
+	}
+	limit, offset = clampPage(limit, offset)
+	if !r.usable(cycle) {
+		return r.sql.Top(ctx, cycle, s, limit, offset)
+	}
+	k := r.keys(cycle)
+	key, err := r.scopeKey(ctx, k, s)
+	if errors.Is(err, models.ErrNotFound) {
+		return []Entry{}, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	items, total, ok := r.top(ctx, k, key, limit, offset)
+	if !ok {
+		return r.sql.Top(ctx, cycle, s, limit, offset)
+	}
+	return items, total, nil
+}
+
+// top reads one page from Redis; ok is false when SQL must answer instead.
+func (r *Redis) top(ctx context.Context, k keys, key string, limit, offset int) ([]Entry, int, bool) {
+	ctx, cancel := r.opCtx(ctx)
+	defer cancel()
+	pipe := r.rdb.Pipeline()
+	ready := pipe.Exists(ctx, k.ready())
+	page := pipe.ZRangeWithScores(ctx, key, int64(offset), int64(offset+limit-1))
+	card := pipe.ZCard(ctx, key)
+	if _, err := pipe.Exec(ctx); err != nil {
+		r.readFailed("top", err)
+		return nil, 0, false
+	}
+	if ready.Val() == 0 {
+		r.notReady()
+		return nil, 0, false
+	}
+	zs := page.Val()
+	items := make([]Entry, len(zs))
+	if len(zs) == 0 {
+		return items, int(card.Val()), true
+	}
+	codes := make([]string, len(zs))
+	for i, z := range zs {
+		codes[i] = z.Member.(string)
+		items[i] = Entry{Code: codes[i], Score: -int(z.Score)}
+	}
+	pipe = r.rdb.Pipeline()
+	meta := pipe.HMGet(ctx, k.meta(), codes...)
+	var above *redis.IntCmd
+	if offset > 0 {
+		above = pipe.ZCount(ctx, key, "-inf", "("+strconv.FormatFloat(zs[0].Score, 'f', -1, 64))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		r.readFailed("top", err)
+		return nil, 0, false
+	}
+	for i, v := range meta.Val() {
+		s, _ := v.(string)
+		id, name, found := strings.Cut(s, ":")
+		n, err := strconv.ParseInt(id, 10, 64)
+		if !found || err != nil {
+			r.log.Warn("leaderboard: merchant missing from redis meta, answering from SQL", "code", codes[i])
+			return nil, 0, false
+		}
+		items[i].MerchantID, items[i].Name = n, name
+	}
+	first := 1
+	if above != nil {
+		first = int(above.Val()) + 1
+	}
+	competitionRanks(items, offset, first)
+	return items, int(card.Val()), true
+}
+
+// positionScript returns {rank, of} of member ARGV[1] in the set KEYS[1]:
+// rank 0 when absent, else 1 + how many score strictly better.
+var positionScript = redis.NewScript(`
+local n = redis.call('ZCARD', KEYS[1])
+local s = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not s then return {0, n} end
+return {redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. s) + 1, n}
+`)
+
+// Position implements Board.
+func (r *Redis) Position(ctx context.Context, cycle string, s Scope, m models.Merchant) (Position, error) {
+	if err := s.check(); err != nil {
+		return Position{}, err
+	}
+	if !r.usable(cycle) {
+		return r.sql.Position(ctx, cycle, s, m)
+	}
+	k := r.keys(cycle)
+	key, err := r.scopeKey(ctx, k, s)
+	if errors.Is(err, models.ErrNotFound) {
+		return Position{}, nil
+	}
+	if err != nil {
+		return Position{}, err
+	}
+	code := m.Code
+	if !ranksIn(m, s) {
+		code = "" // not ranked there: only the count is wanted
+	}
+	octx, cancel := r.opCtx(ctx)
+	defer cancel()
+	pipe := r.rdb.Pipeline()
+	ready := pipe.Exists(octx, k.ready())
+	pos := positionScript.Eval(octx, pipe, []string{key}, code)
+	if _, err := pipe.Exec(octx); err != nil {
+		r.readFailed("position", err)
+		return r.sql.Position(ctx, cycle, s, m)
+	}
+	if ready.Val() == 0 {
+		r.notReady()
+		return r.sql.Position(ctx, cycle, s, m)
+	}
+	v, err := pos.Int64Slice()
+	if err != nil || len(v) != 2 {
+		r.readFailed("position", fmt.Errorf("position script answered %v: %v", pos.Val(), err))
+		return r.sql.Position(ctx, cycle, s, m)
+	}
+	return Position{Rank: int(v[0]), Of: int(v[1])}, nil
+}
+
+// Roads implements Board.
+func (r *Redis) Roads(ctx context.Context, cycle string, countyID int64) ([]RoadEntry, error) {
+	if countyID <= 0 || !r.usable(cycle) {
+		return r.sql.Roads(ctx, cycle, countyID)
+	}
+	roads, err := r.db.BoardRoads(ctx, countyID)
+	if err != nil {
+		return nil, err
+	}
+	k := r.keys(cycle)
+	octx, cancel := r.opCtx(ctx)
+	defer cancel()
+	pipe := r.rdb.Pipeline()
+	ready := pipe.Exists(octx, k.ready())
+	agg := pipe.HGetAll(octx, k.roads(countyID))
+	if _, err := pipe.Exec(octx); err != nil {
+		r.readFailed("roads", err)
+		return r.sql.Roads(ctx, cycle, countyID)
+	}
+	if ready.Val() == 0 {
+		r.notReady()
+		return r.sql.Roads(ctx, cycle, countyID)
+	}
+	tallies := map[int64]models.RoadTally{}
+	for f, v := range agg.Val() {
+		kind, id, _ := strings.Cut(f, ":")
+		road, err1 := strconv.ParseInt(id, 10, 64)
+		n, err2 := strconv.ParseInt(v, 10, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		t := tallies[road]
+		t.RoadID = road
+		switch kind {
+		case "s":
+			t.Total = n
+		case "n":
+			t.Merchants = int(n)
+		}
+		tallies[road] = t
+	}
+	return rankRoads(roads, tallies), nil
+}
+
+// change is one merchant's state to write into a cycle's sets.
+type change struct {
+	id               int64
+	code, name       string
+	countyID, roadID int64
+	active           bool
+	score            int
+}
+
+func changeOf(m models.Merchant, score int) change {
+	return change{id: m.ID, code: m.Code, name: m.Name, countyID: m.CountyID, roadID: m.RoadID, active: m.Status == "active", score: score}
+}
+
+// cityScript writes a merchant into the city set and the meta hash, and notes
+// it as dirty while a rebuild runs. It returns 0 without writing when the cycle
+// is neither ready nor being built: the next rebuild reads the database anyway.
+// KEYS: ready, lock, city, meta, dirty. ARGV: code, active, −score, meta, expire ms.
+var cityScript = redis.NewScript(`
+local building = redis.call('EXISTS', KEYS[2]) == 1
+if not building and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if building then
+  redis.call('SADD', KEYS[5], ARGV[1])
+  redis.call('PEXPIREAT', KEYS[5], ARGV[5])
+end
+if ARGV[2] == '1' then
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+  redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
+else
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  redis.call('HDEL', KEYS[4], ARGV[1])
+end
+redis.call('PEXPIREAT', KEYS[3], ARGV[5])
+redis.call('PEXPIREAT', KEYS[4], ARGV[5])
+return 1
+`)
+
+// countyScript moves a merchant within its county's sets: out of the road it
+// was on (ARGV[5], checked against the roadof hash; -1 when it changed
+// meanwhile), into its road now, and keeps the road sums right.
+// KEYS: county, roads, roadof, new road set, old road set.
+// ARGV: code, active, −score, new road id, old road id or "", expire ms.
+var countyScript = redis.NewScript(`
+local code = ARGV[1]
+local cur = redis.call('HGET', KEYS[3], code) or ''
+if cur ~= ARGV[5] then return -1 end
+local old = redis.call('ZSCORE', KEYS[1], code)
+if old and cur ~= '' then
+  redis.call('ZREM', KEYS[5], code)
+  redis.call('HINCRBY', KEYS[2], 's:' .. cur, tonumber(old))
+  redis.call('HINCRBY', KEYS[2], 'n:' .. cur, -1)
+end
+if ARGV[2] == '1' then
+  redis.call('ZADD', KEYS[1], ARGV[3], code)
+  redis.call('ZADD', KEYS[4], ARGV[3], code)
+  redis.call('HINCRBY', KEYS[2], 's:' .. ARGV[4], -tonumber(ARGV[3]))
+  redis.call('HINCRBY', KEYS[2], 'n:' .. ARGV[4], 1)
+  redis.call('HSET', KEYS[3], code, ARGV[4])
+else
+  redis.call('ZREM', KEYS[1], code)
+  redis.call('HDEL', KEYS[3], code)
+end
+for i = 1, 5 do redis.call('PEXPIREAT', KEYS[i], ARGV[6]) end
+return 1
+`)
+
+// ScoreChanged implements Board and service.ScoreListener: it writes the
+// merchant's absolute score (or its removal, when closed) after the database
+// committed it. A failure is logged and the cycle marked stale, never returned.
+func (r *Redis) ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score int) {
+	ctx, cancel := r.opCtx(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := r.apply(ctx, r.keys(cycle), changeOf(m, score)); err != nil {
+		r.log.Error("leaderboard: redis update failed; answering from SQL until rebuilt",
+			"merchant", m.ID, "cycle", cycle, "err", err)
+		r.markStale(ctx, cycle)
+	}
+}
+
+// apply writes one merchant's state: the city keys first, so that a rebuild
+// running meanwhile knows to write it again after renaming its sets.
+func (r *Redis) apply(ctx context.Context, k keys, c change) error {
+	exp, err := r.expireAt(k.cycle)
+	if err != nil {
+		return err
+	}
+	active, neg := "0", strconv.Itoa(-c.score)
+	if c.active {
+		active = "1"
+	}
+	expMs := exp.UnixMilli()
+	meta := strconv.FormatInt(c.id, 10) + ":" + c.name
+	live, err := cityScript.Run(ctx, r.rdb, []string{k.ready(), k.lock(), k.city(), k.meta(), k.dirty()},
+		c.code, active, neg, meta, expMs).Int()
+	if err != nil || live == 0 {
+		return err
+	}
+	newRoad := k.road(c.countyID, c.roadID)
+	for range 5 {
+		old, err := r.rdb.HGet(ctx, k.roadOf(c.countyID), c.code).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		oldRoad := newRoad
+		if old != "" {
+			id, err := strconv.ParseInt(old, 10, 64)
+			if err != nil {
+				return fmt.Errorf("roadof %s = %q: %w", c.code, old, err)
+			}
+			oldRoad = k.road(c.countyID, id)
+		}
+		res, err := countyScript.Run(ctx, r.rdb,
+			[]string{k.county(c.countyID), k.roads(c.countyID), k.roadOf(c.countyID), newRoad, oldRoad},
+			c.code, active, neg, c.roadID, old, expMs).Int()
+		if err != nil || res == 1 {
+			return err
+		}
+	}
+	return fmt.Errorf("merchant %s: road kept changing during the update", c.code)
+}
+
+// markStale stops this instance from reading the cycle from Redis and tries
+// to invalidate it for every instance; Run repairs it.
+func (r *Redis) markStale(ctx context.Context, cycle string) {
+	if err := r.invalidate(ctx, cycle); err == nil {
+		r.notReady()
+		return
+	}
+	r.mu.Lock()
+	r.stale[cycle] = true
+	r.mu.Unlock()
+	r.notReady()
+}
+
+// invalidate makes every instance read the cycle from SQL until a rebuild
+// started after it completes: it drops the ready marker and bumps the epoch,
+// which a rebuild already running checks before it declares itself ready.
+func (r *Redis) invalidate(ctx context.Context, cycle string) error {
+	k := r.keys(cycle)
+	exp, err := r.expireAt(cycle)
+	if err != nil {
+		return err
+	}
+	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Incr(ctx, k.epoch())
+		p.PExpireAt(ctx, k.epoch(), exp)
+		p.Del(ctx, k.ready())
+		return nil
+	})
+	return err
+}
