@@ -115,3 +115,9 @@ func (db *DB) BumpQRGeneration(ctx context.Context, id int64) (int, error) {
 	})
 	return gen, err
 }
+
+// MerchantsByIDs returns the merchants with the given ids.
+func (db *DB) MerchantsByIDs(ctx context.Context, ids []int64) ([]Merchant, error) {
+	var out []Merchant
+	return out, translate(db.conn(ctx).Where("id IN ?", ids).Find(&out).Error)
+}

@@ -377,6 +377,9 @@ func (s *Service) CreateMerchant(ctx context.Context, a Actor, in MerchantInput)
 		if models.IsDuplicateOf(err, "uq_merchants_code") && attempt < 5 {
 			continue // a 40-bit random code collided; draw again
 		}
+		if err == nil && s.scores != nil {
+			s.scores.ScoreChanged(ctx, m, s.policy.CycleOf(s.now()).String(), s.policy.BaseScore)
+		}
 		return m, storeErr(err, "统一社会信用代码")
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/qrcodes"
+	"github.com/menqian/menqian/service/leaderboard"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -30,7 +31,7 @@ type Options struct {
 	PublicURL string
 	Clock     func() time.Time // nil: time.Now
 	Logger    *slog.Logger
-	Scores    ScoreListener // nil: none
+	Board     leaderboard.Board // rankings; nil: SQL only
 }
 
 // Service is menqian's business layer; handlers call its methods with an Actor.
@@ -44,6 +45,7 @@ type Service struct {
 	clock     func() time.Time
 	log       *slog.Logger
 	scores    ScoreListener
+	board     leaderboard.Board
 	logins    *loginLimiter
 
 	// scoreRows remembers which (merchant, cycle) rows exist; rows are never
@@ -59,15 +61,15 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Board == nil {
+		o.Board = leaderboard.NewSQL(o.DB, o.Policy)
+	}
 	return &Service{
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
-		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, scores: o.Scores,
+		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, scores: o.Board, board: o.Board,
 		logins: newLoginLimiter(5, 15*time.Minute),
 	}
 }
-
-// SetScoreListener installs the listener told of committed score changes.
-func (s *Service) SetScoreListener(l ScoreListener) { s.scores = l }
 
 // Policy returns the scoring policy in force.
 func (s *Service) Policy() *policy.Policy { return s.policy }

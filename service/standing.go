@@ -76,3 +76,6 @@ func (s *Service) standings(ctx context.Context, ms []models.Merchant, c policy.
 func (s *Service) CurrentScores(ctx context.Context, ms []models.Merchant) (map[int64]policy.Result, error) {
 	return s.standings(ctx, ms, s.policy.CycleOf(s.now()))
 }
+
+// CurrentCycle names the cycle now in progress.
+func (s *Service) CurrentCycle() string { return s.policy.CycleOf(s.now()).String() }

@@ -1,0 +1,163 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// RoadDemoEvent records one change of a road's demonstration status: who and when.
+type RoadDemoEvent struct {
+	ID         int64
+	RoadID     int64
+	FromStatus string
+	ToStatus   string
+	ChangedBy  int64
+	Note       string
+	ChangedAt  time.Time
+}
+
+// SetDemoStatus moves a road to status `to` if it is still `from`, recording
+// the event in the same transaction. A road that moved meanwhile is ErrNotFound.
+func (db *DB) SetDemoStatus(ctx context.Context, ev RoadDemoEvent) error {
+	return db.InTx(ctx, func(ctx context.Context) error {
+		res := db.conn(ctx).Exec(`UPDATE roads SET demo_status = ?, demo_changed_at = ?, demo_changed_by = ?, updated_at = ?
+			WHERE id = ? AND demo_status = ?`, ev.ToStatus, ev.ChangedAt, ev.ChangedBy, ev.ChangedAt, ev.RoadID, ev.FromStatus)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return translate(db.conn(ctx).Create(&ev).Error)
+	})
+}
+
+// DemoEvents returns a road's demonstration history, oldest first.
+func (db *DB) DemoEvents(ctx context.Context, roadID int64) ([]RoadDemoEvent, error) {
+	var out []RoadDemoEvent
+	return out, translate(db.conn(ctx).Where("road_id = ?", roadID).Order("id").Find(&out).Error)
+}
+
+// CountyMerchant is what a county's cycle view needs of each active merchant.
+type CountyMerchant struct {
+	ID        int64
+	Code      string
+	Name      string
+	RoadID    int64
+	CreatedAt time.Time
+}
+
+// ActiveMerchantsOfCounty lists the county's active merchants by code.
+func (db *DB) ActiveMerchantsOfCounty(ctx context.Context, countyID int64) ([]CountyMerchant, error) {
+	var out []CountyMerchant
+	err := db.conn(ctx).Model(&Merchant{}).Select("id, code, name, road_id, created_at").
+		Where("county_id = ? AND status = 'active'", countyID).Order("code").Scan(&out).Error
+	return out, translate(err)
+}
+
+// ScoresOfCounty returns the score rows of the county's merchants in the cycles.
+func (db *DB) ScoresOfCounty(ctx context.Context, countyID int64, cycles []string) ([]Score, error) {
+	var out []Score
+	err := db.conn(ctx).Raw(`SELECT s.* FROM scores s JOIN merchants m ON m.id = s.merchant_id
+		WHERE m.county_id = ? AND s.cycle IN ?`, countyID, cycles).Scan(&out).Error
+	return out, translate(err)
+}
+
+// InspectedMerchants returns the ids of the county's merchants inspected in the cycle.
+func (db *DB) InspectedMerchants(ctx context.Context, countyID int64, cycle string) (map[int64]bool, error) {
+	var ids []int64
+	err := db.conn(ctx).Raw(`SELECT DISTINCT i.merchant_id FROM inspections i JOIN merchants m ON m.id = i.merchant_id
+		WHERE m.county_id = ? AND i.cycle = ?`, countyID, cycle).Scan(&ids).Error
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, translate(err)
+}
+
+// ClosedCycle marks a cycle whose results are frozen.
+type ClosedCycle struct {
+	Cycle    string `gorm:"primaryKey"`
+	ClosedAt time.Time
+	ClosedBy string
+}
+
+// MerchantResult is a merchant's frozen result of a closed cycle.
+type MerchantResult struct {
+	Cycle      string `gorm:"primaryKey"`
+	MerchantID int64  `gorm:"primaryKey"`
+	CountyID   int64
+	RoadID     int64
+	Code       string
+	Name       string
+	RoadName   string
+	Score      int
+	Star       int
+	RatedStar  int
+	Deductions int
+	Bonuses    int
+	Serious    int
+	Inspected  bool
+}
+
+// TableName keeps the table name explicit.
+func (MerchantResult) TableName() string { return "cycle_merchant_results" }
+
+// RoadResult is a road's frozen result of a closed cycle.
+type RoadResult struct {
+	Cycle      string `gorm:"primaryKey"`
+	RoadID     int64  `gorm:"primaryKey"`
+	CountyID   int64
+	Name       string
+	DemoStatus string
+	ScoreCents int64
+	Merchants  int
+	Qualified  bool
+	Failing    string
+	Metrics    string
+}
+
+// TableName keeps the table name explicit.
+func (RoadResult) TableName() string { return "cycle_road_results" }
+
+// CloseCycle freezes a cycle's results in one transaction. The closed_cycles
+// row is written first, so a second closer (another instance) waits on its key
+// and then fails with ErrDuplicate: one instance closes, the others step aside.
+func (db *DB) CloseCycle(ctx context.Context, c ClosedCycle, build func(ctx context.Context) ([]MerchantResult, []RoadResult, error)) error {
+	return db.InTx(ctx, func(ctx context.Context) error {
+		if err := translate(db.conn(ctx).Create(&c).Error); err != nil {
+			return err
+		}
+		ms, rs, err := build(ctx)
+		if err != nil {
+			return err
+		}
+		if len(ms) > 0 {
+			if err := translate(db.conn(ctx).CreateInBatches(ms, 500).Error); err != nil {
+				return err
+			}
+		}
+		if len(rs) > 0 {
+			return translate(db.conn(ctx).CreateInBatches(rs, 500).Error)
+		}
+		return nil
+	})
+}
+
+// ClosedCycleByName returns the closure of a cycle or ErrNotFound.
+func (db *DB) ClosedCycleByName(ctx context.Context, cycle string) (ClosedCycle, error) {
+	var c ClosedCycle
+	return c, translate(db.conn(ctx).Where("cycle = ?", cycle).Take(&c).Error)
+}
+
+// FrozenResults returns a county's frozen results of a closed cycle, merchants by
+// score then code, roads by id.
+func (db *DB) FrozenResults(ctx context.Context, cycle string, countyID int64) ([]MerchantResult, []RoadResult, error) {
+	var ms []MerchantResult
+	if err := db.conn(ctx).Where("cycle = ? AND county_id = ?", cycle, countyID).Order("score DESC, code").Find(&ms).Error; err != nil {
+		return nil, nil, translate(err)
+	}
+	var rs []RoadResult
+	err := db.conn(ctx).Where("cycle = ? AND county_id = ?", cycle, countyID).Order("road_id").Find(&rs).Error
+	return ms, rs, translate(err)
+}

@@ -1,0 +1,490 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/service/policy"
+)
+
+// Demonstration-road (示范路) statuses.
+const (
+	DemoNone      = "none"
+	DemoCandidate = "candidate"
+	DemoBuilding  = "building"
+	DemoAccepted  = "accepted"
+	DemoRevoked   = "revoked"
+)
+
+// demoMoves lists the allowed status changes: candidate → building → accepted,
+// revocation from any designated state, and a revoked road may start again.
+var demoMoves = map[string][]string{
+	DemoNone:      {DemoCandidate},
+	DemoCandidate: {DemoBuilding, DemoRevoked, DemoNone},
+	DemoBuilding:  {DemoAccepted, DemoRevoked, DemoCandidate},
+	DemoAccepted:  {DemoRevoked},
+	DemoRevoked:   {DemoCandidate},
+}
+
+func designated(status string) bool {
+	return status == DemoCandidate || status == DemoBuilding || status == DemoAccepted
+}
+
+// SetDemonstration moves a road through the demonstration statuses (county
+// admin of its county, or the city admin), recording who and when.
+// Errors: CodeInvalid (unknown status), CodeConflict (move not allowed).
+func (s *Service) SetDemonstration(ctx context.Context, a Actor, roadID int64, status, note string) (RoadView, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
+		return RoadView{}, errForbidden
+	}
+	f := fieldErrors{}
+	if _, ok := demoMoves[status]; !ok {
+		f.add("status", "应为 none、candidate、building、accepted 或 revoked")
+	}
+	note = f.text("note", note, false, 500)
+	if err := f.err(); err != nil {
+		return RoadView{}, err
+	}
+	r, err := s.db.RoadByID(ctx, roadID)
+	if err != nil {
+		return RoadView{}, storeErr(err, "道路")
+	}
+	if !a.InCounty(r.CountyID) {
+		return RoadView{}, errNotFound
+	}
+	allowed := false
+	for _, to := range demoMoves[r.DemoStatus] {
+		allowed = allowed || to == status
+	}
+	if !allowed {
+		return RoadView{}, Errorf(CodeConflict, "示范路状态不能从 %s 变为 %s", r.DemoStatus, status)
+	}
+	err = s.db.SetDemoStatus(ctx, models.RoadDemoEvent{RoadID: r.ID, FromStatus: r.DemoStatus, ToStatus: status,
+		ChangedBy: a.UserID, Note: note, ChangedAt: s.now().Truncate(time.Millisecond)})
+	if errors.Is(err, models.ErrNotFound) {
+		return RoadView{}, Errorf(CodeConflict, "道路状态已被他人修改，请刷新后重试")
+	}
+	if err != nil {
+		return RoadView{}, err
+	}
+	return s.Road(ctx, a, roadID)
+}
+
+// RoadMetrics are the demonstration criteria of a road in one cycle.
+type RoadMetrics struct {
+	ActiveMerchants int     `json:"active_merchants"`
+	Inspected       int     `json:"inspected"`
+	InspectedShare  float64 `json:"inspected_share"`
+	AverageScore    float64 `json:"average_score"`
+	RatedHigh       int     `json:"rated_high"` // merchants rated at least the policy's star
+	RatedHighShare  float64 `json:"rated_high_share"`
+	SeriousItems    int     `json:"serious_items"`
+	OverdueNotices  int     `json:"overdue_notices"`
+}
+
+// Criteria a demonstration road can fail, in display order.
+const (
+	FailMerchants = "min_merchants"
+	FailInspected = "all_inspected"
+	FailAverage   = "average_score"
+	FailRated     = "rated_share"
+	FailSerious   = "no_serious_items"
+	FailOverdue   = "no_overdue_notices"
+)
+
+// Qualify applies the policy's demonstration thresholds (达标) to metrics and
+// returns the failing criteria; exact integer comparisons, so 89.995 is not 90.
+func Qualify(d policy.Demonstration, m RoadMetrics, scoreSum int) []string {
+	n := m.ActiveMerchants
+	var fail []string
+	if n < d.MinMerchants {
+		fail = append(fail, FailMerchants)
+	}
+	if n == 0 || m.Inspected < n {
+		fail = append(fail, FailInspected)
+	}
+	if n == 0 || int64(scoreSum)*100 < roundInt(d.MinAverageScore*100)*int64(n) {
+		fail = append(fail, FailAverage)
+	}
+	if n == 0 || int64(m.RatedHigh)*10000 < roundInt(d.MinRatedShare*10000)*int64(n) {
+		fail = append(fail, FailRated)
+	}
+	if m.SeriousItems > 0 {
+		fail = append(fail, FailSerious)
+	}
+	if m.OverdueNotices > 0 {
+		fail = append(fail, FailOverdue)
+	}
+	return fail
+}
+
+func roundInt(f float64) int64 {
+	if f < 0 {
+		return -roundInt(-f)
+	}
+	return int64(f + 0.5)
+}
+
+// cents is a 2-decimal average as an integer number of hundredths, rounded half up.
+func cents(sum, n int) int64 {
+	if n == 0 {
+		return 0
+	}
+	return (int64(sum)*200 + int64(n)) / (2 * int64(n))
+}
+
+func share(k, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(roundInt(float64(k)*10000/float64(n))) / 10000
+}
+
+// CountyCycle is a county's results of one cycle: frozen when the cycle is
+// closed, else computed live and provisional.
+type CountyCycle struct {
+	County      models.County
+	Cycle       string
+	Provisional bool
+	ClosedAt    *time.Time
+	Merchants   []models.MerchantResult // ranked: score desc, code asc
+	Roads       []RoadResultView        // ranked: road score desc, road id asc
+}
+
+// RoadResultView is a road's result with its metrics decoded.
+type RoadResultView struct {
+	models.RoadResult
+	Rank    int
+	Metrics RoadMetrics
+	Failing []string
+}
+
+// computeCountyCycle evaluates every active merchant and road of a county in cycle c.
+func (s *Service) computeCountyCycle(ctx context.Context, county models.County, c policy.Cycle) ([]models.MerchantResult, []RoadResultView, error) {
+	roads, err := s.db.BoardRoads(ctx, county.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms, err := s.db.ActiveMerchantsOfCounty(ctx, county.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.db.ScoresOfCounty(ctx, county.ID, s.historyCycles(c))
+	if err != nil {
+		return nil, nil, err
+	}
+	inspected, err := s.db.InspectedMerchants(ctx, county.ID, c.String())
+	if err != nil {
+		return nil, nil, err
+	}
+	byMerchant := map[int64][]models.Score{}
+	for _, r := range rows {
+		byMerchant[r.MerchantID] = append(byMerchant[r.MerchantID], r)
+	}
+	roadName := map[int64]string{}
+	for _, r := range roads {
+		roadName[r.ID] = r.Name
+	}
+	type acc struct {
+		m   RoadMetrics
+		sum int
+	}
+	perRoad := map[int64]*acc{}
+	for _, r := range roads {
+		perRoad[r.ID] = &acc{}
+	}
+	out := make([]models.MerchantResult, 0, len(ms))
+	for _, m := range ms {
+		res := s.policy.Evaluate(s.standingFrom(models.Merchant{ID: m.ID, CreatedAt: m.CreatedAt}, c, byMerchant[m.ID]))
+		cur := policy.Tally{}
+		for _, r := range byMerchant[m.ID] {
+			if r.Cycle == c.String() {
+				cur = policy.Tally{Deductions: r.Deductions, Bonuses: r.Bonuses, Serious: r.Serious}
+			}
+		}
+		out = append(out, models.MerchantResult{Cycle: c.String(), MerchantID: m.ID, CountyID: county.ID, RoadID: m.RoadID,
+			Code: m.Code, Name: m.Name, RoadName: roadName[m.RoadID], Score: res.Score, Star: res.Star, RatedStar: res.RatedStar,
+			Deductions: cur.Deductions, Bonuses: cur.Bonuses, Serious: cur.Serious, Inspected: inspected[m.ID]})
+		a := perRoad[m.RoadID]
+		if a == nil {
+			continue
+		}
+		a.m.ActiveMerchants++
+		a.sum += res.Score
+		if inspected[m.ID] {
+			a.m.Inspected++
+		}
+		if res.RatedStar >= s.policy.Demonstration.MinRatedStar {
+			a.m.RatedHigh++
+		}
+		a.m.SeriousItems += max(cur.Serious, 0)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].Code < out[j].Code
+	})
+	views := make([]RoadResultView, 0, len(roads))
+	for _, r := range roads {
+		a := perRoad[r.ID]
+		n := a.m.ActiveMerchants
+		a.m.InspectedShare = share(a.m.Inspected, n)
+		a.m.RatedHighShare = share(a.m.RatedHigh, n)
+		a.m.AverageScore = float64(cents(a.sum, n)) / 100
+		fail := Qualify(s.policy.Demonstration, a.m, a.sum)
+		metrics, _ := json.Marshal(a.m)
+		views = append(views, RoadResultView{RoadResult: models.RoadResult{Cycle: c.String(), RoadID: r.ID, CountyID: county.ID,
+			Name: r.Name, DemoStatus: r.DemoStatus, ScoreCents: cents(a.sum, n), Merchants: n, Qualified: len(fail) == 0,
+			Failing: strings.Join(fail, ","), Metrics: string(metrics)}, Metrics: a.m, Failing: nonNil(fail)})
+	}
+	rankRoadViews(views)
+	return out, views, nil
+}
+
+// rankRoadViews orders roads by road score (roads without merchants last),
+// ties by id, with competition ranks.
+func rankRoadViews(v []RoadResultView) {
+	sort.SliceStable(v, func(i, j int) bool {
+		ei, ej := v[i].Merchants == 0, v[j].Merchants == 0
+		if ei != ej {
+			return !ei
+		}
+		if v[i].ScoreCents != v[j].ScoreCents {
+			return v[i].ScoreCents > v[j].ScoreCents
+		}
+		return v[i].RoadID < v[j].RoadID
+	})
+	for i := range v {
+		v[i].Rank = i + 1
+		if i > 0 && v[i].ScoreCents == v[i-1].ScoreCents && (v[i].Merchants == 0) == (v[i-1].Merchants == 0) {
+			v[i].Rank = v[i-1].Rank
+		}
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// countyCycle returns a county's results of cycle c: frozen if closed; a cycle
+// past its grace period that nobody closed yet is closed now, so what is shown
+// once never changes; the current cycle (and one in grace) is live, provisional.
+func (s *Service) countyCycle(ctx context.Context, county models.County, c policy.Cycle) (CountyCycle, error) {
+	now := s.now()
+	if cur := s.policy.CycleOf(now); cur.Before(c) {
+		return CountyCycle{}, Invalid(map[string]string{"cycle": "不能查询未来的考核周期"})
+	}
+	if s.policy.IsClosed(c, now) {
+		if _, err := s.db.ClosedCycleByName(ctx, c.String()); errors.Is(err, models.ErrNotFound) {
+			if _, err := s.CloseCycle(ctx, c, "auto"); err != nil && ErrorCode(err) != CodeConflict {
+				return CountyCycle{}, err
+			}
+		}
+		return s.frozenCountyCycle(ctx, county, c)
+	}
+	ms, rs, err := s.computeCountyCycle(ctx, county, c)
+	return CountyCycle{County: county, Cycle: c.String(), Provisional: true, Merchants: ms, Roads: rs}, err
+}
+
+func (s *Service) frozenCountyCycle(ctx context.Context, county models.County, c policy.Cycle) (CountyCycle, error) {
+	cl, err := s.db.ClosedCycleByName(ctx, c.String())
+	if err != nil {
+		return CountyCycle{}, err
+	}
+	ms, rs, err := s.db.FrozenResults(ctx, c.String(), county.ID)
+	if err != nil {
+		return CountyCycle{}, err
+	}
+	views := make([]RoadResultView, len(rs))
+	for i, r := range rs {
+		views[i] = RoadResultView{RoadResult: r, Failing: []string{}}
+		json.Unmarshal([]byte(r.Metrics), &views[i].Metrics)
+		if r.Failing != "" {
+			views[i].Failing = strings.Split(r.Failing, ",")
+		}
+	}
+	rankRoadViews(views)
+	closed := cl.ClosedAt.UTC()
+	return CountyCycle{County: county, Cycle: c.String(), ClosedAt: &closed, Merchants: ms, Roads: views}, nil
+}
+
+// CloseCycle freezes cycle c's results of every county. It refuses a cycle still
+// open to records (CodeConflict) and one already closed (CodeConflict); of many
+// instances closing at once, one succeeds.
+func (s *Service) CloseCycle(ctx context.Context, c policy.Cycle, by string) (int, error) {
+	if !s.policy.IsClosed(c, s.now()) {
+		return 0, Errorf(CodeConflict, "%s 仍在考核或宽限期内（截止 %s），不能关闭", c, s.policy.GraceEnd(c).In(s.policy.Location()).Format("2006-01-02 15:04"))
+	}
+	counties, err := s.db.ListCounties(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.db.CloseCycle(ctx, models.ClosedCycle{Cycle: c.String(), ClosedAt: s.now().Truncate(time.Millisecond), ClosedBy: by},
+		func(ctx context.Context) ([]models.MerchantResult, []models.RoadResult, error) {
+			var ms []models.MerchantResult
+			var rs []models.RoadResult
+			for _, county := range counties {
+				m, r, err := s.computeCountyCycle(ctx, county, c)
+				if err != nil {
+					return nil, nil, err
+				}
+				ms = append(ms, m...)
+				for _, v := range r {
+					rs = append(rs, v.RoadResult)
+				}
+			}
+			n = len(ms)
+			return ms, rs, nil
+		})
+	if errors.Is(err, models.ErrDuplicate) {
+		return 0, Errorf(CodeConflict, "%s 已关闭", c)
+	}
+	return n, err
+}
+
+// CloseDueCycles closes, oldest first, the cycles of the last year that left
+// their grace period and are not closed yet (the background job).
+func (s *Service) CloseDueCycles(ctx context.Context) ([]string, error) {
+	var closed []string
+	cur := s.policy.CycleOf(s.now())
+	for i := 12; i >= 1; i-- {
+		c := cur.Add(-i)
+		if !s.policy.IsClosed(c, s.now()) {
+			continue
+		}
+		_, err := s.db.ClosedCycleByName(ctx, c.String())
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, models.ErrNotFound) {
+			return closed, err
+		}
+		if _, err := s.CloseCycle(ctx, c, "auto"); err != nil {
+			if ErrorCode(err) == CodeConflict {
+				continue // another instance closed it first
+			}
+			return closed, err
+		}
+		closed = append(closed, c.String())
+	}
+	return closed, nil
+}
+
+// DemonstrationView is a county's demonstration-road progress now.
+type DemonstrationView struct {
+	County     models.County
+	Cycle      string
+	Target     int
+	Designated int
+	Accepted   int
+	Qualified  int
+	Roads      []RoadResultView
+}
+
+// Demonstration returns the county's demonstration roads with metrics and
+// qualification for the current cycle (county users).
+func (s *Service) Demonstration(ctx context.Context, a Actor, countyID int64) (DemonstrationView, error) {
+	county, err := s.countyForReport(ctx, a, countyID)
+	if err != nil {
+		return DemonstrationView{}, err
+	}
+	c := s.policy.CycleOf(s.now())
+	_, roads, err := s.computeCountyCycle(ctx, county, c)
+	if err != nil {
+		return DemonstrationView{}, err
+	}
+	return demonstrationOf(county, c.String(), roads), nil
+}
+
+func demonstrationOf(county models.County, cycle string, roads []RoadResultView) DemonstrationView {
+	v := DemonstrationView{County: county, Cycle: cycle, Target: county.DemoRoadTarget, Roads: []RoadResultView{}}
+	for _, r := range roads {
+		if r.DemoStatus == DemoNone {
+			continue
+		}
+		if designated(r.DemoStatus) {
+			v.Designated++
+			if r.Qualified {
+				v.Qualified++
+			}
+		}
+		if r.DemoStatus == DemoAccepted {
+			v.Accepted++
+		}
+		v.Roads = append(v.Roads, r)
+	}
+	return v
+}
+
+// countyForReport: admins and officers of the county, and the city admin.
+func (s *Service) countyForReport(ctx context.Context, a Actor, countyID int64) (models.County, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin, RoleOfficer) {
+		return models.County{}, errForbidden
+	}
+	return s.County(ctx, a, countyID)
+}
+
+// CountyRank is one line of the city's county ranking.
+type CountyRank struct {
+	Rank      int
+	County    models.County
+	Qualified int
+	Target    int
+	Score     float64 // average live score of the county's active merchants
+	Merchants int
+}
+
+// CountyBoard ranks counties by demonstration roads qualified now, then by the
+// average live score of their merchants (city admin).
+func (s *Service) CountyBoard(ctx context.Context, a Actor) ([]CountyRank, error) {
+	if !a.IsCity() {
+		return nil, errForbidden
+	}
+	counties, err := s.db.ListCounties(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	c := s.policy.CycleOf(s.now())
+	out := make([]CountyRank, 0, len(counties))
+	sums := map[int64]int64{}
+	for _, county := range counties {
+		ms, roads, err := s.computeCountyCycle(ctx, county, c)
+		if err != nil {
+			return nil, err
+		}
+		d := demonstrationOf(county, c.String(), roads)
+		sum := 0
+		for _, m := range ms {
+			sum += m.Score
+		}
+		sums[county.ID] = cents(sum, len(ms))
+		out = append(out, CountyRank{County: county, Qualified: d.Qualified, Target: county.DemoRoadTarget,
+			Score: float64(cents(sum, len(ms))) / 100, Merchants: len(ms)})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Qualified != out[j].Qualified {
+			return out[i].Qualified > out[j].Qualified
+		}
+		if sums[out[i].County.ID] != sums[out[j].County.ID] {
+			return sums[out[i].County.ID] > sums[out[j].County.ID]
+		}
+		return out[i].County.Code < out[j].County.Code
+	})
+	for i := range out {
+		out[i].Rank = i + 1
+		if i > 0 && out[i].Qualified == out[i-1].Qualified && sums[out[i].County.ID] == sums[out[i-1].County.ID] {
+			out[i].Rank = out[i-1].Rank
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,158 @@
+package service
+
+import (
+	"context"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/service/leaderboard"
+	"github.com/menqian/menqian/service/policy"
+)
+
+// RankedMerchant is one line of a merchant leaderboard.
+type RankedMerchant struct {
+	leaderboard.Entry
+	RatedStar int
+}
+
+// BoardQuery asks for one page of a merchant leaderboard.
+type BoardQuery struct {
+	Scope string // city, county or road
+	ID    int64  // the county or road id
+	Paging
+}
+
+// canSeeScope: the city scope is the city admin's; a county or road scope is
+// for the admins and officers of that county and its merchants.
+func (s *Service) boardScope(ctx context.Context, a Actor, q BoardQuery) (leaderboard.Scope, error) {
+	switch q.Scope {
+	case leaderboard.City:
+		if !a.IsCity() {
+			return leaderboard.Scope{}, errForbidden
+		}
+		return leaderboard.Scope{Kind: leaderboard.City}, nil
+	case leaderboard.County:
+		if q.ID <= 0 {
+			return leaderboard.Scope{}, Invalid(map[string]string{"id": "必填（区县 id）"})
+		}
+		if !a.InCounty(q.ID) {
+			return leaderboard.Scope{}, errForbidden
+		}
+		if _, err := s.db.CountyByID(ctx, q.ID); err != nil {
+			return leaderboard.Scope{}, storeErr(err, "区县")
+		}
+		return leaderboard.Scope{Kind: leaderboard.County, CountyID: q.ID}, nil
+	case leaderboard.Road:
+		if q.ID <= 0 {
+			return leaderboard.Scope{}, Invalid(map[string]string{"id": "必填（道路 id）"})
+		}
+		r, err := s.db.RoadByID(ctx, q.ID)
+		if err != nil {
+			return leaderboard.Scope{}, storeErr(err, "道路")
+		}
+		if !a.InCounty(r.CountyID) {
+			return leaderboard.Scope{}, errNotFound
+		}
+		return leaderboard.Scope{Kind: leaderboard.Road, CountyID: r.CountyID, RoadID: r.ID}, nil
+	}
+	return leaderboard.Scope{}, Invalid(map[string]string{"scope": "应为 city、county 或 road"})
+}
+
+// MerchantBoard returns one page of a merchant leaderboard of the current
+// cycle, with each merchant's rated star.
+func (s *Service) MerchantBoard(ctx context.Context, a Actor, q BoardQuery) ([]RankedMerchant, int, error) {
+	p, err := q.Paging.check()
+	if err != nil {
+		return nil, 0, err
+	}
+	scope, err := s.boardScope(ctx, a, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	c := s.policy.CycleOf(s.now())
+	items, total, err := s.board.Top(ctx, c.String(), scope, p.Limit, p.Offset)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]RankedMerchant, len(items))
+	if len(items) == 0 {
+		return out, total, nil
+	}
+	stars, err := s.ratedStars(ctx, items, c)
+	for i, it := range items {
+		out[i] = RankedMerchant{Entry: it, RatedStar: stars[it.MerchantID]}
+	}
+	return out, total, err
+}
+
+// ratedStars computes the rated star of each listed merchant.
+func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c policy.Cycle) (map[int64]int, error) {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.MerchantID
+	}
+	ms, err := s.db.MerchantsByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.standings(ctx, ms, c)
+	out := make(map[int64]int, len(st))
+	for id, r := range st {
+		out[id] = r.RatedStar
+	}
+	return out, err
+}
+
+// MerchantRank is a merchant's place on its road, in its county and the city.
+type MerchantRank struct {
+	Cycle              string
+	Score              int
+	Road, County, City leaderboard.Position
+	RoadID, CountyID   int64
+}
+
+// MerchantRanks returns a merchant's ranks (whoever may see the merchant).
+func (s *Service) MerchantRanks(ctx context.Context, a Actor, id int64) (MerchantRank, error) {
+	m, err := s.Merchant(ctx, a, id)
+	if err != nil {
+		return MerchantRank{}, err
+	}
+	c := s.policy.CycleOf(s.now())
+	out := MerchantRank{Cycle: c.String(), RoadID: m.RoadID, CountyID: m.CountyID}
+	for _, sc := range []struct {
+		scope leaderboard.Scope
+		dst   *leaderboard.Position
+	}{
+		{leaderboard.Scope{Kind: leaderboard.Road, CountyID: m.CountyID, RoadID: m.RoadID}, &out.Road},
+		{leaderboard.Scope{Kind: leaderboard.County, CountyID: m.CountyID}, &out.County},
+		{leaderboard.Scope{Kind: leaderboard.City}, &out.City},
+	} {
+		if *sc.dst, err = s.board.Position(ctx, c.String(), sc.scope, m); err != nil {
+			return MerchantRank{}, err
+		}
+	}
+	st, err := s.standings(ctx, []models.Merchant{m}, c)
+	out.Score = st[m.ID].Score
+	return out, err
+}
+
+// RoadBoard ranks a county's roads by road score (county users).
+func (s *Service) RoadBoard(ctx context.Context, a Actor, countyID int64) ([]leaderboard.RoadEntry, error) {
+	if countyID <= 0 {
+		return nil, Invalid(map[string]string{"county_id": "必填"})
+	}
+	if !a.can(RoleCityAdmin, RoleCountyAdmin, RoleOfficer) {
+		return nil, errForbidden
+	}
+	if !a.InCounty(countyID) {
+		return nil, errForbidden
+	}
+	if _, err := s.db.CountyByID(ctx, countyID); err != nil {
+		return nil, storeErr(err, "区县")
+	}
+	return s.board.Roads(ctx, s.policy.CycleOf(s.now()).String(), countyID)
+}
+
+// RebuildLeaderboards reloads the current cycle's rankings from the database.
+func (s *Service) RebuildLeaderboards(ctx context.Context) error {
+	return s.board.Rebuild(ctx, s.policy.CycleOf(s.now()).String())
+}
