@@ -121,3 +121,19 @@ func (db *DB) MerchantsByIDs(ctx context.Context, ids []int64) ([]Merchant, erro
 	var out []Merchant
 	return out, translate(db.conn(ctx).Where("id IN ?", ids).Find(&out).Error)
 }
+
+// MerchantsByUSCC returns the merchants registered with any of the codes, by code.
+func (db *DB) MerchantsByUSCC(ctx context.Context, usccs []string) (map[string]Merchant, error) {
+	out := make(map[string]Merchant, len(usccs))
+	for start := 0; start < len(usccs); start += 1000 {
+		end := min(start+1000, len(usccs))
+		var ms []Merchant
+		if err := db.conn(ctx).Where("uscc IN ?", usccs[start:end]).Find(&ms).Error; err != nil {
+			return nil, translate(err)
+		}
+		for _, m := range ms {
+			out[*m.USCC] = m
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,341 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/qrcodes"
+)
+
+// Import limits: a county register of tens of thousands of shops fits.
+const (
+	MaxImportBytes = 16 << 20
+	MaxImportRows  = 50_000
+)
+
+// importColumns are the register's columns: the Chinese header of the
+// template, the English alias, and whether a value is required.
+var importColumns = []struct {
+	Header, Field string
+	Required      bool
+}{
+	{"商户名称", "name", true}, {"道路", "road", true}, {"统一社会信用代码", "uscc", false}, {"经营类别", "category", false},
+	{"负责人", "owner_name", false}, {"联系电话", "phone", false}, {"地址", "address", false},
+	{"纬度", "lat", false}, {"经度", "lng", false},
+}
+
+// ImportHeader is the template's header row.
+func ImportHeader() []string {
+	out := make([]string, len(importColumns))
+	for i, c := range importColumns {
+		out[i] = c.Header
+	}
+	return out
+}
+
+// ImportProblem is one bad cell of an import file (rows count from 1 = header).
+type ImportProblem struct {
+	Row     int    `json:"row"`
+	Column  string `json:"column"`
+	Problem string `json:"problem"`
+}
+
+// ImportDuplicate is a row that matches a merchant already registered.
+type ImportDuplicate struct {
+	Row        int    `json:"row"`
+	MerchantID int64  `json:"merchant_id"`
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+}
+
+// ImportReport says what an import found and did.
+type ImportReport struct {
+	Commit     bool              `json:"commit"`
+	Rows       int               `json:"rows"`
+	Valid      int               `json:"valid"`
+	Created    int               `json:"created"`
+	Duplicates []ImportDuplicate `json:"duplicates"`
+	Errors     []ImportProblem   `json:"errors"`
+}
+
+// ImportMerchants reads a county's shop register (CSV in UTF-8 or GBK, or XLSX)
+// and reports every bad row. A dry run stores nothing; a commit stores every
+// new row or, if any row is bad, none. Rows matching a registered merchant (by
+// USCC, or by road and name without one) are reported as duplicates and skipped,
+// so importing the same file twice never doubles a shop.
+func (s *Service) ImportMerchants(ctx context.Context, a Actor, countyID int64, format string, r io.Reader, commit bool) (ImportReport, error) {
+	rep := ImportReport{Commit: commit, Duplicates: []ImportDuplicate{}, Errors: []ImportProblem{}}
+	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
+		return rep, errForbidden
+	}
+	if countyID <= 0 {
+		return rep, Invalid(map[string]string{"county_id": "必填"})
+	}
+	if _, err := s.County(ctx, a, countyID); err != nil {
+		return rep, err
+	}
+	data, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
+	if err != nil {
+		return rep, err
+	}
+	if len(data) > MaxImportBytes {
+		return rep, Errorf(CodeTooLarge, "文件不能超过 %d MiB", MaxImportBytes>>20)
+	}
+	table, err := readTable(format, data)
+	if err != nil {
+		return rep, err
+	}
+	if len(table) < 1 {
+		return rep, Invalid(map[string]string{"file": "文件为空：第一行应为表头"})
+	}
+	cols, err := mapHeader(table[0])
+	if err != nil {
+		return rep, err
+	}
+	if len(table)-1 > MaxImportRows {
+		return rep, Invalid(map[string]string{"file": fmt.Sprintf("最多 %d 行", MaxImportRows)})
+	}
+
+	roads, err := s.db.BoardRoads(ctx, countyID)
+	if err != nil {
+		return rep, err
+	}
+	roadByName := map[string]int64{}
+	for _, rd := range roads {
+		roadByName[rd.Name] = rd.ID
+	}
+	existing, err := s.db.ActiveMerchantsOfCounty(ctx, countyID)
+	if err != nil {
+		return rep, err
+	}
+	byRoadName := map[string]models.CountyMerchant{}
+	for _, m := range existing {
+		byRoadName[strconv.FormatInt(m.RoadID, 10)+"\x00"+m.Name] = m
+	}
+
+	type pending struct {
+		row int
+		m   models.Merchant
+	}
+	var rows []pending
+	seenUSCC := map[string]int{}
+	seenName := map[string]int{}
+	for i, rec := range table[1:] {
+		rowNo := i + 2
+		if blankRecord(rec) {
+			continue
+		}
+		rep.Rows++
+		get := func(field string) *string {
+			j, ok := cols[field]
+			if !ok || j >= len(rec) {
+				v := ""
+				return &v
+			}
+			v := strings.TrimSpace(rec[j])
+			return &v
+		}
+		f := fieldErrors{}
+		in := MerchantInput{Name: get("name"), USCC: get("uscc"), Category: get("category"), OwnerName: get("owner_name"),
+			Phone: get("phone"), Address: get("address")}
+		for _, ll := range []struct {
+			field string
+			dst   **float64
+		}{{"lat", &in.Lat}, {"lng", &in.Lng}} {
+			if v := *get(ll.field); v != "" {
+				x, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					f.add(ll.field, "应为数字")
+				} else {
+					*ll.dst = &x
+				}
+			}
+		}
+		m := models.Merchant{Status: "active", QRGeneration: 1, CountyID: countyID}
+		checkMerchantFields(f, in, &m, map[string]any{}, true)
+		roadName := *get("road")
+		roadID, ok := roadByName[roadName]
+		switch {
+		case roadName == "":
+			f.add("road", "必填")
+		case !ok:
+			f.add("road", "本区县没有名为 "+strconv.Quote(roadName)+" 的道路")
+		}
+		m.RoadID = roadID
+		if len(f) == 0 && m.USCC != nil {
+			if prev, dup := seenUSCC[*m.USCC]; dup {
+				f.add("uscc", fmt.Sprintf("与第 %d 行重复", prev))
+			}
+			seenUSCC[*m.USCC] = rowNo
+		}
+		nameKey := strconv.FormatInt(roadID, 10) + "\x00" + m.Name
+		if len(f) == 0 && m.USCC == nil {
+			if prev, dup := seenName[nameKey]; dup {
+				f.add("name", fmt.Sprintf("与第 %d 行同路同名", prev))
+			}
+			seenName[nameKey] = rowNo
+		}
+		for _, c := range importColumns { // report in column order
+			if p, bad := f[c.Field]; bad {
+				rep.Errors = append(rep.Errors, ImportProblem{Row: rowNo, Column: c.Header, Problem: p})
+			}
+		}
+		if len(f) > 0 {
+			continue
+		}
+		if m.USCC == nil {
+			if old, dup := byRoadName[nameKey]; dup {
+				rep.Duplicates = append(rep.Duplicates, ImportDuplicate{Row: rowNo, MerchantID: old.ID, Code: old.Code, Name: old.Name})
+				continue
+			}
+		}
+		rows = append(rows, pending{row: rowNo, m: m})
+	}
+
+	// USCCs already registered anywhere are duplicates, not new shops.
+	var usccs []string
+	for _, p := range rows {
+		if p.m.USCC != nil {
+			usccs = append(usccs, *p.m.USCC)
+		}
+	}
+	registered, err := s.db.MerchantsByUSCC(ctx, usccs)
+	if err != nil {
+		return rep, err
+	}
+	fresh := rows[:0]
+	for _, p := range rows {
+		if p.m.USCC != nil {
+			if old, dup := registered[*p.m.USCC]; dup {
+				if old.CountyID != countyID {
+					rep.Errors = append(rep.Errors, ImportProblem{Row: p.row, Column: "统一社会信用代码", Problem: "已在其他区县登记"})
+					continue
+				}
+				rep.Duplicates = append(rep.Duplicates, ImportDuplicate{Row: p.row, MerchantID: old.ID, Code: old.Code, Name: old.Name})
+				continue
+			}
+		}
+		fresh = append(fresh, p)
+	}
+	rep.Valid = len(fresh) + len(rep.Duplicates)
+	if !commit || len(rep.Errors) > 0 {
+		return rep, nil
+	}
+	ms := make([]models.Merchant, len(fresh))
+	for i, p := range fresh {
+		ms[i] = p.m
+	}
+	for attempt := 0; ; attempt++ {
+		for i := range ms {
+			ms[i].ID = 0
+			if ms[i].Code, err = qrcodes.NewCode(); err != nil {
+				return rep, err
+			}
+		}
+		err = s.db.InTx(ctx, func(ctx context.Context) error { return s.db.CreateMerchants(ctx, ms) })
+		if models.IsDuplicateOf(err, "uq_merchants_code") && attempt < 3 {
+			continue // two random codes collided: draw all again, the transaction stored nothing
+		}
+		if errors.Is(err, models.ErrDuplicate) {
+			return rep, Errorf(CodeConflict, "导入期间有商户被同时登记，请重新导入")
+		}
+		if err != nil {
+			return rep, err
+		}
+		break
+	}
+	rep.Created = len(ms)
+	if err := s.board.Rebuild(ctx, s.CurrentCycle()); err != nil {
+		s.log.Warn("leaderboard rebuild after import", "err", err)
+	}
+	return rep, nil
+}
+
+func blankRecord(rec []string) bool {
+	for _, v := range rec {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// mapHeader finds each known column by its Chinese header or English alias.
+func mapHeader(h []string) (map[string]int, error) {
+	cols := map[string]int{}
+	known := map[string]string{}
+	for _, c := range importColumns {
+		known[c.Header], known[c.Field] = c.Field, c.Field
+	}
+	var unknown []string
+	for j, name := range h {
+		name = strings.TrimSpace(strings.TrimPrefix(name, "\ufeff"))
+		if name == "" {
+			continue
+		}
+		field, ok := known[name]
+		if !ok {
+			unknown = append(unknown, name)
+			continue
+		}
+		cols[field] = j
+	}
+	f := fieldErrors{}
+	for _, c := range importColumns {
+		if _, ok := cols[c.Field]; !ok && c.Required {
+			f.add("file", "缺少必填列 "+c.Header)
+		}
+	}
+	if len(unknown) > 0 {
+		f.add("header", "未知的列："+strings.Join(unknown, "、"))
+	}
+	return cols, f.err()
+}
+
+// readTable parses a CSV (UTF-8 with or without BOM, or GBK as saved by
+// Chinese Excel) or the first sheet of an XLSX file.
+func readTable(format string, data []byte) ([][]string, error) {
+	switch format {
+	case "xlsx":
+		f, err := excelize.OpenReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, Invalid(map[string]string{"file": "无法读取 XLSX 文件"})
+		}
+		defer f.Close()
+		rows, err := f.GetRows(f.GetSheetName(0))
+		if err != nil {
+			return nil, Invalid(map[string]string{"file": "无法读取 XLSX 工作表"})
+		}
+		return rows, nil
+	case "csv":
+		data = bytes.TrimPrefix(data, []byte("\ufeff"))
+		if !utf8.Valid(data) {
+			dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
+			if err != nil {
+				return nil, Invalid(map[string]string{"file": "文件编码无法识别（请用 UTF-8 或 GBK）"})
+			}
+			data = dec
+		}
+		r := csv.NewReader(bytes.NewReader(data))
+		r.FieldsPerRecord = -1
+		r.TrimLeadingSpace = true
+		rows, err := r.ReadAll()
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, Invalid(map[string]string{"file": fmt.Sprintf("CSV 第 %d 行格式错误", pe.Line)})
+		}
+		return rows, err
+	}
+	return nil, Invalid(map[string]string{"format": "应为 csv 或 xlsx"})
+}
