@@ -352,12 +352,13 @@ func (s *Service) CloseCycle(ctx context.Context, c policy.Cycle, by string) (in
 	return n, err
 }
 
-// CloseDueCycles closes, oldest first, the cycles of the last year that left
-// their grace period and are not closed yet (the background job).
+// CloseDueCycles closes, oldest first, the cycles of the last quarter that left
+// their grace period and are not closed yet (the background job; older cycles
+// are closed when a bulletin first asks for them).
 func (s *Service) CloseDueCycles(ctx context.Context) ([]string, error) {
 	var closed []string
 	cur := s.policy.CycleOf(s.now())
-	for i := 12; i >= 1; i-- {
+	for i := 3; i >= 1; i-- {
 		c := cur.Add(-i)
 		if !s.policy.IsClosed(c, s.now()) {
 			continue

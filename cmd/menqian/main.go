@@ -22,6 +22,7 @@ import (
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/service"
 	"github.com/menqian/menqian/service/httpapi"
+	"github.com/menqian/menqian/service/leaderboard"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -118,6 +119,7 @@ type app struct {
 	db     *models.DB
 	policy *policy.Policy
 	svc    *service.Service
+	redis  *leaderboard.Redis // nil without MENQIAN_REDIS_URL
 	close  []func()
 }
 
@@ -171,12 +173,16 @@ func openApp(ctx context.Context, getenv func(string) string, stderr io.Writer, 
 		a.Close()
 		return nil, err
 	}
-	a.svc = service.New(service.Options{DB: a.db, Policy: a.policy, Secret: secret, PhotoDir: cfg.PhotoDir,
-		PublicURL: cfg.PublicURL, Logger: log})
-	if err := a.wireLeaderboards(ctx); err != nil {
+	if err := a.wireLeaderboards(); err != nil {
 		a.Close()
 		return nil, err
 	}
+	var board leaderboard.Board // stays a nil interface without Redis: SQL then
+	if a.redis != nil {
+		board = a.redis
+	}
+	a.svc = service.New(service.Options{DB: a.db, Policy: a.policy, Secret: secret, PhotoDir: cfg.PhotoDir,
+		PublicURL: cfg.PublicURL, Logger: log, Board: board})
 	return a, nil
 }
 
