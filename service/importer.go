@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -162,7 +163,8 @@ func (s *Service) ImportMerchants(ctx context.Context, a Actor, countyID int64, 
 				}
 			}
 		}
-		m := models.Merchant{Status: "active", QRGeneration: 1, CountyID: countyID}
+		now := s.now().Truncate(time.Millisecond)
+		m := models.Merchant{Status: "active", QRGeneration: 1, CountyID: countyID, CreatedAt: now, UpdatedAt: now}
 		checkMerchantFields(f, in, &m, map[string]any{}, true)
 		roadName := *get("road")
 		roadID, ok := roadByName[roadName]
@@ -176,15 +178,17 @@ func (s *Service) ImportMerchants(ctx context.Context, a Actor, countyID int64, 
 		if len(f) == 0 && m.USCC != nil {
 			if prev, dup := seenUSCC[*m.USCC]; dup {
 				f.add("uscc", fmt.Sprintf("与第 %d 行重复", prev))
+			} else {
+				seenUSCC[*m.USCC] = rowNo
 			}
-			seenUSCC[*m.USCC] = rowNo
 		}
 		nameKey := strconv.FormatInt(roadID, 10) + "\x00" + m.Name
 		if len(f) == 0 && m.USCC == nil {
 			if prev, dup := seenName[nameKey]; dup {
 				f.add("name", fmt.Sprintf("与第 %d 行同路同名", prev))
+			} else {
+				seenName[nameKey] = rowNo
 			}
-			seenName[nameKey] = rowNo
 		}
 		for _, c := range importColumns { // report in column order
 			if p, bad := f[c.Field]; bad {

@@ -369,6 +369,10 @@ func (s *Service) CreateMerchant(ctx context.Context, a Actor, in MerchantInput)
 		return models.Merchant{}, err
 	}
 	m.RoadID, m.CountyID = road.ID, road.CountyID
+	// Registration time decides whether the merchant has a previous cycle, so it
+	// comes from the service clock, not the database's.
+	m.CreatedAt = s.now().Truncate(time.Millisecond)
+	m.UpdatedAt = m.CreatedAt
 	for attempt := 0; ; attempt++ {
 		if m.Code, err = qrcodes.NewCode(); err != nil {
 			return models.Merchant{}, err
@@ -597,5 +601,3 @@ func uniqueIDs(ids []int64) []int64 {
 	}
 	return out
 }
-
-var _ = time.Second

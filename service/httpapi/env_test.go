@@ -19,6 +19,7 @@ import (
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
 	"github.com/menqian/menqian/service/httpapi"
+	"github.com/menqian/menqian/service/leaderboard"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -47,14 +48,26 @@ const adminPassword = "admin-password-1"
 // The clock starts at 2026-11-15 10:00 Shanghai unless changed.
 func newEnv(t testing.TB, d models.Dialect) *env {
 	t.Helper()
+	return newEnvWith(t, d, nil)
+}
+
+// newEnvWith is newEnv with a leaderboard made from the database and clock
+// (nil: the SQL board).
+func newEnvWith(t testing.TB, d models.Dialect, board func(db *models.DB, p *policy.Policy, now func() time.Time) leaderboard.Board) *env {
+	t.Helper()
 	db := dbtest.Open(t, d)
 	ctx := context.Background()
 	if _, _, err := service.Bootstrap(ctx, db, adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC)}
-	svc := service.New(service.Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"),
-		PhotoDir: t.TempDir(), PublicURL: "http://mq.test", Clock: clk.Now})
+	pol := policy.Default()
+	var b leaderboard.Board
+	if board != nil {
+		b = board(db, pol, clk.Now)
+	}
+	svc := service.New(service.Options{DB: db, Policy: pol, Secret: []byte("test-secret-0123456789"),
+		PhotoDir: t.TempDir(), PublicURL: "http://mq.test", Clock: clk.Now, Board: b})
 	h := httpapi.New(httpapi.Options{Service: svc, Registry: prometheus.NewRegistry(), Ready: func() error { return db.Ping(ctx) }})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -119,4 +119,3 @@ func (a *API) importTemplate(c *gin.Context) {
 		a.fail(c, service.Invalid(map[string]string{"format": "应为 csv 或 xlsx"}))
 	}
 }
-

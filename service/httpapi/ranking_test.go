@@ -1,0 +1,126 @@
+package httpapi_test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service/leaderboard"
+	"github.com/menqian/menqian/service/policy"
+)
+
+// boards runs a test with the SQL board and with the Redis board, on every dialect.
+func boards(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d)+"/sql", func(t *testing.T) { fn(t, newEnv(t, d)) })
+		t.Run(string(d)+"/redis", func(t *testing.T) {
+			url := dbtest.RedisURL(t)
+			rdb, err := leaderboard.Connect(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { rdb.Close() })
+			b := make([]byte, 6)
+			rand.Read(b)
+			prefix := "test-" + hex.EncodeToString(b)
+			fn(t, newEnvWith(t, d, func(db *models.DB, p *policy.Policy, now func() time.Time) leaderboard.Board {
+				return leaderboard.NewRedis(rdb, db, p, nil, leaderboard.WithPrefix(prefix), leaderboard.WithClock(now))
+			}))
+		})
+	}
+}
+
+type rankedItem struct {
+	Rank  int
+	Code  string
+	Score int
+}
+
+func (e *env) board(token, query string) ([]rankedItem, int) {
+	e.t.Helper()
+	r := e.must(200, "GET", "/api/v1/leaderboards/merchants?"+query, token, nil)
+	var out []rankedItem
+	for _, it := range r.JSON["items"].([]any) {
+		m := it.(map[string]any)
+		out = append(out, rankedItem{Rank: int(m["rank"].(float64)), Code: m["code"].(string), Score: int(m["score"].(float64))})
+	}
+	return out, int(r.JSON["total"].(float64))
+}
+
+func (e *env) bonus(officer string, merchant int64, rule string, key string) {
+	e.t.Helper()
+	e.must(201, "POST", "/api/v1/inspections", officer, map[string]any{"merchant_id": merchant, "items": []map[string]any{{"rule_code": rule}}},
+		"Idempotency-Key", key)
+}
+
+// TestLeaderboardsThroughHTTP: ranks follow inspections at once, ties share a
+// rank and list by code, and each scope is visible only to its users.
+func TestLeaderboardsThroughHTTP(t *testing.T) {
+	boards(t, func(t *testing.T, e *env) {
+		w := e.seed()
+		// Three more merchants on county 0's road.
+		ids := []int64{w.Merchant[0]}
+		for i := 0; i < 3; i++ {
+			ids = append(ids, e.must(201, "POST", "/api/v1/merchants", w.Admin[0], map[string]any{"road_id": w.Road[0], "name": fmt.Sprintf("店%d", i)}).id())
+		}
+		e.bonus(w.Officer[0], ids[2], "BONUS-01", "k1") // +2 → 102
+		items, total := e.board(w.Officer[0], fmt.Sprintf("scope=road&id=%d", w.Road[0]))
+		if total != 4 || len(items) != 4 {
+			t.Fatalf("road board total=%d items=%d, want 4", total, len(items))
+		}
+		if items[0].Score != 102 || items[0].Rank != 1 {
+			t.Errorf("first = %+v, want score 102 rank 1", items[0])
+		}
+		for i := 1; i < 4; i++ {
+			if items[i].Rank != 2 || items[i].Score != 100 {
+				t.Errorf("item %d = %+v, want rank 2 score 100 (ties share a rank)", i, items[i])
+			}
+			if i > 1 && items[i].Code < items[i-1].Code {
+				t.Errorf("ties not ordered by code: %s before %s", items[i-1].Code, items[i].Code)
+			}
+		}
+		// Rank right after an inspection is the new rank.
+		e.bonus(w.Officer[0], ids[3], "BONUS-04", "k2") // +5 → 105
+		r := e.must(200, "GET", fmt.Sprintf("/api/v1/merchants/%d/rank", ids[3]), w.Officer[0], nil)
+		if got := r.JSON["road"].(map[string]any); got["rank"].(float64) != 1 || got["of"].(float64) != 4 {
+			t.Errorf("road rank after +5 = %v, want 1 of 4", got)
+		}
+		if got := r.JSON["city"].(map[string]any); got["rank"].(float64) != 1 || got["of"].(float64) != 5 {
+			t.Errorf("city rank = %v, want 1 of 5", got)
+		}
+		// Paging: limit bounded, offset pages keep competition ranks.
+		page, _ := e.board(w.Admin[0], fmt.Sprintf("scope=county&id=%d&limit=2&offset=2", w.County[0]))
+		if len(page) != 2 || page[0].Rank != 3 || page[1].Rank != 3 {
+			t.Errorf("page 2 = %+v, want two rank-3 merchants", page)
+		}
+		e.must(400, "GET", "/api/v1/leaderboards/merchants?scope=county&id=1&limit=101", w.Admin[0], nil)
+		e.must(400, "GET", "/api/v1/leaderboards/merchants?scope=planet&id=1", w.Admin[0], nil)
+		// Scope visibility.
+		e.must(403, "GET", "/api/v1/leaderboards/merchants?scope=city", w.Admin[0], nil)
+		e.must(200, "GET", "/api/v1/leaderboards/merchants?scope=city", e.admin, nil)
+		e.must(403, "GET", fmt.Sprintf("/api/v1/leaderboards/merchants?scope=county&id=%d", w.County[1]), w.Officer[0], nil)
+		e.must(404, "GET", fmt.Sprintf("/api/v1/leaderboards/merchants?scope=road&id=%d", w.Road[1]), w.Officer[0], nil)
+		e.must(403, "GET", fmt.Sprintf("/api/v1/leaderboards/roads?county_id=%d", w.County[1]), w.Admin[0], nil)
+		e.must(404, "GET", fmt.Sprintf("/api/v1/merchants/%d/rank", w.Merchant[1]), w.Officer[0], nil)
+		e.must(200, "GET", fmt.Sprintf("/api/v1/merchants/%d/rank", w.Merchant[0]), w.Shop[0], nil)
+		e.must(404, "GET", fmt.Sprintf("/api/v1/merchants/%d/rank", w.Merchant[1]), w.Shop[0], nil)
+		e.must(403, "GET", "/api/v1/leaderboards/counties", w.Admin[0], nil)
+		// A closed merchant leaves the rankings.
+		e.must(200, "PATCH", fmt.Sprintf("/api/v1/merchants/%d", ids[3]), w.Admin[0], map[string]any{"status": "closed"})
+		items, total = e.board(w.Officer[0], fmt.Sprintf("scope=road&id=%d", w.Road[0]))
+		if total != 3 || items[0].Score != 102 {
+			t.Errorf("after closing: total=%d first=%+v, want 3 and the 102", total, items[0])
+		}
+		// Roads rank by average live score.
+		rr := e.must(200, "GET", fmt.Sprintf("/api/v1/leaderboards/roads?county_id=%d", w.County[0]), w.Officer[0], nil)
+		road := rr.JSON["items"].([]any)[0].(map[string]any)
+		if road["score"].(float64) != 100.67 || road["merchants"].(float64) != 3 {
+			t.Errorf("road = %v, want score 100.67 over 3 merchants", road)
+		}
+		e.checkClean()
+	})
+}
