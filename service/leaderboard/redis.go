@@ -115,10 +115,12 @@ func (k keys) lock() string  { return k.p + ":{city}:" + k.cycle + ":lock" }
 func (k keys) epoch() string { return k.p + ":{city}:" + k.cycle + ":epoch" }
 func (k keys) dirty() string { return k.p + ":{city}:" + k.cycle + ":dirty" }
 
-func (k keys) countyTag(c int64) string { return k.p + ":{c:" + strconv.FormatInt(c, 10) + "}:" + k.cycle }
-func (k keys) county(c int64) string    { return k.countyTag(c) + ":county" }
-func (k keys) roads(c int64) string     { return k.countyTag(c) + ":roads" }
-func (k keys) roadOf(c int64) string    { return k.countyTag(c) + ":roadof" }
+func (k keys) countyTag(c int64) string {
+	return k.p + ":{c:" + strconv.FormatInt(c, 10) + "}:" + k.cycle
+}
+func (k keys) county(c int64) string { return k.countyTag(c) + ":county" }
+func (k keys) roads(c int64) string  { return k.countyTag(c) + ":roads" }
+func (k keys) roadOf(c int64) string { return k.countyTag(c) + ":roadof" }
 func (k keys) road(c, road int64) string {
 	return k.countyTag(c) + ":road:" + strconv.FormatInt(road, 10)
 }
@@ -434,12 +436,24 @@ return 1
 // merchant's absolute score (or its removal, when closed) after the database
 // committed it. A failure is logged and the cycle marked stale, never returned.
 func (r *Redis) ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score int) {
-	ctx, cancel := r.opCtx(context.WithoutCancel(ctx))
-	defer cancel()
-	if err := r.apply(ctx, r.keys(cycle), changeOf(m, score)); err != nil {
+	if !r.usable(cycle) {
+		// Redis failed a moment ago or the cycle is stale here: the rebuild
+		// that repairs it reads this change from the database, and the
+		// inspection need not wait for a server that is down.
+		r.setStale(cycle)
+		return
+	}
+	ctx = context.WithoutCancel(ctx) // the change is committed: write it even if the request ends
+	octx, cancel := r.opCtx(ctx)
+	err := r.apply(octx, r.keys(cycle), changeOf(m, score))
+	cancel()
+	if err != nil {
 		r.log.Error("leaderboard: redis update failed; answering from SQL until rebuilt",
 			"merchant", m.ID, "cycle", cycle, "err", err)
-		r.markStale(ctx, cycle)
+		r.downUntil.Store(time.Now().Add(time.Second).UnixMilli())
+		octx, cancel := r.opCtx(ctx)
+		r.markStale(octx, cycle)
+		cancel()
 	}
 }
 
@@ -492,6 +506,12 @@ func (r *Redis) markStale(ctx context.Context, cycle string) {
 		r.notReady()
 		return
 	}
+	r.setStale(cycle)
+}
+
+// setStale keeps this instance's reads of the cycle on SQL until Run has
+// invalidated it in Redis and a rebuild succeeded.
+func (r *Redis) setStale(cycle string) {
 	r.mu.Lock()
 	r.stale[cycle] = true
 	r.mu.Unlock()

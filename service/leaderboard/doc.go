@@ -1,0 +1,4 @@
+// Package leaderboard ranks merchants and roads by live score, in Redis sorted
+// sets when Redis is configured and complete, else with SQL queries; it is the
+// only package that imports go-redis.
+package leaderboard
