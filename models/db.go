@@ -78,8 +78,11 @@ func Open(cfg Config) (*DB, error) {
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
+	// No _time_format: glebarez/go-sqlite v1.21 stops reading parameters after
+	// it, which would silently drop _txlock. IMMEDIATE makes a transaction take
+	// the write lock at BEGIN (waiting up to busy_timeout), so a read followed
+	// by a write never fails with SQLITE_BUSY on the upgrade.
 	q.Set("_txlock", "immediate")
-	q.Set("_time_format", "sqlite")
 	g, err := gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
