@@ -51,7 +51,6 @@ type Config struct {
 func Open(cfg Config) (*DB, error) {
 	gcfg := &gorm.Config{
 		Logger:                 logger.Discard,
-		TranslateError:         true,
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 	}
@@ -104,6 +103,9 @@ func normalizeMySQLDSN(dsn string) (string, error) {
 	}
 	c.ParseTime = true
 	c.Loc = time.UTC
+	// Affected rows count matched rows, so an update that changes nothing is
+	// not mistaken for a missing row.
+	c.ClientFoundRows = true
 	if c.Params == nil {
 		c.Params = map[string]string{}
 	}
@@ -157,10 +159,6 @@ func translate(err error) error {
 		return nil
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		return ErrNotFound
-	case errors.Is(err, gorm.ErrDuplicatedKey):
-		return fmt.Errorf("%w: %v", ErrDuplicate, err)
-	case errors.Is(err, gorm.ErrForeignKeyViolated):
-		return fmt.Errorf("%w: %v", ErrReference, err)
 	}
 	msg := err.Error()
 	switch {
@@ -172,9 +170,28 @@ func translate(err error) error {
 	return err
 }
 
+// uniqueColumns names each unique constraint the way SQLite reports it (by
+// columns); MySQL and MariaDB report the constraint's own name.
+var uniqueColumns = map[string]string{
+	"uq_counties_code":     "counties.code",
+	"uq_roads_county_name": "roads.county_id, roads.name",
+	"uq_merchants_code":    "merchants.code",
+	"uq_merchants_uscc":    "merchants.uscc",
+	"uq_users_username":    "users.username",
+	"uq_inspections_key":   "inspections.officer_id, inspections.idempotency_key",
+	"uq_ledger_reverses":   "ledger_entries.reverses_id",
+}
+
 // IsDuplicateOf reports whether err is a duplicate on the named unique constraint.
 func IsDuplicateOf(err error, constraint string) bool {
-	return errors.Is(err, ErrDuplicate) && strings.Contains(err.Error(), constraint)
+	if !errors.Is(err, ErrDuplicate) {
+		return false
+	}
+	msg := err.Error()
+	if cols, ok := uniqueColumns[constraint]; ok && strings.Contains(msg, "UNIQUE constraint failed: "+cols) {
+		return true
+	}
+	return strings.Contains(msg, "'"+constraint+"'") || strings.Contains(msg, "."+constraint+"'")
 }
 
 func isDuplicate(err error) bool { return errors.Is(err, ErrDuplicate) }
