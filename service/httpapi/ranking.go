@@ -39,7 +39,7 @@ func (a *API) merchantBoard(c *gin.Context) {
 	if !a.checkQuery(c, f) {
 		return
 	}
-	items, total, err := a.svc.MerchantBoard(c, actor(c), q)
+	items, total, err := a.svc.MerchantBoard(c.Request.Context(), actor(c), q)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -74,7 +74,7 @@ func (a *API) merchantRank(c *gin.Context) {
 	if !ok {
 		return
 	}
-	r, err := a.svc.MerchantRanks(c, actor(c), id)
+	r, err := a.svc.MerchantRanks(c.Request.Context(), actor(c), id)
 	respond(a, c, http.StatusOK, rankResponse{MerchantID: id, Cycle: r.Cycle, Score: r.Score,
 		Road: position(r.Road), County: position(r.County), City: position(r.City)}, err)
 }
@@ -94,7 +94,7 @@ func (a *API) roadBoard(c *gin.Context) {
 	if !a.checkQuery(c, f) {
 		return
 	}
-	roads, err := a.svc.RoadBoard(c, actor(c), county)
+	roads, err := a.svc.RoadBoard(c.Request.Context(), actor(c), county)
 	out := make([]roadBoardItem, len(roads))
 	for i, r := range roads {
 		out[i] = roadBoardItem{Rank: r.Rank, RoadID: r.RoadID, Name: r.Name, Score: r.Score, Merchants: r.Merchants, Demonstration: r.DemoStatus}
