@@ -164,13 +164,16 @@ func (s *Service) setRoadOfficers(ctx context.Context, r models.Road, ids []int6
 		if err != nil {
 			return nil, err
 		}
-		if len(users) != len(ids) {
-			return nil, Invalid(map[string]string{"officer_ids": "包含不存在的用户"})
-		}
+		// An unknown id gets the same answer as another county's user, so a
+		// county admin cannot probe which accounts exist elsewhere.
+		ok := len(users) == len(ids)
 		for _, u := range users {
 			if u.Role != RoleOfficer || u.CountyID == nil || *u.CountyID != r.CountyID {
-				return nil, Invalid(map[string]string{"officer_ids": "责任人须为本区县巡查员"})
+				ok = false
 			}
+		}
+		if !ok {
+			return nil, Invalid(map[string]string{"officer_ids": "责任人须为本区县巡查员"})
 		}
 	}
 	return ids, s.db.SetRoadOfficers(ctx, r.ID, ids)

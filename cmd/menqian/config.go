@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
 )
@@ -51,7 +53,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	default:
 		errs = append(errs, fmt.Sprintf("MENQIAN_MIGRATE=%q: want on or off", m))
 	}
-	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+	if host, port, err := net.SplitHostPort(c.Addr); err != nil || !validPort(port) || strings.ContainsFunc(host, unicode.IsSpace) {
 		errs = append(errs, fmt.Sprintf("MENQIAN_ADDR=%q: want host:port or :port", c.Addr))
 	}
 	if c.MySQLDSN != "" {
@@ -79,6 +81,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, errors.New("configuration: " + strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// validPort reports whether p is a port number, 0 to 65535 (0: any free port).
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535 && p == strconv.Itoa(n)
 }
 
 // masked is the configuration as it may be logged: no secret, no password.

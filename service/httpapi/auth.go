@@ -39,7 +39,7 @@ func (a *API) login(c *gin.Context) {
 	if !a.bind(c, &req) {
 		return
 	}
-	res, err := a.svc.Login(c, req.Username, req.Password)
+	res, err := a.svc.Login(c.Request.Context(), req.Username, req.Password)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -48,7 +48,7 @@ func (a *API) login(c *gin.Context) {
 }
 
 func (a *API) me(c *gin.Context) {
-	u, err := a.svc.Me(c, actor(c))
+	u, err := a.svc.Me(c.Request.Context(), actor(c))
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -70,7 +70,7 @@ func (a *API) createUser(c *gin.Context) {
 	if !a.bind(c, &req) {
 		return
 	}
-	u, err := a.svc.CreateUser(c, actor(c), service.UserInput{Username: req.Username, Password: req.Password, Role: req.Role,
+	u, err := a.svc.CreateUser(c.Request.Context(), actor(c), service.UserInput{Username: req.Username, Password: req.Password, Role: req.Role,
 		CountyID: req.CountyID, MerchantID: req.MerchantID, DisplayName: req.DisplayName})
 	if err != nil {
 		a.fail(c, err)

@@ -37,7 +37,7 @@ func (a *API) createCounty(c *gin.Context) {
 	if !a.bind(c, &req) {
 		return
 	}
-	county, err := a.svc.CreateCounty(c, actor(c), req.input())
+	county, err := a.svc.CreateCounty(c.Request.Context(), actor(c), req.input())
 	respond(a, c, http.StatusCreated, toCounty(county), err)
 }
 
@@ -47,7 +47,7 @@ func (a *API) updateCounty(c *gin.Context) {
 	if !ok || !a.bind(c, &req) {
 		return
 	}
-	county, err := a.svc.UpdateCounty(c, actor(c), id, req.input())
+	county, err := a.svc.UpdateCounty(c.Request.Context(), actor(c), id, req.input())
 	respond(a, c, http.StatusOK, toCounty(county), err)
 }
 
@@ -56,12 +56,12 @@ func (a *API) getCounty(c *gin.Context) {
 	if !ok {
 		return
 	}
-	county, err := a.svc.County(c, actor(c), id)
+	county, err := a.svc.County(c.Request.Context(), actor(c), id)
 	respond(a, c, http.StatusOK, toCounty(county), err)
 }
 
 func (a *API) listCounties(c *gin.Context) {
-	cs, err := a.svc.Counties(c, actor(c))
+	cs, err := a.svc.Counties(c.Request.Context(), actor(c))
 	out := make([]countyResponse, len(cs))
 	for i, x := range cs {
 		out[i] = toCounty(x)
@@ -115,7 +115,7 @@ func (a *API) createRoad(c *gin.Context) {
 	if !a.bind(c, &req) {
 		return
 	}
-	r, err := a.svc.CreateRoad(c, actor(c), req.input())
+	r, err := a.svc.CreateRoad(c.Request.Context(), actor(c), req.input())
 	respond(a, c, http.StatusCreated, toRoad(r), err)
 }
 
@@ -125,7 +125,7 @@ func (a *API) updateRoad(c *gin.Context) {
 	if !ok || !a.bind(c, &req) {
 		return
 	}
-	r, err := a.svc.UpdateRoad(c, actor(c), id, req.input())
+	r, err := a.svc.UpdateRoad(c.Request.Context(), actor(c), id, req.input())
 	respond(a, c, http.StatusOK, toRoad(r), err)
 }
 
@@ -134,7 +134,7 @@ func (a *API) getRoad(c *gin.Context) {
 	if !ok {
 		return
 	}
-	r, err := a.svc.Road(c, actor(c), id)
+	r, err := a.svc.Road(c.Request.Context(), actor(c), id)
 	respond(a, c, http.StatusOK, toRoad(r), err)
 }
 
@@ -145,7 +145,7 @@ func (a *API) listRoads(c *gin.Context) {
 	if !a.checkQuery(c, f) {
 		return
 	}
-	roads, total, err := a.svc.Roads(c, actor(c), county, p)
+	roads, total, err := a.svc.Roads(c.Request.Context(), actor(c), county, p)
 	out := make([]roadResponse, len(roads))
 	for i, r := range roads {
 		out[i] = toRoad(r)
@@ -216,7 +216,7 @@ func (a *API) merchantOut(c *gin.Context, status int, m models.Merchant, err err
 		a.fail(c, err)
 		return
 	}
-	scores, err := a.svc.CurrentScores(c, []models.Merchant{m})
+	scores, err := a.svc.CurrentScores(c.Request.Context(), []models.Merchant{m})
 	respond(a, c, status, toMerchant(m, scores[m.ID]), err)
 }
 
@@ -225,7 +225,7 @@ func (a *API) createMerchant(c *gin.Context) {
 	if !a.bind(c, &req) {
 		return
 	}
-	m, err := a.svc.CreateMerchant(c, actor(c), req.input())
+	m, err := a.svc.CreateMerchant(c.Request.Context(), actor(c), req.input())
 	a.merchantOut(c, http.StatusCreated, m, err)
 }
 
@@ -235,7 +235,7 @@ func (a *API) updateMerchant(c *gin.Context) {
 	if !ok || !a.bind(c, &req) {
 		return
 	}
-	m, err := a.svc.UpdateMerchant(c, actor(c), id, req.input())
+	m, err := a.svc.UpdateMerchant(c.Request.Context(), actor(c), id, req.input())
 	a.merchantOut(c, http.StatusOK, m, err)
 }
 
@@ -244,7 +244,7 @@ func (a *API) getMerchant(c *gin.Context) {
 	if !ok {
 		return
 	}
-	m, err := a.svc.Merchant(c, actor(c), id)
+	m, err := a.svc.Merchant(c.Request.Context(), actor(c), id)
 	a.merchantOut(c, http.StatusOK, m, err)
 }
 
@@ -255,12 +255,12 @@ func (a *API) listMerchants(c *gin.Context) {
 	if !a.checkQuery(c, f) {
 		return
 	}
-	ms, total, err := a.svc.Merchants(c, actor(c), filter)
+	ms, total, err := a.svc.Merchants(c.Request.Context(), actor(c), filter)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	scores, err := a.svc.CurrentScores(c, ms)
+	scores, err := a.svc.CurrentScores(c.Request.Context(), ms)
 	out := make([]merchantResponse, len(ms))
 	for i, m := range ms {
 		out[i] = toMerchant(m, scores[m.ID])

@@ -90,8 +90,12 @@ func decodeStrict(body []byte, dst any) error {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data")
+	if err == nil {
+		// Anything after the one object, even a stray "}" (which dec.More
+		// would let through), is an error.
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("trailing data")
+		}
 	}
 	if err == nil {
 		return nil
@@ -153,9 +157,14 @@ func queryInt(c *gin.Context, name string, f map[string]string) int64 {
 	return n
 }
 
-// paging reads limit and offset.
+// paging reads limit and offset. An absent limit is the default page; an
+// explicit limit=0 is out of range like any other, not a silent default.
 func paging(c *gin.Context, f map[string]string) service.Paging {
-	return service.Paging{Limit: int(queryInt(c, "limit", f)), Offset: int(queryInt(c, "offset", f))}
+	p := service.Paging{Limit: int(queryInt(c, "limit", f)), Offset: int(queryInt(c, "offset", f))}
+	if c.Query("limit") != "" && p.Limit == 0 && f["limit"] == "" {
+		f["limit"] = fmt.Sprintf("应在 1 到 %d 之间", service.MaxPage)
+	}
+	return p
 }
 
 func (a *API) checkQuery(c *gin.Context, f map[string]string) bool {

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+// envOf is a getenv over name=value pairs.
+func envOf(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// TestLoadConfigDefaults: with nothing set, the design's table of defaults.
+func TestLoadConfigDefaults(t *testing.T) {
+	got, err := loadConfig(envOf())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{Addr: ":8080", MySQLDSN: "", SQLitePath: "menqian.db", RedisURL: "", PublicURL: "http://localhost:8080",
+		Secret: "", AdminPassword: "", PolicyPath: "", PhotoDir: "photos", Migrate: true}
+	if got != want {
+		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestLoadConfigValues(t *testing.T) {
+	got, err := loadConfig(envOf(
+		"MENQIAN_ADDR", "127.0.0.1:9090",
+		"MENQIAN_MYSQL_DSN", "root:pw@tcp(db:3306)/menqian?parseTime=true&charset=utf8mb4",
+		"MENQIAN_SQLITE_PATH", "/data/m.db",
+		"MENQIAN_REDIS_URL", "redis://cache:6379/1",
+		"MENQIAN_PUBLIC_URL", "https://mq.example.cn/",
+		"MENQIAN_SECRET", "0123456789abcdef",
+		"MENQIAN_ADMIN_PASSWORD", "admin-pass",
+		"MENQIAN_POLICY", "/etc/menqian/policy.yaml",
+		"MENQIAN_PHOTO_DIR", "/data/photos",
+		"MENQIAN_MIGRATE", "off",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{Addr: "127.0.0.1:9090", MySQLDSN: "root:pw@tcp(db:3306)/menqian?parseTime=true&charset=utf8mb4", SQLitePath: "/data/m.db",
+		RedisURL: "redis://cache:6379/1", PublicURL: "https://mq.example.cn", Secret: "0123456789abcdef", AdminPassword: "admin-pass",
+		PolicyPath: "/etc/menqian/policy.yaml", PhotoDir: "/data/photos", Migrate: false}
+	if got != want {
+		t.Errorf("values:\n got %+v\nwant %+v", got, want)
+	}
+	for _, v := range []string{"on", "true", "1"} {
+		if c, err := loadConfig(envOf("MENQIAN_MIGRATE", v)); err != nil || !c.Migrate {
+			t.Errorf("MENQIAN_MIGRATE=%s: migrate %v, %v", v, c.Migrate, err)
+		}
+	}
+	for _, v := range []string{"off", "false", "0"} {
+		if c, err := loadConfig(envOf("MENQIAN_MIGRATE", v)); err != nil || c.Migrate {
+			t.Errorf("MENQIAN_MIGRATE=%s: migrate %v, %v", v, c.Migrate, err)
+		}
+	}
+	for _, addr := range []string{":8080", "0.0.0.0:80", "[::1]:8080", "127.0.0.1:0"} {
+		if _, err := loadConfig(envOf("MENQIAN_ADDR", addr)); err != nil {
+			t.Errorf("MENQIAN_ADDR=%s: %v", addr, err)
+		}
+	}
+}
+
+// TestLoadConfigErrors: each bad value is refused with an error of one line
+// that names the variable and does not repeat a secret.
+func TestLoadConfigErrors(t *testing.T) {
+	for _, c := range []struct{ name, value string }{
+		{"MENQIAN_ADDR", "nonsense"},
+		{"MENQIAN_ADDR", "localhost:"},
+		{"MENQIAN_ADDR", "a\nb:80"},
+		{"MENQIAN_ADDR", ":99999"},
+		{"MENQIAN_ADDR", "localhost:abc"},
+		{"MENQIAN_ADDR", "8080"},
+		{"MENQIAN_MYSQL_DSN", "garbage"},
+		{"MENQIAN_MYSQL_DSN", "root:s3cret-pw@tcp(127.0.0.1:3306)/"},
+		{"MENQIAN_MYSQL_DSN", "root:s3cret-pw@tcp(127.0.0.1:3306/menqian"},
+		{"MENQIAN_MYSQL_DSN", "root:s3cret-pw@tcp(127.0.0.1:3306)/menqian?parseTime=maybe"},
+		{"MENQIAN_REDIS_URL", "http://x"},
+		{"MENQIAN_REDIS_URL", "redis://"},
+		{"MENQIAN_REDIS_URL", "cache:6379"},
+		{"MENQIAN_PUBLIC_URL", "ftp://x"},
+		{"MENQIAN_PUBLIC_URL", "mq.example.cn"},
+		{"MENQIAN_PUBLIC_URL", "https://"},
+		{"MENQIAN_MIGRATE", "maybe"},
+		{"MENQIAN_SECRET", "short"},
+		{"MENQIAN_SECRET", "s3cret-15-chars"},
+		{"MENQIAN_ADMIN_PASSWORD", "s3cret"},
+		{"MENQIAN_ADMIN_PASSWORD", strings.Repeat("s3cret", 13)},
+	} {
+		_, err := loadConfig(envOf(c.name, c.value))
+		if err == nil {
+			t.Errorf("%s=%q: no error", c.name, c.value)
+			continue
+		}
+		msg := err.Error()
+		if strings.ContainsAny(msg, "\r\n") {
+			t.Errorf("%s=%q: error has more than one line: %q", c.name, c.value, msg)
+		}
+		if !strings.Contains(msg, c.name) {
+			t.Errorf("%s=%q: error does not name the variable: %q", c.name, c.value, msg)
+		}
+		if strings.Contains(msg, "s3cret") {
+			t.Errorf("%s=%q: error repeats the secret: %q", c.name, c.value, msg)
+		}
+	}
+	// Several problems at once: still one line, each variable named.
+	_, err := loadConfig(envOf("MENQIAN_ADDR", "nonsense", "MENQIAN_REDIS_URL", "http://x", "MENQIAN_MIGRATE", "maybe"))
+	if err == nil || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("three bad values: %v", err)
+	}
+	for _, name := range []string{"MENQIAN_ADDR", "MENQIAN_REDIS_URL", "MENQIAN_MIGRATE"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("%q does not name %s", err, name)
+		}
+	}
+}
+
+// TestMaskedHidesSecrets: what serve logs at start names the database and
+// Redis it uses but never a password or the secret, however they are spelled.
+func TestMaskedHidesSecrets(t *testing.T) {
+	const (
+		dsnPW    = "dsn-Pa55word"
+		redisPW  = "redis-Pa55"
+		secret   = "a-very-secret-value-123"
+		adminPW  = "admin-Pa55word"
+		oddDSNPW = "p@ss:w/rd-odd"
+	)
+	for _, c := range []struct{ dsn, redis string }{
+		{"root:" + dsnPW + "@tcp(db:3306)/menqian?parseTime=true", "redis://:" + redisPW + "@cache:6379/0"},
+		{"root:" + dsnPW + "@tcp(db:3306)/menqian", "redis://default:" + redisPW + "@cache:6379/0"},
+		{"root:" + oddDSNPW + "@tcp(db:3306)/menqian", "rediss://default:" + redisPW + "@cache:6380/2"},
+	} {
+		cfg, err := loadConfig(envOf("MENQIAN_MYSQL_DSN", c.dsn, "MENQIAN_REDIS_URL", c.redis, "MENQIAN_SECRET", secret,
+			"MENQIAN_ADMIN_PASSWORD", adminPW))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting menqian", cfg.masked()...)
+		out := buf.String() + fmt.Sprint(cfg.masked()...)
+		for _, s := range []string{dsnPW, redisPW, secret, adminPW, oddDSNPW, "Pa55", "p@ss"} {
+			if strings.Contains(out, s) {
+				t.Errorf("masked configuration shows %q: %s", s, out)
+			}
+		}
+		for _, s := range []string{"db:3306", "menqian", "cache:63", `"secret":"(set)"`, `"admin_password":"(set)"`} {
+			if !strings.Contains(out, s) {
+				t.Errorf("masked configuration lacks %q: %s", s, out)
+			}
+		}
+	}
+	cfg, _ := loadConfig(envOf())
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", cfg.masked()...)
+	if !strings.Contains(buf.String(), `"secret":"(generated)"`) || !strings.Contains(buf.String(), `"sqlite_path":"menqian.db"`) {
+		t.Errorf("defaults masked: %s", buf.String())
+	}
+}
