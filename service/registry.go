@@ -485,11 +485,13 @@ func (s *Service) UpdateMerchant(ctx context.Context, a Actor, id int64, in Merc
 	}
 	m, err = s.db.MerchantByID(ctx, id)
 	if err == nil && s.scores != nil {
-		// Road moves and closing change the rankings the merchant appears in.
-		if _, moved := cols["road_id"]; moved || cols["status"] != nil {
-			cycle := s.policy.CycleOf(s.now()).String()
-			st, _ := s.standings(ctx, []models.Merchant{m}, s.policy.CycleOf(s.now()))
-			s.scores.ScoreChanged(ctx, m, cycle, st[m.ID].Score)
+		// Road moves, closing and renames change the rankings the merchant appears in.
+		_, moved := cols["road_id"]
+		_, renamed := cols["name"]
+		if moved || renamed || cols["status"] != nil {
+			c := s.policy.CycleOf(s.now())
+			st, _ := s.standings(ctx, []models.Merchant{m}, c)
+			s.scores.ScoreChanged(ctx, m, c.String(), st[m.ID].Score)
 		}
 	}
 	return m, storeErr(err, "商户")
