@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"testing"
 
-	"github.com/makiuchi-d/gozxing"
-	zxingqr "github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/menqian/menqian/qrcodes/qrtest"
 )
 
 // testPublicURL is a plausible production base URL of exactly 30 characters,
@@ -26,19 +24,11 @@ func testPlaqueURL(t testing.TB, code string, generation int) string {
 // image too for pixel checks.
 func decodeQR(t *testing.T, data []byte) (string, image.Image) {
 	t.Helper()
-	img, err := png.Decode(bytes.NewReader(data))
+	text, img, err := qrtest.Decode(data)
 	if err != nil {
-		t.Fatalf("png.Decode: %v", err)
+		t.Fatal(err)
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatalf("NewBinaryBitmapFromImage: %v", err)
-	}
-	res, err := zxingqr.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("ZXing decode: %v", err)
-	}
-	return res.GetText(), img
+	return text, img
 }
 
 func isDark(c color.Color) bool {

@@ -3,6 +3,9 @@ package service
 import (
 	"context"
 	"errors"
+	"io"
+	"sync"
+	"time"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/qrcodes"
@@ -22,10 +25,12 @@ func (s *Service) PlaqueMerchant(ctx context.Context, a Actor, id int64) (models
 func (s *Service) PlaquePNG(m models.Merchant, size int) ([]byte, error) {
 	png, err := qrcodes.PNG(s.PlaqueURL(m), size)
 	if errors.Is(err, qrcodes.ErrInvalidSize) {
-		return nil, Invalid(map[string]string{"size": "应在 128 到 2048 像素之间"})
+		return nil, errPlaqueSize
 	}
 	return png, err
 }
+
+var errPlaqueSize = Invalid(map[string]string{"size": "应在 128 到 2048 像素之间"})
 
 // ReissuePlaque bumps the plaque generation (county admin): the old plaque
 // stops resolving and the new token is returned.
@@ -41,39 +46,290 @@ func (s *Service) ReissuePlaque(ctx context.Context, a Actor, id int64) (models.
 	if err != nil {
 		return m, storeErr(err, "商户")
 	}
+	s.profiles.forget(m.Code)
 	m.QRGeneration = gen
 	return m, nil
 }
 
-// PublicProfile is what anyone scanning a plaque may see: nothing private.
+// Duties returns the 包 of the catalogue, the duties a shop front is held to:
+// the categories of deduction items in catalogue order (bonus items are not a
+// duty). Nothing here assumes there are five.
+func (s *Service) Duties() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, it := range s.policy.Items {
+		if it.Kind == policy.Deduction && !seen[it.Category] {
+			seen[it.Category] = true
+			out = append(out, it.Category)
+		}
+	}
+	return out
+}
+
+// PublicProfile is what anyone scanning a plaque may see. It is built from
+// named public fields only, so nothing private (owner, phone, USCC, address,
+// photos, ids) can reach a public page by accident.
 type PublicProfile struct {
-	Merchant models.Merchant
-	Road     models.Road
-	County   models.County
+	Code     string
+	Name     string
+	Category string
+	Road     string
+	County   string
+	Phone    string // masked: 138****2345
 	Score    policy.Result
+
+	// CountyID decides whether a logged-in caller may start an inspection
+	// from the page; it is not published.
+	CountyID int64
 }
 
 // ErrPlaqueReplaced marks a genuine plaque of an older generation.
 var ErrPlaqueReplaced = errReplaced
 
+// errOldPlaque answers a genuine plaque of an older generation. The message
+// does not name the shop: whoever holds a removed plaque learns nothing.
+var errOldPlaque = &Error{Code: CodeNotFound, Message: "该门牌二维码已更换，请扫描新门牌", Err: errReplaced}
+
 // ProfileByToken resolves a scanned plaque. Forged tokens and closed shops are
 // CodeNotFound; a replaced plaque is CodeNotFound wrapping ErrPlaqueReplaced.
+//
+// Profiles are cached in this process for publicProfileTTL (see
+// profileCache): the public page may show a score or a name that is a few
+// seconds old, never a forged plaque, and a plaque reissued through this
+// instance stops resolving at once. Officers and the API never read this
+// cache: inspections resolve qr_token from the database (merchantByToken).
 func (s *Service) ProfileByToken(ctx context.Context, token string) (PublicProfile, error) {
-	m, err := s.merchantByToken(ctx, token)
+	code, gen, err := s.plaques.Parse(token)
 	if err != nil {
-		return PublicProfile{}, err
+		return PublicProfile{}, errNotFound
+	}
+	cycle := s.policy.CycleOf(s.now()).String()
+	cache := s.profiles
+	if p, current, ok := cache.get(code, cycle); ok {
+		switch {
+		case gen == current:
+			return p, nil
+		case gen < current: // generations only grow: this plaque was replaced
+			return PublicProfile{}, errOldPlaque
+		} // a newer generation than cached: reissued elsewhere, ask the database
+	}
+	m, err := s.db.PublicMerchantByCode(ctx, code)
+	if err != nil {
+		return PublicProfile{}, storeErr(err, "商户")
+	}
+	if m.QRGeneration != gen {
+		return PublicProfile{}, errOldPlaque
 	}
 	if m.Status != "active" {
 		return PublicProfile{}, errNotFound
 	}
-	road, err := s.db.RoadByID(ctx, m.RoadID)
+	st, err := s.CurrentScores(ctx, []models.Merchant{m.Merchant})
 	if err != nil {
 		return PublicProfile{}, err
 	}
-	county, err := s.db.CountyByID(ctx, m.CountyID)
-	if err != nil {
-		return PublicProfile{}, err
+	p := PublicProfile{Code: m.Code, Name: m.Name, Category: m.Category, Road: m.RoadName, County: m.CountyName,
+		Phone: MaskPhone(m.Phone), Score: st[m.ID], CountyID: m.CountyID}
+	if p.Score.Cycle == cycle {
+		cache.put(code, gen, p)
 	}
-	st, err := s.CurrentScores(ctx, []models.Merchant{m})
-	return PublicProfile{Merchant: m, Road: road, County: county, Score: st[m.ID]}, err
+	return p, nil
+}
+
+// publicProfileTTL is how stale a public plaque page may be. A few seconds
+// turn a burst of scans (a queue at a shop, a crawler, a load test) into one
+// read; an officer never sees it, since the inspection API reads the database.
+const publicProfileTTL = 3 * time.Second
+
+// maxCachedProfiles bounds the cache. Only genuine plaques of active
+// merchants are ever cached, so it is bounded by the merchant count anyway.
+const maxCachedProfiles = 50_000
+
+// profileCache holds recent public profiles by merchant code, with the
+// plaque generation they were read at. Expiry uses the wall clock, not the
+// service clock: it measures real staleness, while the service clock is
+// business time (cycles), which tests freeze. Entries also carry their cycle,
+// so the month's turn is seen at once.
+type profileCache struct {
+	mu      sync.RWMutex
+	entries map[string]cachedProfile
+	ttl     time.Duration
+}
+
+type cachedProfile struct {
+	gen     int
+	expires time.Time
+	p       PublicProfile
+}
+
+func newProfileCache(ttl time.Duration) *profileCache {
+	return &profileCache{entries: map[string]cachedProfile{}, ttl: ttl}
+}
+
+// get returns the fresh cached profile of code in cycle and the generation it
+// was read at.
+func (c *profileCache) get(code, cycle string) (PublicProfile, int, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[code]
+	c.mu.RUnlock()
+	if !ok || time.Now().After(e.expires) || e.p.Score.Cycle != cycle {
+		return PublicProfile{}, 0, false
+	}
+	return e.p, e.gen, true
+}
+
+func (c *profileCache) put(code string, gen int, p PublicProfile) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= maxCachedProfiles {
+		for k, e := range c.entries {
+			if now.After(e.expires) {
+				delete(c.entries, k)
+			}
+		}
+		if len(c.entries) >= maxCachedProfiles {
+			clear(c.entries)
+		}
+	}
+	c.entries[code] = cachedProfile{gen: gen, expires: now.Add(c.ttl), p: p}
+}
+
+// forget drops code's entry, so a reissue here takes effect at once.
+func (c *profileCache) forget(code string) {
+	c.mu.Lock()
+	delete(c.entries, code)
+	c.mu.Unlock()
+}
+
+// PlaqueSet is the active merchants of one county, or of one road of it,
+// whose plaques an actor was allowed to print. Only CountyPlaques and
+// RoadPlaques make one, so holding a PlaqueSet proves the check was done.
+type PlaqueSet struct {
+	County models.County
+	Road   *models.Road // nil: the whole county
+	Total  int64        // active merchants in the set
+	filter models.PlaqueFilter
+}
+
+func canPrintPlaques(a Actor) bool { return a.can(RoleCityAdmin, RoleCountyAdmin, RoleOfficer) }
+
+// CountyPlaques returns the plaque set of a county: for its county admins and
+// officers and the city admin. Errors: CodeForbidden (merchant accounts),
+// CodeNotFound (unknown county, or another county's).
+func (s *Service) CountyPlaques(ctx context.Context, a Actor, countyID int64) (PlaqueSet, error) {
+	if !canPrintPlaques(a) {
+		return PlaqueSet{}, errForbidden
+	}
+	c, err := s.County(ctx, a, countyID)
+	if err != nil {
+		return PlaqueSet{}, err
+	}
+	return s.plaqueSet(ctx, c, nil)
+}
+
+// RoadPlaques returns the plaque set of a road, for the same callers as
+// CountyPlaques and with the same errors.
+func (s *Service) RoadPlaques(ctx context.Context, a Actor, roadID int64) (PlaqueSet, error) {
+	if !canPrintPlaques(a) {
+		return PlaqueSet{}, errForbidden
+	}
+	r, err := s.db.RoadByID(ctx, roadID)
+	if err != nil {
+		return PlaqueSet{}, storeErr(err, "道路")
+	}
+	c, err := s.County(ctx, a, r.CountyID)
+	if err != nil {
+		return PlaqueSet{}, err
+	}
+	return s.plaqueSet(ctx, c, &r)
+}
+
+func (s *Service) plaqueSet(ctx context.Context, c models.County, r *models.Road) (PlaqueSet, error) {
+	set := PlaqueSet{County: c, Road: r, filter: models.PlaqueFilter{CountyID: c.ID}}
+	if r != nil {
+		set.filter.RoadID = r.ID
+	}
+	n, err := s.db.CountPlaques(ctx, set.filter)
+	set.Total = n
+	return set, err
+}
+
+// MaxSheetPlaques bounds one printable sheet, which inlines every image: 40
+// A4 pages of 3×4 plaques. Larger sets are printed sheet by sheet (offset).
+const MaxSheetPlaques = 480
+
+// PrintedPlaque is one plaque of a print sheet.
+type PrintedPlaque struct {
+	Code string
+	Name string
+	Road string
+	URL  string // what the QR code encodes
+	PNG  []byte // the QR code at the sheet's size
+}
+
+// PlaqueSheet renders up to limit plaques of set (1..MaxSheetPlaques), by road
+// and code from offset, each with its PNG at size.
+func (s *Service) PlaqueSheet(ctx context.Context, set PlaqueSet, offset, limit, size int) ([]PrintedPlaque, error) {
+	f := fieldErrors{}
+	if limit < 1 || limit > MaxSheetPlaques {
+		f.add("limit", "应在 1 到 "+itoa(MaxSheetPlaques)+" 之间")
+	}
+	if offset < 0 {
+		f.add("offset", "应为非负整数")
+	}
+	if size < qrcodes.MinSize || size > qrcodes.MaxSize {
+		return nil, errPlaqueSize
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.ListPlaques(ctx, set.filter, offset, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PrintedPlaque, len(rows))
+	for i, r := range rows {
+		url := qrcodes.PlaqueURL(s.publicURL, s.plaques.Token(r.Code, r.QRGeneration))
+		png, err := qrcodes.PNG(url, size)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = PrintedPlaque{Code: r.Code, Name: r.Name, Road: r.RoadName, URL: url, PNG: png}
+	}
+	return out, nil
+}
+
+// plaqueBatch is how many merchants a plaque ZIP reads per query.
+const plaqueBatch = 500
+
+// WritePlaqueZip streams the ZIP of set's plaques to w: one "<code>.png" per
+// active merchant, in code order, at size pixels. Merchants are read in
+// batches and rendered one at a time, so neither the archive nor the
+// merchant list is ever whole in memory. progress, when not nil, is called
+// with the number of entries written so far, before each entry and at the
+// end. An error leaves the archive unfinished (see qrcodes.WriteZip).
+func (s *Service) WritePlaqueZip(ctx context.Context, set PlaqueSet, w io.Writer, size int, progress func(done int)) (int, error) {
+	if size < qrcodes.MinSize || size > qrcodes.MaxSize {
+		return 0, errPlaqueSize
+	}
+	cur := s.db.Plaques(ctx, set.filter, plaqueBatch)
+	done := 0
+	n, err := qrcodes.WriteZip(w, size, func() (qrcodes.Plaque, bool, error) {
+		if err := ctx.Err(); err != nil {
+			return qrcodes.Plaque{}, false, err
+		}
+		if progress != nil {
+			progress(done)
+		}
+		r, ok, err := cur.Next()
+		if !ok || err != nil {
+			return qrcodes.Plaque{}, ok, err
+		}
+		done++
+		return qrcodes.Plaque{Code: r.Code, URL: qrcodes.PlaqueURL(s.publicURL, s.plaques.Token(r.Code, r.QRGeneration))}, true, nil
+	})
+	if err == nil && progress != nil {
+		progress(n)
+	}
+	return n, err
 }

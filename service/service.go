@@ -47,6 +47,7 @@ type Service struct {
 	scores    ScoreListener
 	board     leaderboard.Board
 	logins    *loginLimiter
+	profiles  *profileCache // public plaque profiles, a few seconds fresh
 
 	// scoreRows remembers which (merchant, cycle) rows exist; rows are never
 	// deleted, so a remembered row needs no INSERT before it is locked.
@@ -67,7 +68,7 @@ func New(o Options) *Service {
 	return &Service{
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
 		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, scores: o.Board, board: o.Board,
-		logins: newLoginLimiter(5, 15*time.Minute),
+		logins: newLoginLimiter(5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL),
 	}
 }
 

@@ -91,9 +91,17 @@ func (a *API) metricsHandler(reg *prometheus.Registry) gin.HandlerFunc {
 }
 
 // authenticate requires a valid bearer token and puts its actor in the context.
+// For GET the login cookie of the phone and print pages also counts, so an
+// admin can open a plaque sheet straight in the browser; writes need the
+// header, which a cross-site form cannot send.
 func (a *API) authenticate(c *gin.Context) {
 	h := c.GetHeader("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) {
+		if ck, err := c.Cookie("menqian_token"); err == nil {
+			tok, ok = ck, true
+		}
+	}
 	if !ok || tok == "" {
 		a.fail(c, service.Errorf(service.CodeUnauthorized, "请先登录"))
 		return

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -37,7 +38,7 @@ func (a *API) qrcodePNG(c *gin.Context) {
 		}
 		size = n
 	}
-	m, err := a.svc.PlaqueMerchant(c, actor(c), id)
+	m, err := a.svc.PlaqueMerchant(c.Request.Context(), actor(c), id)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -71,11 +72,18 @@ func (a *API) reissueQRCode(c *gin.Context) {
 	if !ok {
 		return
 	}
-	m, err := a.svc.ReissuePlaque(c, actor(c), id)
-	respond(a, c, http.StatusOK, reissueResponse{MerchantID: m.ID, Code: m.Code, Generation: m.QRGeneration,
-		Token: a.svc.PlaqueToken(m), URL: a.svc.PlaqueURL(m)}, err)
+	m, err := a.svc.ReissuePlaque(c.Request.Context(), actor(c), id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, reissueResponse{MerchantID: m.ID, Code: m.Code, Generation: m.QRGeneration,
+		Token: a.svc.PlaqueToken(m), URL: a.svc.PlaqueURL(m)})
 }
 
+// publicProfile is the public JSON of a plaque: the contract fields and a
+// few more that are on the shop front anyway (county, category). Nothing
+// private: no owner, phone, USCC, address, photos or ids.
 type publicProfile struct {
 	Code      string `json:"code"`
 	Name      string `json:"name"`
@@ -88,42 +96,54 @@ type publicProfile struct {
 	Cycle     string `json:"cycle"`
 }
 
+func newPublicProfile(p service.PublicProfile) publicProfile {
+	return publicProfile{Code: p.Code, Name: p.Name, Road: p.Road, County: p.County, Category: p.Category,
+		Star: p.Score.Star, RatedStar: p.Score.RatedStar, Score: p.Score.Score, Cycle: p.Score.Cycle}
+}
+
 // scanLanding is the page a plaque's QR code opens: HTML for phones, the
-// public JSON profile for Accept: application/json.
+// public JSON profile for Accept: application/json. A forged, unknown or
+// closed plaque is 404; a replaced one is 404 too, and its page says so
+// without naming the shop.
 func (a *API) scanLanding(c *gin.Context) {
 	wantJSON := strings.Contains(c.GetHeader("Accept"), "application/json")
-	p, err := a.svc.ProfileByToken(c, c.Param("token"))
+	// The answer depends on Accept, and the page on who is logged in.
+	c.Header("Vary", "Accept, Authorization, Cookie")
+	p, err := a.svc.ProfileByToken(c.Request.Context(), c.Param("token"))
 	if err != nil {
 		if wantJSON || service.ErrorCode(err) != service.CodeNotFound {
 			a.fail(c, err)
 			return
 		}
-		c.Status(http.StatusNotFound)
-		c.Header("Content-Type", "text/html; charset=utf-8")
-		pages.ExecuteTemplate(c.Writer, "notfound.html", gin.H{"Replaced": errors.Is(err, service.ErrPlaqueReplaced)})
+		c.Header("Cache-Control", "no-cache")
+		a.html(c, http.StatusNotFound, "notfound.html", gin.H{"Replaced": errors.Is(err, service.ErrPlaqueReplaced)})
 		return
 	}
-	prof := publicProfile{Code: p.Merchant.Code, Name: p.Merchant.Name, Road: p.Road.Name, County: p.County.Name,
-		Category: p.Merchant.Category, Star: p.Score.Star, RatedStar: p.Score.RatedStar, Score: p.Score.Score, Cycle: p.Score.Cycle}
 	c.Header("Cache-Control", "no-cache")
 	if wantJSON {
-		c.JSON(http.StatusOK, prof)
+		c.JSON(http.StatusOK, newPublicProfile(p))
 		return
 	}
 	act, loggedIn := a.optionalActor(c)
-	canInspect := loggedIn && act.InCounty(p.Merchant.CountyID) && (act.Role == service.RoleOfficer || act.Role == service.RoleCountyAdmin)
-	pol := a.svc.Policy()
-	c.Header("Content-Type", "text/html; charset=utf-8")
-	c.Status(http.StatusOK)
-	pages.ExecuteTemplate(c.Writer, "landing.html", gin.H{
-		"P": prof, "Score": p.Score, "Items": pol.Items, "Categories": pol.Categories(), "Token": c.Param("token"),
-		"CanInspect": canInspect, "Phone": service.MaskPhone(p.Merchant.Phone), "Watch": p.Score.UnderWatch,
+	canInspect := loggedIn && act.InCounty(p.CountyID) && (act.Role == service.RoleOfficer || act.Role == service.RoleCountyAdmin)
+	a.html(c, http.StatusOK, "landing.html", gin.H{
+		"P": newPublicProfile(p), "Score": p.Score, "Policy": a.svc.Policy(), "Items": a.svc.Policy().Items, "Duties": a.svc.Duties(),
+		"Token": c.Param("token"), "CanInspect": canInspect, "Phone": p.Phone, "Watch": p.Score.UnderWatch,
 	})
+}
+
+// html renders a page into memory first, so a template error is an honest
+// 500 instead of half a page.
+func (a *API) html(c *gin.Context, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
 // inspectPage is the officer's phone page: scan or type a plaque, pick items, send.
 func (a *API) inspectPage(c *gin.Context) {
-	c.Header("Content-Type", "text/html; charset=utf-8")
-	c.Status(http.StatusOK)
-	pages.ExecuteTemplate(c.Writer, "inspect.html", gin.H{"Token": c.Query("t"), "Items": a.svc.Policy().Items})
+	a.html(c, http.StatusOK, "inspect.html", gin.H{"Token": c.Query("t"), "Items": a.svc.Policy().Items})
 }
