@@ -28,15 +28,70 @@ func (db *DB) EnsureScoreRow(ctx context.Context, merchantID int64, cycle string
 	return translate(db.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error)
 }
 
-// LockScores reads the merchant's rows for cycles, locking them (FOR UPDATE on
-// MySQL; SQLite's IMMEDIATE transaction already holds the write lock).
-func (db *DB) LockScores(ctx context.Context, merchantID int64, cycles []string) ([]Score, error) {
-	q := db.conn(ctx).Where("merchant_id = ? AND cycle IN ?", merchantID, cycles)
+// RecordLock is what a recording transaction holds: the merchant, its score
+// rows of the cycles that decide its standing, and how many of the evidence
+// photos exist and how many of those belong to the merchant's county.
+type RecordLock struct {
+	Merchant       Merchant
+	Scores         []Score
+	PhotosFound    int
+	PhotosInCounty int
+}
+
+// recordRow is one row of LockForRecord's join.
+type recordRow struct {
+	Merchant       `gorm:"embedded"`
+	SCycle         *string
+	SDeductions    int
+	SBonuses       int
+	SSerious       int
+	SScore         int
+	SEntries       int
+	PhotosFound    int
+	PhotosInCounty int
+}
+
+// LockForRecord reads, in one statement, everything a recording transaction
+// decides on, and locks the merchant and its score rows of cycles until the
+// transaction ends (FOR UPDATE on MySQL). Photos need no lock: they are never
+// changed. SQLite has no row locks; the transaction first takes the database
+// write lock with a write that changes nothing, because the driver begins
+// transactions DEFERRED (glebarez/go-sqlite ignores _txlock when _time_format
+// is set), and a read-then-write transaction fails with SQLITE_BUSY instead of
+// waiting. Must be the transaction's first statement. A missing merchant is
+// ErrNotFound; missing score rows are simply absent.
+func (db *DB) LockForRecord(ctx context.Context, merchantID int64, cycles []string, photoIDs []int64) (RecordLock, error) {
+	conn := db.conn(ctx)
+	lock := ""
 	if db.dialect == MySQL {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		lock = " FOR UPDATE"
+	} else if err := conn.Exec("UPDATE scores SET entries = entries WHERE merchant_id = ? AND cycle = ?", merchantID, cycles[0]).Error; err != nil {
+		return RecordLock{}, translate(err)
 	}
-	var out []Score
-	return out, translate(q.Find(&out).Error)
+	if photoIDs == nil {
+		photoIDs = []int64{}
+	}
+	var rows []recordRow
+	err := conn.Raw(`SELECT m.*, s.cycle AS s_cycle, s.deductions AS s_deductions, s.bonuses AS s_bonuses,
+		s.serious AS s_serious, s.score AS s_score, s.entries AS s_entries,
+		(SELECT COUNT(*) FROM photos p WHERE p.id IN ?) AS photos_found,
+		(SELECT COUNT(*) FROM photos p WHERE p.id IN ? AND p.county_id = m.county_id) AS photos_in_county
+		FROM merchants m LEFT JOIN scores s ON s.merchant_id = m.id AND s.cycle IN ?
+		WHERE m.id = ?`+lock, photoIDs, photoIDs, cycles, merchantID).Scan(&rows).Error
+	if err != nil {
+		return RecordLock{}, translate(err)
+	}
+	if len(rows) == 0 {
+		return RecordLock{}, ErrNotFound
+	}
+	out := RecordLock{Merchant: rows[0].Merchant, PhotosFound: rows[0].PhotosFound, PhotosInCounty: rows[0].PhotosInCounty}
+	for _, r := range rows {
+		if r.SCycle != nil {
+			out.Scores = append(out.Scores, Score{MerchantID: merchantID, Cycle: *r.SCycle, Deductions: r.SDeductions,
+				Bonuses: r.SBonuses, Serious: r.SSerious, Score: r.SScore, Entries: r.SEntries})
+		}
+	}
+	return out, nil
 }
 
 // ScoresOf returns the merchants' rows for the cycles, unlocked.
@@ -78,4 +133,46 @@ func (db *DB) EachScore(ctx context.Context, fn func(Score) error) error {
 		}
 	}
 	return translate(rows.Err())
+}
+
+// MerchantScores is a merchant's registration time with its score rows of some
+// cycles: everything its standing depends on, read in one query.
+type MerchantScores struct {
+	MerchantID int64
+	CreatedAt  time.Time
+	Scores     []Score
+}
+
+// ScoresWithMerchants returns, for each id, the merchant's registration time
+// and its rows of the cycles, in one statement.
+func (db *DB) ScoresWithMerchants(ctx context.Context, ids []int64, cycles []string) (map[int64]*MerchantScores, error) {
+	type row struct {
+		ID         int64
+		CreatedAt  time.Time
+		Cycle      *string
+		Deductions int
+		Bonuses    int
+		Serious    int
+		Score      int
+		Entries    int
+	}
+	var rows []row
+	err := db.conn(ctx).Raw(`SELECT m.id, m.created_at, s.cycle, s.deductions, s.bonuses, s.serious, s.score, s.entries
+		FROM merchants m LEFT JOIN scores s ON s.merchant_id = m.id AND s.cycle IN ? WHERE m.id IN ?`, cycles, ids).Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make(map[int64]*MerchantScores, len(ids))
+	for _, r := range rows {
+		ms := out[r.ID]
+		if ms == nil {
+			ms = &MerchantScores{MerchantID: r.ID, CreatedAt: r.CreatedAt}
+			out[r.ID] = ms
+		}
+		if r.Cycle != nil {
+			ms.Scores = append(ms.Scores, Score{MerchantID: r.ID, Cycle: *r.Cycle, Deductions: r.Deductions,
+				Bonuses: r.Bonuses, Serious: r.Serious, Score: r.Score, Entries: r.Entries})
+		}
+	}
+	return out, nil
 }

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"strconv"
+	"time"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/service/leaderboard"
@@ -37,22 +39,22 @@ func (s *Service) boardScope(ctx context.Context, a Actor, q BoardQuery) (leader
 		if !a.InCounty(q.ID) {
 			return leaderboard.Scope{}, errForbidden
 		}
-		if _, err := s.db.CountyByID(ctx, q.ID); err != nil {
-			return leaderboard.Scope{}, storeErr(err, "区县")
+		if _, err := s.countyOf(ctx, "county", q.ID); err != nil {
+			return leaderboard.Scope{}, err
 		}
 		return leaderboard.Scope{Kind: leaderboard.County, CountyID: q.ID}, nil
 	case leaderboard.Road:
 		if q.ID <= 0 {
 			return leaderboard.Scope{}, Invalid(map[string]string{"id": "必填（道路 id）"})
 		}
-		r, err := s.db.RoadByID(ctx, q.ID)
+		county, err := s.countyOf(ctx, "road", q.ID)
 		if err != nil {
-			return leaderboard.Scope{}, storeErr(err, "道路")
+			return leaderboard.Scope{}, err
 		}
-		if !a.InCounty(r.CountyID) {
+		if !a.InCounty(county) {
 			return leaderboard.Scope{}, errNotFound
 		}
-		return leaderboard.Scope{Kind: leaderboard.Road, CountyID: r.CountyID, RoadID: r.ID}, nil
+		return leaderboard.Scope{Kind: leaderboard.Road, CountyID: county, RoadID: q.ID}, nil
 	}
 	return leaderboard.Scope{}, Invalid(map[string]string{"scope": "应为 city、county 或 road"})
 }
@@ -84,22 +86,32 @@ func (s *Service) MerchantBoard(ctx context.Context, a Actor, q BoardQuery) ([]R
 	return out, total, err
 }
 
-// ratedStars computes the rated star of each listed merchant.
+// ratedStars computes the rated star of each listed merchant, reusing stars
+// computed in the last starTTL and reading the rest with one query.
 func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c policy.Cycle) (map[int64]int, error) {
-	ids := make([]int64, len(items))
-	for i, it := range items {
-		ids[i] = it.MerchantID
+	now := time.Now()
+	out := make(map[int64]int, len(items))
+	var missing []int64
+	for _, it := range items {
+		if star, ok := s.stars.get(models.ScoreKey{MerchantID: it.MerchantID, Cycle: c.String()}, now); ok {
+			out[it.MerchantID] = star
+		} else {
+			missing = append(missing, it.MerchantID)
+		}
 	}
-	ms, err := s.db.MerchantsByIDs(ctx, ids)
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.ScoresWithMerchants(ctx, missing, s.historyCycles(c))
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.standings(ctx, ms, c)
-	out := make(map[int64]int, len(st))
-	for id, r := range st {
-		out[id] = r.RatedStar
+	for id, r := range rows {
+		star := s.policy.RatedStar(s.standingFrom(models.Merchant{ID: id, CreatedAt: r.CreatedAt}, c, r.Scores))
+		s.stars.put(models.ScoreKey{MerchantID: id, Cycle: c.String()}, star, now)
+		out[id] = star
 	}
-	return out, err
+	return out, nil
 }
 
 // MerchantRank is a merchant's place on its road, in its county and the city.
@@ -155,4 +167,30 @@ func (s *Service) RoadBoard(ctx context.Context, a Actor, countyID int64) ([]lea
 // RebuildLeaderboards reloads the current cycle's rankings from the database.
 func (s *Service) RebuildLeaderboards(ctx context.Context) error {
 	return s.board.Rebuild(ctx, s.policy.CycleOf(s.now()).String())
+}
+
+// countyOf returns the county of a county or road id, remembering the answer:
+// neither is ever deleted and a road never changes county.
+func (s *Service) countyOf(ctx context.Context, kind string, id int64) (int64, error) {
+	key := kind + ":" + strconv.FormatInt(id, 10)
+	if v, ok := s.known.Load(key); ok {
+		return v.(int64), nil
+	}
+	var county int64
+	switch kind {
+	case "county":
+		c, err := s.db.CountyByID(ctx, id)
+		if err != nil {
+			return 0, storeErr(err, "区县")
+		}
+		county = c.ID
+	default:
+		r, err := s.db.RoadByID(ctx, id)
+		if err != nil {
+			return 0, storeErr(err, "道路")
+		}
+		county = r.CountyID
+	}
+	s.known.Store(key, county)
+	return county, nil
 }

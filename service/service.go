@@ -48,6 +48,8 @@ type Service struct {
 	board     leaderboard.Board
 	logins    *loginLimiter
 	profiles  *profileCache // public plaque profiles, a few seconds fresh
+	stars     *starCache    // rated stars of leaderboard lines, a few seconds fresh
+	known     sync.Map      // county and road ids seen to exist (never deleted) → county id
 
 	// scoreRows remembers which (merchant, cycle) rows exist; rows are never
 	// deleted, so a remembered row needs no INSERT before it is locked.
@@ -65,11 +67,13 @@ func New(o Options) *Service {
 	if o.Board == nil {
 		o.Board = leaderboard.NewSQL(o.DB, o.Policy)
 	}
-	return &Service{
+	s := &Service{
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
-		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, scores: o.Board, board: o.Board,
-		logins: newLoginLimiter(5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL),
+		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board,
+		logins: newLoginLimiter(5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL), stars: newStarCache(),
 	}
+	s.scores = notifier{s: s, next: o.Board}
+	return s
 }
 
 // Policy returns the scoring policy in force.

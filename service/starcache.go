@@ -1,0 +1,70 @@
+package service
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/menqian/menqian/models"
+)
+
+// starTTL is how long a listed merchant's rated star may be reused. A change
+// made through this instance drops it at once; one made through another
+// instance shows in lists within starTTL (scores and ranks are always live).
+const starTTL = 2 * time.Second
+
+// starCache keeps recently computed rated stars for leaderboard pages, so a
+// page read from Redis needs no database query.
+type starCache struct {
+	mu sync.RWMutex
+	m  map[models.ScoreKey]cachedStar
+}
+
+type cachedStar struct {
+	star    int
+	expires time.Time
+}
+
+func newStarCache() *starCache { return &starCache{m: map[models.ScoreKey]cachedStar{}} }
+
+func (c *starCache) get(k models.ScoreKey, now time.Time) (int, bool) {
+	c.mu.RLock()
+	e, ok := c.m[k]
+	c.mu.RUnlock()
+	return e.star, ok && now.Before(e.expires)
+}
+
+func (c *starCache) put(k models.ScoreKey, star int, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) > 200_000 {
+		clear(c.m)
+	}
+	c.m[k] = cachedStar{star: star, expires: now.Add(starTTL)}
+}
+
+// forget drops a merchant's stars of every cycle.
+func (c *starCache) forget(merchantID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.m {
+		if k.MerchantID == merchantID {
+			delete(c.m, k)
+		}
+	}
+}
+
+// notifier is the ScoreListener the service calls after commits: it drops the
+// merchant's cached star and public profile, then tells the leaderboards.
+type notifier struct {
+	s    *Service
+	next ScoreListener
+}
+
+func (n notifier) ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score int) {
+	n.s.stars.forget(m.ID)
+	n.s.profiles.forget(m.Code)
+	if n.next != nil {
+		n.next.ScoreChanged(ctx, m, cycle, score)
+	}
+}
