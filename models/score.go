@@ -53,20 +53,15 @@ type recordRow struct {
 
 // LockForRecord reads, in one statement, everything a recording transaction
 // decides on, and locks the merchant and its score rows of cycles until the
-// transaction ends (FOR UPDATE on MySQL). Photos need no lock: they are never
-// changed. SQLite has no row locks; the transaction first takes the database
-// write lock with a write that changes nothing, because the driver begins
-// transactions DEFERRED (glebarez/go-sqlite ignores _txlock when _time_format
-// is set), and a read-then-write transaction fails with SQLITE_BUSY instead of
-// waiting. Must be the transaction's first statement. A missing merchant is
-// ErrNotFound; missing score rows are simply absent.
+// transaction ends (FOR UPDATE on MySQL; on SQLite the IMMEDIATE transaction
+// already holds the database's write lock). Photos need no lock: they are
+// never changed. A missing merchant is ErrNotFound; missing score rows are
+// simply absent.
 func (db *DB) LockForRecord(ctx context.Context, merchantID int64, cycles []string, photoIDs []int64) (RecordLock, error) {
 	conn := db.conn(ctx)
 	lock := ""
 	if db.dialect == MySQL {
 		lock = " FOR UPDATE"
-	} else if err := conn.Exec("UPDATE scores SET entries = entries WHERE merchant_id = ? AND cycle = ?", merchantID, cycles[0]).Error; err != nil {
-		return RecordLock{}, translate(err)
 	}
 	if photoIDs == nil {
 		photoIDs = []int64{}

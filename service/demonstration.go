@@ -200,6 +200,9 @@ func (s *Service) computeCountyCycle(ctx context.Context, county models.County, 
 	}
 	out := make([]models.MerchantResult, 0, len(ms))
 	for _, m := range ms {
+		if c.Before(s.policy.CycleOf(m.CreatedAt)) {
+			continue // registered after cycle c: not part of its results (a late close must not list it)
+		}
 		res := s.policy.Evaluate(s.standingFrom(models.Merchant{ID: m.ID, CreatedAt: m.CreatedAt}, c, byMerchant[m.ID]))
 		cur := policy.Tally{}
 		for _, r := range byMerchant[m.ID] {

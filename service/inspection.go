@@ -69,22 +69,34 @@ func (s *Service) RecordInspection(ctx context.Context, a Actor, key string, in 
 	canon, _ := json.Marshal(in)
 	sum := sha256.Sum256(canon)
 	hash := hex.EncodeToString(sum[:])
-	if res, ok, err := s.replay(ctx, a, key, hash); ok || err != nil {
-		return res, ok, err
+	res, err := s.recordInspection(ctx, a, key, hash, in)
+	if err == nil {
+		return res, false, nil
 	}
+	// The key is looked up only when recording fails: a used key always makes
+	// it fail (on the unique key at the latest, once the first copy has
+	// committed), and the first answer then wins over any other outcome, so a
+	// retry after the cycle or the merchant closed still gets it. The normal
+	// path saves a query.
+	if prev, ok, rerr := s.replay(ctx, a, key, hash); ok || rerr != nil {
+		return prev, ok, rerr
+	}
+	return InspectionResult{}, false, err
+}
 
-	m, err := s.inspectionMerchant(ctx, a, in)
-	if err != nil {
-		return InspectionResult{}, false, err
-	}
+func (s *Service) recordInspection(ctx context.Context, a Actor, key, hash string, in InspectionInput) (InspectionResult, error) {
 	now := s.now()
 	at := now
 	if in.InspectedAt != nil {
 		at = in.InspectedAt.UTC()
 	}
-	entries, delta, err := s.checkInspection(ctx, a, m, in, at, now)
+	entries, delta, err := s.checkInspection(a, in, at, now)
 	if err != nil {
-		return InspectionResult{}, false, err
+		return InspectionResult{}, err
+	}
+	merchantID, err := s.inspectionMerchant(ctx, in)
+	if err != nil {
+		return InspectionResult{}, err
 	}
 	cycle := s.policy.CycleOf(at)
 	photoIDs := make([]string, len(in.Photos))
@@ -92,34 +104,45 @@ func (s *Service) RecordInspection(ctx context.Context, a Actor, key string, in 
 		photoIDs[i] = strconv.FormatInt(p, 10)
 	}
 	row := models.Inspection{
-		MerchantID: m.ID, OfficerID: a.UserID, Cycle: cycle.String(), InspectedAt: at.Truncate(time.Millisecond),
+		MerchantID: merchantID, OfficerID: a.UserID, Cycle: cycle.String(), InspectedAt: at.Truncate(time.Millisecond),
 		Lat: in.Lat, Lng: in.Lng, Note: strings.TrimSpace(in.Note), PhotoIDs: strings.Join(photoIDs, ","),
-		Delta: delta, IdempotencyKey: key, RequestHash: hash,
+		Delta: delta, IdempotencyKey: key, RequestHash: hash, CreatedAt: now.Truncate(time.Millisecond),
+	}
+	admit := func(lk models.RecordLock) error {
+		m := lk.Merchant
+		if !a.InCounty(m.CountyID) {
+			return errNotFound
+		}
+		if m.Status != "active" {
+			return Errorf(CodeConflict, "商户已注销，不能记录巡查")
+		}
+		if lk.PhotosFound != len(in.Photos) {
+			return Invalid(map[string]string{"photos": "照片不存在"})
+		}
+		if lk.PhotosInCounty != len(in.Photos) {
+			return Invalid(map[string]string{"photos": "照片不属于该商户所在区县"})
+		}
+		if cycle.Before(s.policy.CycleOf(m.CreatedAt)) {
+			return Invalid(map[string]string{"inspected_at": "早于商户登记时间"})
+		}
+		return nil
 	}
 	var result InspectionResult
-	err = s.applyEntries(ctx, m, cycle, entries, func(ctx context.Context, r policy.Result) error {
-		result = InspectionResult{MerchantID: m.ID, Delta: delta, Score: r}
+	err = s.applyEntries(ctx, merchantID, cycle, entries, in.Photos, admit, func(ctx context.Context, r policy.Result, batch []models.LedgerEntry) error {
+		result = InspectionResult{MerchantID: merchantID, Delta: delta, Score: r}
 		resp, _ := json.Marshal(result.Score)
-		row.Response = string(resp)
-		if err := s.db.CreateInspection(ctx, &row); err != nil {
+		ins := row // a fresh row on every attempt of the transaction
+		ins.Response = string(resp)
+		if err := s.db.CreateInspection(ctx, &ins); err != nil {
 			return err
 		}
-		result.ID = row.ID
-		for i := range entries {
-			entries[i].InspectionID = &row.ID
+		result.ID = ins.ID
+		for i := range batch {
+			batch[i].InspectionID = &ins.ID
 		}
 		return nil
 	})
-	if models.IsDuplicateOf(err, "uq_inspections_key") {
-		// A concurrent copy of this request committed first.
-		if res, ok, rerr := s.replay(ctx, a, key, hash); ok || rerr != nil {
-			return res, ok, rerr
-		}
-	}
-	if err != nil {
-		return InspectionResult{}, false, err
-	}
-	return result, false, nil
+	return result, err
 }
 
 // replay answers a request whose key the officer has used before.
@@ -141,32 +164,19 @@ func (s *Service) replay(ctx context.Context, a Actor, key, hash string) (Inspec
 	return res, true, nil
 }
 
-// inspectionMerchant resolves the merchant by id or plaque token and checks
-// that the actor may inspect it.
-func (s *Service) inspectionMerchant(ctx context.Context, a Actor, in InspectionInput) (models.Merchant, error) {
-	var m models.Merchant
-	var err error
+// inspectionMerchant names the merchant by id or plaque token. Whether the
+// actor may inspect it is decided under the recording transaction's lock.
+func (s *Service) inspectionMerchant(ctx context.Context, in InspectionInput) (int64, error) {
 	switch {
 	case in.MerchantID != 0 && in.QRToken != "":
-		return m, Invalid(map[string]string{"merchant_id": "merchant_id 与 qr_token 只能给出一个"})
+		return 0, Invalid(map[string]string{"merchant_id": "merchant_id 与 qr_token 只能给出一个"})
 	case in.QRToken != "":
-		m, err = s.merchantByToken(ctx, in.QRToken)
+		m, err := s.merchantByToken(ctx, in.QRToken)
+		return m.ID, err
 	case in.MerchantID > 0:
-		m, err = s.db.MerchantByID(ctx, in.MerchantID)
-		err = storeErr(err, "商户")
-	default:
-		return m, Invalid(map[string]string{"merchant_id": "必填（或给出 qr_token）"})
+		return in.MerchantID, nil
 	}
-	if err != nil {
-		return m, err
-	}
-	if !a.InCounty(m.CountyID) {
-		return m, errNotFound
-	}
-	if m.Status != "active" {
-		return m, Errorf(CodeConflict, "商户已注销，不能记录巡查")
-	}
-	return m, nil
+	return 0, Invalid(map[string]string{"merchant_id": "必填（或给出 qr_token）"})
 }
 
 // merchantByToken resolves a plaque token; forged and replaced plaques are not found.
@@ -187,9 +197,10 @@ func (s *Service) merchantByToken(ctx context.Context, token string) (models.Mer
 
 var errReplaced = errors.New("plaque replaced")
 
-// checkInspection validates items, points, photos and time, and builds the
-// ledger entries with the signed points and the total delta.
-func (s *Service) checkInspection(ctx context.Context, a Actor, m models.Merchant, in InspectionInput, at, now time.Time) ([]models.LedgerEntry, int, error) {
+// checkInspection validates what needs no stored data: items, points, the
+// number of photos, location and time; it builds the ledger entries (merchant
+// unset) with the signed points and the total delta.
+func (s *Service) checkInspection(a Actor, in InspectionInput, at, now time.Time) ([]models.LedgerEntry, int, error) {
 	f := fieldErrors{}
 	if len(in.Items) == 0 {
 		f.add("items", "至少一项")
@@ -197,8 +208,7 @@ func (s *Service) checkInspection(ctx context.Context, a Actor, m models.Merchan
 	if len(in.Items) > maxItems {
 		f.add("items", fmt.Sprintf("最多 %d 项", maxItems))
 	}
-	note := f.text("note", in.Note, false, 500)
-	_ = note
+	f.text("note", in.Note, false, 500)
 	if in.Lat != nil && (*in.Lat < -90 || *in.Lat > 90) {
 		f.add("lat", "纬度应在 -90 到 90 之间")
 	}
@@ -237,7 +247,7 @@ func (s *Service) checkInspection(ctx context.Context, a Actor, m models.Merchan
 		}
 		delta += signed
 		entries = append(entries, models.LedgerEntry{
-			MerchantID: m.ID, Cycle: cycle, Kind: string(rule.Kind), CountsAs: string(rule.Kind), Points: signed,
+			Cycle: cycle, Kind: string(rule.Kind), CountsAs: string(rule.Kind), Points: signed,
 			Serious: rule.Serious, RuleCode: rule.Code, AuthorID: a.UserID, Note: itemNote,
 			OccurredAt: at.Truncate(time.Millisecond), CreatedAt: now.Truncate(time.Millisecond),
 		})
@@ -254,63 +264,59 @@ func (s *Service) checkInspection(ctx context.Context, a Actor, m models.Merchan
 	if err := f.err(); err != nil {
 		return nil, 0, err
 	}
-	if len(in.Photos) > 0 {
-		photos, err := s.db.PhotosByIDs(ctx, in.Photos)
-		if err != nil {
-			return nil, 0, err
-		}
-		if len(photos) != len(in.Photos) {
-			return nil, 0, Invalid(map[string]string{"photos": "照片不存在"})
-		}
-		for _, p := range photos {
-			if p.CountyID != m.CountyID {
-				return nil, 0, Invalid(map[string]string{"photos": "照片不属于该商户所在区县"})
-			}
-		}
-	}
 	switch err := s.policy.CheckRecordTime(now, at); {
 	case errors.Is(err, policy.ErrFutureTime):
 		return nil, 0, Invalid(map[string]string{"inspected_at": "巡查时间不能晚于当前时间"})
 	case errors.Is(err, policy.ErrCycleClosed):
 		return nil, 0, &Error{Code: CodeCycleClosed, Message: "该月考核周期已结束（宽限期已过），不能再补录", Fields: map[string]string{"inspected_at": cycle + " 已关闭"}}
 	}
-	if s.policy.CycleOf(at).Before(s.policy.CycleOf(m.CreatedAt)) {
-		return nil, 0, Invalid(map[string]string{"inspected_at": "早于商户登记时间"})
-	}
 	return entries, delta, nil
 }
 
+// errNoScoreRow ends a recording transaction that found no score row to lock.
+var errNoScoreRow = errors.New("score row missing")
+
 // applyEntries appends ledger entries of one merchant and cycle and moves the
-// cycle's score with them, under the score row's lock; before is called inside
-// the transaction with the new result, to store what depends on it (the
-// inspection row), before the entries are written. Listeners hear after commit.
-func (s *Service) applyEntries(ctx context.Context, m models.Merchant, cycle policy.Cycle, entries []models.LedgerEntry,
-	before func(ctx context.Context, r policy.Result) error) error {
-	key := models.ScoreKey{MerchantID: m.ID, Cycle: cycle.String()}
-	if _, ok := s.scoreRows.Load(key); !ok {
-		if err := s.db.EnsureScoreRow(ctx, m.ID, key.Cycle, s.policy.BaseScore); err != nil {
-			return err
-		}
-		s.scoreRows.Store(key, true)
-	}
+// cycle's score with them, in one transaction under the lock of the merchant
+// and its score rows (models.LockForRecord). admit sees what was locked and may
+// refuse (nothing is written then); before is called with the new result and
+// this attempt's copy of the entries, to store what depends on it (the
+// inspection row) before the entries are written. A missing score row is
+// created outside the transaction, once the merchant has been admitted, so the
+// transaction never inserts into a gap another one has locked. Deadlocks and
+// lock timeouts run the transaction again. Listeners hear after commit.
+func (s *Service) applyEntries(ctx context.Context, merchantID int64, cycle policy.Cycle, entries []models.LedgerEntry, photos []int64,
+	admit func(models.RecordLock) error, before func(ctx context.Context, r policy.Result, batch []models.LedgerEntry) error) error {
+	var m models.Merchant
 	var result policy.Result
+	version := 0 // the cycle's entry count after this change, ordering leaderboard writes
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = s.db.InTx(ctx, func(ctx context.Context) error {
-			rows, err := s.db.LockScores(ctx, m.ID, s.historyCycles(cycle))
+			lk, err := s.db.LockForRecord(ctx, merchantID, s.historyCycles(cycle), photos)
+			if errors.Is(err, models.ErrNotFound) {
+				return errNotFound
+			}
 			if err != nil {
 				return err
 			}
+			if err := admit(lk); err != nil {
+				return err
+			}
+			m = lk.Merchant
 			var cur *models.Score
-			for i := range rows {
-				if rows[i].Cycle == key.Cycle {
-					cur = &rows[i]
+			for i := range lk.Scores {
+				if lk.Scores[i].Cycle == cycle.String() {
+					cur = &lk.Scores[i]
 				}
 			}
 			if cur == nil {
-				return fmt.Errorf("score row %d/%s missing", m.ID, key.Cycle)
+				return errNoScoreRow
 			}
-			for _, e := range entries {
+			batch := make([]models.LedgerEntry, len(entries))
+			for i, e := range entries {
+				e.MerchantID = merchantID
+				batch[i] = e
 				switch e.CountsAs {
 				case models.KindDeduction:
 					cur.Deductions -= e.Points
@@ -326,15 +332,23 @@ func (s *Service) applyEntries(ctx context.Context, m models.Merchant, cycle pol
 				}
 			}
 			cur.Score = s.policy.Score(policy.Tally{Deductions: cur.Deductions, Bonuses: cur.Bonuses, Serious: cur.Serious})
-			result = s.policy.Evaluate(s.standingFrom(m, cycle, rows))
-			if err := s.db.SetScore(ctx, *cur, len(entries)); err != nil {
+			result = s.policy.Evaluate(s.standingFrom(m, cycle, lk.Scores))
+			version = cur.Entries + len(batch)
+			if err := s.db.SetScore(ctx, *cur, len(batch)); err != nil {
 				return err
 			}
-			if err := before(ctx, result); err != nil {
+			if err := before(ctx, result, batch); err != nil {
 				return err
 			}
-			return s.db.AppendLedger(ctx, entries)
+			return s.db.AppendLedger(ctx, batch)
 		})
+		if errors.Is(err, errNoScoreRow) {
+			if err = s.db.EnsureScoreRow(ctx, merchantID, cycle.String(), s.policy.BaseScore); err != nil {
+				return err
+			}
+			err = errNoScoreRow
+			continue
+		}
 		if err == nil || !models.IsRetryable(err) {
 			break
 		}
@@ -343,7 +357,7 @@ func (s *Service) applyEntries(ctx context.Context, m models.Merchant, cycle pol
 		return err
 	}
 	if s.scores != nil {
-		s.scores.ScoreChanged(ctx, m, key.Cycle, result.Score)
+		s.scores.ScoreChanged(ctx, m, cycle.String(), result.Score, version)
 	}
 	return nil
 }

@@ -198,10 +198,12 @@ func (s *Service) ReverseEntry(ctx context.Context, a Actor, merchantID, entryID
 	}
 	var result policy.Result
 	entries := []models.LedgerEntry{rev}
-	err = s.applyEntries(ctx, m, c, entries, func(ctx context.Context, r policy.Result) error {
-		result = r
-		return nil
-	})
+	err = s.applyEntries(ctx, m.ID, c, entries, nil, func(models.RecordLock) error { return nil },
+		func(_ context.Context, r policy.Result, batch []models.LedgerEntry) error {
+			result = r
+			entries = batch
+			return nil
+		})
 	if models.IsDuplicateOf(err, "uq_ledger_reverses") {
 		return LedgerView{}, policy.Result{}, Errorf(CodeConflict, "该记录已被冲正")
 	}

@@ -385,7 +385,7 @@ func (s *Service) CreateMerchant(ctx context.Context, a Actor, in MerchantInput)
 			continue // a 40-bit random code collided; draw again
 		}
 		if err == nil && s.scores != nil {
-			s.scores.ScoreChanged(ctx, m, s.policy.CycleOf(s.now()).String(), s.policy.BaseScore)
+			s.scores.ScoreChanged(ctx, m, s.policy.CycleOf(s.now()).String(), s.policy.BaseScore, -1)
 		}
 		return m, storeErr(err, "统一社会信用代码")
 	}
@@ -491,7 +491,7 @@ func (s *Service) UpdateMerchant(ctx context.Context, a Actor, id int64, in Merc
 		if moved || renamed || cols["status"] != nil {
 			c := s.policy.CycleOf(s.now())
 			st, _ := s.standings(ctx, []models.Merchant{m}, c)
-			s.scores.ScoreChanged(ctx, m, c.String(), st[m.ID].Score)
+			s.scores.ScoreChanged(ctx, m, c.String(), st[m.ID].Score, -1)
 		}
 	}
 	return m, storeErr(err, "商户")

@@ -19,7 +19,10 @@ import (
 // ScoreListener hears about every committed score change, after the commit
 // (the leaderboards). It must not fail the caller: it logs and repairs itself.
 type ScoreListener interface {
-	ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score int)
+	// version orders the changes of one merchant's cycle (its ledger entry
+	// count after the change), so a late-arriving older one is ignored; -1
+	// for changes of the merchant itself (road, name, status), always applied.
+	ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score, version int)
 }
 
 // Options are the dependencies of a Service, built in cmd.
@@ -51,9 +54,6 @@ type Service struct {
 	stars     *starCache    // rated stars of leaderboard lines, a few seconds fresh
 	known     sync.Map      // county and road ids seen to exist (never deleted) → county id
 
-	// scoreRows remembers which (merchant, cycle) rows exist; rows are never
-	// deleted, so a remembered row needs no INSERT before it is locked.
-	scoreRows sync.Map
 }
 
 // New builds a Service.

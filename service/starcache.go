@@ -61,10 +61,10 @@ type notifier struct {
 	next ScoreListener
 }
 
-func (n notifier) ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score int) {
+func (n notifier) ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score, version int) {
 	n.s.stars.forget(m.ID)
 	n.s.profiles.forget(m.Code)
 	if n.next != nil {
-		n.next.ScoreChanged(ctx, m, cycle, score)
+		n.next.ScoreChanged(ctx, m, cycle, score, version)
 	}
 }

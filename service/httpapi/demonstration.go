@@ -32,7 +32,7 @@ func (a *API) setDemonstration(c *gin.Context) {
 	if !ok || !a.bind(c, &req) {
 		return
 	}
-	r, err := a.svc.SetDemonstration(c, actor(c), id, req.Status, req.Note)
+	r, err := a.svc.SetDemonstration(c.Request.Context(), actor(c), id, req.Status, req.Note)
 	respond(a, c, http.StatusOK, toRoad(r), err)
 }
 
@@ -61,7 +61,7 @@ func (a *API) demonstration(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := a.svc.Demonstration(c, actor(c), id)
+	d, err := a.svc.Demonstration(c.Request.Context(), actor(c), id)
 	roads := make([]demoRoad, len(d.Roads))
 	for i, r := range d.Roads {
 		roads[i] = demoRoad{RoadID: r.RoadID, Name: r.Name, Status: r.DemoStatus, Qualified: r.Qualified, Failing: r.Failing,
@@ -83,7 +83,7 @@ type countyBoardItem struct {
 }
 
 func (a *API) countyBoard(c *gin.Context) {
-	rows, err := a.svc.CountyBoard(c, actor(c))
+	rows, err := a.svc.CountyBoard(c.Request.Context(), actor(c))
 	out := make([]countyBoardItem, len(rows))
 	for i, r := range rows {
 		out[i] = countyBoardItem{Rank: r.Rank, CountyID: r.County.ID, Code: r.County.Code, Name: r.County.Name,
@@ -102,7 +102,7 @@ func (a *API) bulletin(c *gin.Context) {
 		a.fail(c, service.Invalid(map[string]string{"format": "应为 json、csv 或 xlsx"}))
 		return
 	}
-	b, err := a.svc.CountyBulletin(c, actor(c), id, c.Param("cycle"))
+	b, err := a.svc.CountyBulletin(c.Request.Context(), actor(c), id, c.Param("cycle"))
 	if err != nil {
 		a.fail(c, err)
 		return

@@ -58,7 +58,7 @@ func (a *API) importMerchants(c *gin.Context) {
 		return
 	}
 	defer file.Close()
-	rep, err := a.svc.ImportMerchants(c, actor(c), county, format, file, commit)
+	rep, err := a.svc.ImportMerchants(c.Request.Context(), actor(c), county, format, file, commit)
 	if err != nil {
 		a.fail(c, err)
 		return

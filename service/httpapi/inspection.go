@@ -36,7 +36,7 @@ func (a *API) uploadPhoto(c *gin.Context) {
 		return
 	}
 	defer f.Close()
-	p, err := a.svc.UploadPhoto(c, actor(c), f)
+	p, err := a.svc.UploadPhoto(c.Request.Context(), actor(c), f)
 	respond(a, c, http.StatusCreated, photoResponse{ID: p.ID, SHA256: p.SHA256, ContentType: p.ContentType, Size: p.SizeBytes}, err)
 }
 
@@ -45,7 +45,7 @@ func (a *API) getPhoto(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p, err := a.svc.Photo(c, actor(c), id)
+	p, err := a.svc.Photo(c.Request.Context(), actor(c), id)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -67,7 +67,7 @@ func (a *API) createInspection(c *gin.Context) {
 	if !a.bind(c, &req) {
 		return
 	}
-	res, replayed, err := a.svc.RecordInspection(c, actor(c), c.GetHeader("Idempotency-Key"), req)
+	res, replayed, err := a.svc.RecordInspection(c.Request.Context(), actor(c), c.GetHeader("Idempotency-Key"), req)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -131,7 +131,7 @@ func (a *API) listInspections(c *gin.Context) {
 	if !ok || !a.checkQuery(c, f) {
 		return
 	}
-	ins, total, err := a.svc.Inspections(c, actor(c), id, p)
+	ins, total, err := a.svc.Inspections(c.Request.Context(), actor(c), id, p)
 	out := make([]inspectionView, len(ins))
 	for i, in := range ins {
 		items := make([]ledgerResponse, len(in.Entries))
@@ -157,7 +157,7 @@ func (a *API) ledger(c *gin.Context) {
 	if !ok {
 		return
 	}
-	entries, score, err := a.svc.Ledger(c, actor(c), id, c.Query("cycle"))
+	entries, score, err := a.svc.Ledger(c.Request.Context(), actor(c), id, c.Query("cycle"))
 	out := make([]ledgerResponse, len(entries))
 	for i, e := range entries {
 		out[i] = toLedger(e)
@@ -184,7 +184,7 @@ func (a *API) reverseEntry(c *gin.Context) {
 	if !ok || !a.bind(c, &req) {
 		return
 	}
-	v, score, err := a.svc.ReverseEntry(c, actor(c), id, entry, req.Reason)
+	v, score, err := a.svc.ReverseEntry(c.Request.Context(), actor(c), id, entry, req.Reason)
 	respond(a, c, http.StatusCreated, reversalResponse{Entry: toLedger(v), Score: toScore(score)}, err)
 }
 

@@ -91,7 +91,9 @@ type Board interface {
 	Roads(ctx context.Context, cycle string, countyID int64) ([]RoadEntry, error)
 	// ScoreChanged hears a committed change of m's score, road or status
 	// (service.ScoreListener). It never fails: problems are logged and repaired.
-	ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score int)
+	// version orders one merchant's changes of a cycle: a change older than
+	// one already applied is ignored; -1 applies unconditionally.
+	ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score, version int)
 	// Rebuild reloads the cycle's rankings from the database.
 	Rebuild(ctx context.Context, cycle string) error
 }
@@ -263,7 +265,7 @@ func (q *SQL) Roads(ctx context.Context, cycle string, countyID int64) ([]RoadEn
 }
 
 // ScoreChanged implements Board: the database already holds the change.
-func (q *SQL) ScoreChanged(context.Context, models.Merchant, string, int) {}
+func (q *SQL) ScoreChanged(context.Context, models.Merchant, string, int, int) {}
 
 // Rebuild implements Board: there is nothing to rebuild.
 func (q *SQL) Rebuild(context.Context, string) error { return nil }

@@ -153,7 +153,7 @@ func TestScoreChangedKeepsAgreement(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				r.ScoreChanged(ctx, m, fx.cycle, score)
+				r.ScoreChanged(ctx, m, fx.cycle, score, -1)
 			}
 			ms := fx.merchants
 			steps := []struct {
@@ -200,7 +200,7 @@ func TestNotReadyAnswersFromSQL(t *testing.T) {
 	fx := seedBoard(t, db)
 	rdb, prefix := sharedRedis(t)
 	r := NewRedis(rdb, db, policy.Default(), quiet(), WithPrefix(prefix))
-	r.ScoreChanged(context.Background(), fx.merchants[0], fx.cycle, 50)
+	r.ScoreChanged(context.Background(), fx.merchants[0], fx.cycle, 50, -1)
 	keys, err := rdb.Keys(context.Background(), prefix+":*").Result()
 	if err != nil || len(keys) != 0 {
 		t.Fatalf("keys after an update of a cycle not built: %v %v", keys, err)

@@ -202,7 +202,7 @@ func (r *Redis) rewriteDirty(ctx context.Context, k keys) error {
 		return err
 	}
 	for _, m := range ms {
-		c := change{id: m.ID, code: m.Code, name: m.Name, countyID: m.CountyID, roadID: m.RoadID, active: m.Status == "active", score: m.Score}
+		c := change{id: m.ID, code: m.Code, name: m.Name, countyID: m.CountyID, roadID: m.RoadID, active: m.Status == "active", score: m.Score, version: -1}
 		if err := r.apply(ctx, k, c); err != nil {
 			return err
 		}

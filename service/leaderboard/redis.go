@@ -115,6 +115,10 @@ func (k keys) lock() string  { return k.p + ":{city}:" + k.cycle + ":lock" }
 func (k keys) epoch() string { return k.p + ":{city}:" + k.cycle + ":epoch" }
 func (k keys) dirty() string { return k.p + ":{city}:" + k.cycle + ":dirty" }
 
+// versions holds each merchant's last applied change version (not rebuilt:
+// the database the rebuild reads is newer than any version it had).
+func (k keys) versions() string { return k.p + ":{city}:" + k.cycle + ":versions" }
+
 func (k keys) countyTag(c int64) string {
 	return k.p + ":{c:" + strconv.FormatInt(c, 10) + "}:" + k.cycle
 }
@@ -374,19 +378,31 @@ type change struct {
 	countyID, roadID int64
 	active           bool
 	score            int
+	version          int // -1: unordered, always applied
 }
 
-func changeOf(m models.Merchant, score int) change {
-	return change{id: m.ID, code: m.Code, name: m.Name, countyID: m.CountyID, roadID: m.RoadID, active: m.Status == "active", score: score}
+func changeOf(m models.Merchant, score, version int) change {
+	return change{id: m.ID, code: m.Code, name: m.Name, countyID: m.CountyID, roadID: m.RoadID, active: m.Status == "active",
+		score: score, version: version}
 }
 
 // cityScript writes a merchant into the city set and the meta hash, and notes
 // it as dirty while a rebuild runs. It returns 0 without writing when the cycle
 // is neither ready nor being built: the next rebuild reads the database anyway.
-// KEYS: ready, lock, city, meta, dirty. ARGV: code, active, −score, meta, expire ms.
+// A versioned change older than the merchant's last applied one (two
+// commits whose notifications crossed) returns 2 and writes nothing.
+// KEYS: ready, lock, city, meta, dirty, versions. ARGV: code, active, −score,
+// meta, expire ms, version (-1: unordered).
 var cityScript = redis.NewScript(`
 local building = redis.call('EXISTS', KEYS[2]) == 1
 if not building and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local v = tonumber(ARGV[6])
+if v >= 0 then
+  local seen = tonumber(redis.call('HGET', KEYS[6], ARGV[1]) or '-1')
+  if v < seen then return 2 end
+  redis.call('HSET', KEYS[6], ARGV[1], v)
+  redis.call('PEXPIREAT', KEYS[6], ARGV[5])
+end
 if building then
   redis.call('SADD', KEYS[5], ARGV[1])
   redis.call('PEXPIREAT', KEYS[5], ARGV[5])
@@ -435,7 +451,7 @@ return 1
 // ScoreChanged implements Board and service.ScoreListener: it writes the
 // merchant's absolute score (or its removal, when closed) after the database
 // committed it. A failure is logged and the cycle marked stale, never returned.
-func (r *Redis) ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score int) {
+func (r *Redis) ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score, version int) {
 	if !r.usable(cycle) {
 		// Redis failed a moment ago or the cycle is stale here: the rebuild
 		// that repairs it reads this change from the database, and the
@@ -445,7 +461,7 @@ func (r *Redis) ScoreChanged(ctx context.Context, m models.Merchant, cycle strin
 	}
 	ctx = context.WithoutCancel(ctx) // the change is committed: write it even if the request ends
 	octx, cancel := r.opCtx(ctx)
-	err := r.apply(octx, r.keys(cycle), changeOf(m, score))
+	err := r.apply(octx, r.keys(cycle), changeOf(m, score, version))
 	cancel()
 	if err != nil {
 		r.log.Error("leaderboard: redis update failed; answering from SQL until rebuilt",
@@ -470,9 +486,9 @@ func (r *Redis) apply(ctx context.Context, k keys, c change) error {
 	}
 	expMs := exp.UnixMilli()
 	meta := strconv.FormatInt(c.id, 10) + ":" + c.name
-	live, err := cityScript.Run(ctx, r.rdb, []string{k.ready(), k.lock(), k.city(), k.meta(), k.dirty()},
-		c.code, active, neg, meta, expMs).Int()
-	if err != nil || live == 0 {
+	live, err := cityScript.Run(ctx, r.rdb, []string{k.ready(), k.lock(), k.city(), k.meta(), k.dirty(), k.versions()},
+		c.code, active, neg, meta, expMs, c.version).Int()
+	if err != nil || live == 0 || live == 2 {
 		return err
 	}
 	newRoad := k.road(c.countyID, c.roadID)

@@ -1,0 +1,175 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"io"
+	"io/fs"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service"
+)
+
+// postFile uploads data as the multipart field file with the given file name
+// and declared content type (which the server must not trust).
+func (e *env) postFile(token, field, name, ctype string, data []byte) resp {
+	e.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="`+field+`"; filename="`+name+`"`)
+	h.Set("Content-Type", ctype)
+	pw, _ := mw.CreatePart(h)
+	pw.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/photos", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out := resp{Status: res.StatusCode, Header: res.Header}
+	out.Body, _ = io.ReadAll(res.Body)
+	out.JSON = map[string]any{}
+	_ = json.Unmarshal(out.Body, &out.JSON)
+	return out
+}
+
+func testImage() image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, 16, 12))
+	for x := range 16 {
+		img.Set(x, x%12, color.RGBA{200, uint8(x * 10), 30, 255})
+	}
+	return img
+}
+
+func encodeJPEG() []byte {
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, testImage(), &jpeg.Options{Quality: 80})
+	return buf.Bytes()
+}
+
+func encodeGIF() []byte {
+	var buf bytes.Buffer
+	gif.Encode(&buf, testImage(), nil)
+	return buf.Bytes()
+}
+
+// padded returns a valid JPEG grown to n bytes with data after its end marker
+// (decoders stop at the marker; the size limit must not).
+func padded(n int) []byte {
+	b := encodeJPEG()
+	return append(b, make([]byte, n-len(b))...)
+}
+
+// TestPhotoUpload: JPEG and PNG are recognised by content, anything else is
+// refused whatever its name, the size limit is 5 MiB, and the same bytes are
+// stored once.
+func TestPhotoUpload(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seeded()
+			off := w.Officer[0]
+
+			jpg := e.postFile(off, "file", "IMG_0001.png", "image/png", encodeJPEG())
+			if jpg.Status != 201 || jpg.JSON["content_type"] != "image/jpeg" || jpg.id() == 0 || len(jpg.JSON["sha256"].(string)) != 64 {
+				t.Errorf("JPEG (named .png): %d %s", jpg.Status, jpg.Body)
+			}
+			png1 := e.postFile(off, "file", "evidence", "application/octet-stream", tinyPNG(42))
+			if png1.Status != 201 || png1.JSON["content_type"] != "image/png" {
+				t.Errorf("PNG: %d %s", png1.Status, png1.Body)
+			}
+			if r := e.postFile(off, "file", "max.jpg", "image/jpeg", padded(service.MaxPhotoBytes)); r.Status != 201 {
+				t.Errorf("exactly 5 MiB: %d %s", r.Status, r.Body)
+			}
+
+			for _, c := range []struct {
+				name   string
+				token  string
+				field  string
+				file   string
+				data   []byte
+				status int
+				code   string
+			}{
+				{"text named x.jpg", off, "file", "x.jpg", []byte("这不是图片，只是文字。\n"), 400, "invalid_input"},
+				{"GIF", off, "file", "a.gif", encodeGIF(), 400, "invalid_input"},
+				{"truncated PNG", off, "file", "a.png", tinyPNG(1)[:20], 400, "invalid_input"},
+				{"empty file", off, "file", "a.jpg", nil, 400, "invalid_input"},
+				{"one byte over 5 MiB", off, "file", "big.jpg", padded(service.MaxPhotoBytes + 1), 413, "payload_too_large"},
+				{"far over 5 MiB", off, "file", "huge.jpg", padded(service.MaxPhotoBytes + 1<<20), 413, "payload_too_large"},
+				{"wrong field", off, "photo", "a.png", tinyPNG(3), 400, "invalid_input"},
+				{"merchant role", w.Shop[0], "file", "a.png", tinyPNG(3), 403, "forbidden"},
+			} {
+				before := e.snapshot()
+				r := e.postFile(c.token, c.field, c.file, "image/jpeg", c.data)
+				if r.Status != c.status || r.code() != c.code {
+					t.Errorf("%s: %d %s, want %d %s", c.name, r.Status, r.Body, c.status, c.code)
+				}
+				if got := e.snapshot(); !reflect.DeepEqual(got, before) {
+					t.Errorf("%s changed data: %v → %v", c.name, before, got)
+				}
+			}
+			if r := e.do("POST", "/api/v1/photos", off, `{"file":"x"}`); r.Status != 400 {
+				t.Errorf("JSON instead of multipart: %d %s", r.Status, r.Body)
+			}
+
+			// Content-addressed: the same bytes again (by another county even)
+			// give the same sha256 and still one file on disk.
+			again := e.postFile(off, "file", "copy.jpg", "image/jpeg", encodeJPEG())
+			other := e.postFile(w.Officer[1], "file", "copy.jpg", "image/jpeg", encodeJPEG())
+			if again.Status != 201 || other.Status != 201 || again.JSON["sha256"] != jpg.JSON["sha256"] || other.JSON["sha256"] != jpg.JSON["sha256"] {
+				t.Fatalf("same bytes: %s / %s / %s", jpg.Body, again.Body, other.Body)
+			}
+			f, err := e.svc.Photo(context.Background(), service.Actor{UserID: w.OfficerID[0], Role: service.RoleOfficer, CountyID: w.County[0]}, again.id())
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := filepath.Dir(filepath.Dir(f.Path))
+			var files []string
+			filepath.WalkDir(root, func(path string, de fs.DirEntry, err error) error {
+				if err == nil && !de.IsDir() {
+					files = append(files, filepath.Base(path))
+				}
+				return err
+			})
+			if len(files) != 5 { // the two seed PNGs, tinyPNG(42), the padded JPEG, the JPEG
+				t.Errorf("files on disk: %v, want 5", files)
+			}
+			n := 0
+			for _, name := range files {
+				if name == jpg.JSON["sha256"] {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d files named %v, want 1", n, jpg.JSON["sha256"])
+			}
+			if data, err := os.ReadFile(f.Path); err != nil || !bytes.Equal(data, encodeJPEG()) {
+				t.Errorf("stored file: %v, %d bytes", err, len(data))
+			}
+			// Each county's upload is its own evidence: the other county's copy
+			// documents inspections there, not here.
+			if r := e.inspect(w.Officer[0], "cross", inspection(w.Merchant[0], []int64{other.id()}, item("HJWS-01"))); r.Status != 400 {
+				t.Errorf("other county's copy as evidence: %d %s", r.Status, r.Body)
+			}
+			e.must(201, "POST", "/api/v1/inspections", w.Officer[0], inspection(w.Merchant[0], []int64{again.id()}, item("HJWS-01")), "Idempotency-Key", "own")
+			e.checkClean()
+		})
+	}
+}

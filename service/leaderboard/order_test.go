@@ -1,0 +1,47 @@
+package leaderboard
+
+import (
+	"context"
+	"testing"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/models/dbtest"
+)
+
+// TestOlderChangeIsIgnored: two commits of one merchant whose notifications
+// arrive in the wrong order leave the newer score, not the last one heard.
+func TestOlderChangeIsIgnored(t *testing.T) {
+	db := dbtest.Open(t, models.SQLite)
+	fx := seedBoard(t, db)
+	_, r := newBoards(t, db, fx.cycle)
+	servesFromRedis(t, r, fx.cycle)
+	ctx := context.Background()
+	m := fx.merchants[0]
+	score := func() int {
+		t.Helper()
+		items, _, err := r.Top(ctx, fx.cycle, Scope{Kind: City}, MaxLimit, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.MerchantID == m.ID {
+				return it.Score
+			}
+		}
+		t.Fatalf("merchant %d not ranked", m.ID)
+		return 0
+	}
+	r.ScoreChanged(ctx, m, fx.cycle, 92, 6) // the later commit, heard first
+	r.ScoreChanged(ctx, m, fx.cycle, 95, 5) // the earlier commit, heard late
+	if got := score(); got != 92 {
+		t.Errorf("after versions 6 then 5: score %d, want 92", got)
+	}
+	r.ScoreChanged(ctx, m, fx.cycle, 90, 7)
+	if got := score(); got != 90 {
+		t.Errorf("after version 7: score %d, want 90", got)
+	}
+	r.ScoreChanged(ctx, m, fx.cycle, 88, -1) // unordered changes always apply
+	if got := score(); got != 88 {
+		t.Errorf("after an unordered change: score %d, want 88", got)
+	}
+}
