@@ -106,6 +106,9 @@ func normalizeMySQLDSN(dsn string) (string, error) {
 	// Affected rows count matched rows, so an update that changes nothing is
 	// not mistaken for a missing row.
 	c.ClientFoundRows = true
+	// Arguments are interpolated client-side (safe with utf8mb4), so each
+	// statement is one round trip instead of a prepare and an execute.
+	c.InterpolateParams = true
 	if c.Params == nil {
 		c.Params = map[string]string{}
 	}

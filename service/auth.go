@@ -68,8 +68,12 @@ func HashPassword(pw string) (string, error) {
 	return string(h), err
 }
 
-// dummyHash makes logins of unknown users cost as much as real ones.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("menqian-timing"), bcrypt.DefaultCost)
+// dummyHash makes logins of unknown users cost as much as real ones; made on
+// first use, so commands that never log anyone in do not pay for it.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("menqian-timing"), bcrypt.DefaultCost)
+	return h
+})
 
 // tokenKey derives the login-token key from the service secret, so it differs
 // from the plaque key made from the same secret.
@@ -150,9 +154,11 @@ func (s *Service) Login(ctx context.Context, username, password string) (LoginRe
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return LoginResult{}, err
 	}
-	hash := dummyHash
+	var hash []byte
 	if err == nil {
 		hash = []byte(u.PasswordHash)
+	} else {
+		hash = dummyHash()
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || u.Disabled {
 		s.logins.fail(username, s.now())

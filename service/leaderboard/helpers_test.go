@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
 	"reflect"
 	"strconv"
@@ -65,6 +66,9 @@ type redisServer struct {
 func startRedisServer(t testing.TB) *redisServer {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv(dbtest.EnvRequire) == "1" {
+			t.Fatal("redis-server is required (MENQIAN_TEST_REQUIRE=1) but not installed")
+		}
 		t.Skip("redis-server not installed")
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
