@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
@@ -124,11 +126,17 @@ func (e *env) do(method, path, token string, body any, headers ...string) resp {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
+	}
+	return e.send(req, token)
+}
+
+// send performs req, with the token when given, and reads the answer.
+func (e *env) send(req *http.Request, token string) resp {
+	e.t.Helper()
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	res, err := e.srv.Client().Do(req)
 	if err != nil {
@@ -138,9 +146,31 @@ func (e *env) do(method, path, token string, body any, headers ...string) resp {
 	out := resp{Status: res.StatusCode, Header: res.Header}
 	out.Body, _ = io.ReadAll(res.Body)
 	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
-		json.Unmarshal(out.Body, &out.JSON)
+		if err := json.Unmarshal(out.Body, &out.JSON); err != nil {
+			e.t.Fatalf("%s %s: bad JSON answer: %v: %.300s", req.Method, req.URL.Path, err, out.Body)
+		}
 	}
 	return out
+}
+
+// postMultipart posts data as one file part of a multipart form; ctype is the
+// part's declared content type (which the server must not trust).
+func (e *env) postMultipart(path, token, field, filename, ctype string, data []byte) resp {
+	e.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="`+field+`"; filename="`+filename+`"`)
+	h.Set("Content-Type", ctype)
+	pw, _ := mw.CreatePart(h)
+	pw.Write(data)
+	mw.Close()
+	req, err := http.NewRequest("POST", e.srv.URL+path, &buf)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return e.send(req, token)
 }
 
 // must sends a request and fails the test unless the status is want.
@@ -198,23 +228,10 @@ func (e *env) seed() world {
 	return w
 }
 
-// uploadPhoto posts a multipart photo.
+// uploadPhoto posts a photo as an officer's phone does.
 func (e *env) uploadPhoto(token string, data []byte) resp {
 	e.t.Helper()
-	var buf bytes.Buffer
-	mw := newMultipart(&buf, data)
-	req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/photos", &buf)
-	req.Header.Set("Content-Type", mw)
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out := resp{Status: res.StatusCode, Header: res.Header}
-	out.Body, _ = io.ReadAll(res.Body)
-	json.Unmarshal(out.Body, &out.JSON)
-	return out
+	return e.postMultipart("/api/v1/photos", token, "file", "photo.png", "image/png", data)
 }
 
 // snapshot counts the rows of every table, to prove bad input stored nothing.

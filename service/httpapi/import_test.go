@@ -3,11 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
-	"io"
-	"mime/multipart"
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -23,28 +19,8 @@ import (
 // importFile posts a register file to the import endpoint.
 func (e *env) importFile(token string, county int64, filename string, data []byte, commit bool) resp {
 	e.t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, _ := mw.CreateFormFile("file", filename)
-	fw.Write(data)
-	mw.Close()
-	url := fmt.Sprintf("%s/api/v1/merchants/import?county_id=%d&commit=%t", e.srv.URL, county, commit)
-	req, _ := http.NewRequest("POST", url, &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out := resp{Status: res.StatusCode, Header: res.Header}
-	out.Body, _ = io.ReadAll(res.Body)
-	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
-		if err := json.Unmarshal(out.Body, &out.JSON); err != nil {
-			e.t.Fatalf("import answer: %v: %.300s", err, out.Body)
-		}
-	}
-	return out
+	path := fmt.Sprintf("/api/v1/merchants/import?county_id=%d&commit=%t", county, commit)
+	return e.postMultipart(path, token, "file", filename, "application/octet-stream", data)
 }
 
 // importRoads creates the roads a generated register names.

@@ -5,17 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"mime/multipart"
 )
-
-// newMultipart writes a form with one "file" part and returns its content type.
-func newMultipart(buf *bytes.Buffer, data []byte) string {
-	mw := multipart.NewWriter(buf)
-	fw, _ := mw.CreateFormFile("file", "photo.png")
-	fw.Write(data)
-	mw.Close()
-	return mw.FormDataContentType()
-}
 
 // tinyPNG is a valid 4×4 PNG; seed varies its bytes.
 func tinyPNG(seed int) []byte {

@@ -3,16 +3,11 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"image"
 	"image/color"
 	"image/gif"
 	"image/jpeg"
-	"io"
 	"io/fs"
-	"mime/multipart"
-	"net/http"
-	"net/textproto"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -22,31 +17,11 @@ import (
 	"github.com/menqian/menqian/service"
 )
 
-// postFile uploads data as the multipart field file with the given file name
-// and declared content type (which the server must not trust).
+// postFile uploads data as the multipart field with the given file name and
+// declared content type (which the server must not trust).
 func (e *env) postFile(token, field, name, ctype string, data []byte) resp {
 	e.t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="`+field+`"; filename="`+name+`"`)
-	h.Set("Content-Type", ctype)
-	pw, _ := mw.CreatePart(h)
-	pw.Write(data)
-	mw.Close()
-	req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/photos", &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out := resp{Status: res.StatusCode, Header: res.Header}
-	out.Body, _ = io.ReadAll(res.Body)
-	out.JSON = map[string]any{}
-	_ = json.Unmarshal(out.Body, &out.JSON)
-	return out
+	return e.postMultipart("/api/v1/photos", token, field, name, ctype, data)
 }
 
 func testImage() image.Image {
