@@ -161,3 +161,36 @@ func (db *DB) FrozenResults(ctx context.Context, cycle string, countyID int64) (
 	err := db.conn(ctx).Where("cycle = ? AND county_id = ?", cycle, countyID).Order("road_id").Find(&rs).Error
 	return ms, rs, translate(err)
 }
+
+// frozenWhere is a scope's condition on a closed cycle's merchant results.
+func frozenWhere(s BoardScope) (string, []any) {
+	switch {
+	case s.RoadID != 0:
+		return " AND road_id = ?", []any{s.RoadID}
+	case s.CountyID != 0:
+		return " AND county_id = ?", []any{s.CountyID}
+	}
+	return "", nil
+}
+
+// FrozenBoardPage returns one page of a closed cycle's merchant ranking in a
+// scope (score descending, then code), with how many the scope ranks and how
+// many scored above the page's first line (for competition ranks).
+func (db *DB) FrozenBoardPage(ctx context.Context, cycle string, s BoardScope, limit, offset int) (page []MerchantResult, total, above int, err error) {
+	cond, args := frozenWhere(s)
+	args = append([]any{cycle}, args...)
+	q := db.conn(ctx).Model(&MerchantResult{}).Where("cycle = ?"+cond, args...)
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return nil, 0, 0, translate(err)
+	}
+	if err := db.conn(ctx).Where("cycle = ?"+cond, args...).Order("score DESC, code").Limit(limit).Offset(offset).Find(&page).Error; err != nil {
+		return nil, 0, 0, translate(err)
+	}
+	if len(page) > 0 {
+		var a int64
+		err = db.conn(ctx).Model(&MerchantResult{}).Where("cycle = ?"+cond+" AND score > ?", append(args, page[0].Score)...).Count(&a).Error
+		above = int(a)
+	}
+	return page, int(n), above, translate(err)
+}

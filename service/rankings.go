@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -20,6 +21,7 @@ type RankedMerchant struct {
 type BoardQuery struct {
 	Scope string // city, county or road
 	ID    int64  // the county or road id
+	Cycle string // empty: the current cycle
 	Paging
 }
 
@@ -70,8 +72,18 @@ func (s *Service) MerchantBoard(ctx context.Context, a Actor, q BoardQuery) ([]R
 	if err != nil {
 		return nil, 0, err
 	}
-	c := s.policy.CycleOf(s.now())
-	items, total, err := s.board.Top(ctx, c.String(), scope, p.Limit, p.Offset)
+	c, closed, err := s.boardCycle(ctx, q.Cycle)
+	if err != nil {
+		return nil, 0, err
+	}
+	if closed {
+		return s.frozenBoard(ctx, c, scope, p)
+	}
+	board := s.board
+	if c != s.policy.CycleOf(s.now()) {
+		board = s.sqlBoard // Redis holds only the current cycle
+	}
+	items, total, err := board.Top(ctx, c.String(), scope, p.Limit, p.Offset)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -147,8 +159,9 @@ func (s *Service) MerchantRanks(ctx context.Context, a Actor, id int64) (Merchan
 	return out, err
 }
 
-// RoadBoard ranks a county's roads by road score (county users).
-func (s *Service) RoadBoard(ctx context.Context, a Actor, countyID int64) ([]leaderboard.RoadEntry, error) {
+// RoadBoard ranks a county's roads by road score (county users), in the
+// current cycle or, with cycle, in a past one (frozen once closed).
+func (s *Service) RoadBoard(ctx context.Context, a Actor, countyID int64, cycle string) ([]leaderboard.RoadEntry, error) {
 	if countyID <= 0 {
 		return nil, Invalid(map[string]string{"county_id": "必填"})
 	}
@@ -158,10 +171,31 @@ func (s *Service) RoadBoard(ctx context.Context, a Actor, countyID int64) ([]lea
 	if !a.InCounty(countyID) {
 		return nil, errForbidden
 	}
-	if _, err := s.db.CountyByID(ctx, countyID); err != nil {
+	county, err := s.db.CountyByID(ctx, countyID)
+	if err != nil {
 		return nil, storeErr(err, "区县")
 	}
-	return s.board.Roads(ctx, s.policy.CycleOf(s.now()).String(), countyID)
+	c, closed, err := s.boardCycle(ctx, cycle)
+	if err != nil {
+		return nil, err
+	}
+	if !closed {
+		board := s.board
+		if c != s.policy.CycleOf(s.now()) {
+			board = s.sqlBoard
+		}
+		return board.Roads(ctx, c.String(), countyID)
+	}
+	cc, err := s.frozenCountyCycle(ctx, county, c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]leaderboard.RoadEntry, len(cc.Roads))
+	for i, r := range cc.Roads {
+		out[i] = leaderboard.RoadEntry{Rank: r.Rank, RoadID: r.RoadID, Name: r.Name, Score: float64(r.ScoreCents) / 100,
+			Merchants: r.Merchants, DemoStatus: r.DemoStatus}
+	}
+	return out, nil
 }
 
 // RebuildLeaderboards reloads the current cycle's rankings from the database.
@@ -193,4 +227,60 @@ func (s *Service) countyOf(ctx context.Context, kind string, id int64) (int64, e
 	}
 	s.known.Store(key, county)
 	return county, nil
+}
+
+// boardCycle resolves the cycle a ranking asks for: the current one when
+// empty; a past one still in its grace period is live (provisional); an older
+// one is read from its frozen results (closed first if nobody had).
+func (s *Service) boardCycle(ctx context.Context, cycle string) (policy.Cycle, bool, error) {
+	now := s.now()
+	cur := s.policy.CycleOf(now)
+	if cycle == "" {
+		return cur, false, nil
+	}
+	c, err := policy.ParseCycle(cycle)
+	if err != nil {
+		return c, false, Invalid(map[string]string{"cycle": "格式应为 YYYY-MM"})
+	}
+	if cur.Before(c) {
+		return c, false, Invalid(map[string]string{"cycle": "不能查询未来的考核周期"})
+	}
+	if !s.policy.IsClosed(c, now) {
+		return c, false, nil
+	}
+	if _, err := s.db.ClosedCycleByName(ctx, c.String()); errors.Is(err, models.ErrNotFound) {
+		if _, err := s.CloseCycle(ctx, c, "auto"); err != nil && ErrorCode(err) != CodeConflict {
+			return c, false, err
+		}
+	} else if err != nil {
+		return c, false, err
+	}
+	return c, true, nil
+}
+
+// frozenBoard pages a closed cycle's ranking from its frozen results.
+func (s *Service) frozenBoard(ctx context.Context, c policy.Cycle, scope leaderboard.Scope, p Paging) ([]RankedMerchant, int, error) {
+	bs := models.BoardScope{CountyID: scope.CountyID}
+	if scope.Kind == leaderboard.Road {
+		bs = models.BoardScope{RoadID: scope.RoadID}
+	} else if scope.Kind == leaderboard.City {
+		bs = models.BoardScope{}
+	}
+	rows, total, above, err := s.db.FrozenBoardPage(ctx, c.String(), bs, p.Limit, p.Offset)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]RankedMerchant, len(rows))
+	for i, r := range rows {
+		rank := above + 1
+		switch {
+		case i > 0 && r.Score == rows[i-1].Score:
+			rank = out[i-1].Rank
+		case i > 0:
+			rank = p.Offset + i + 1
+		}
+		out[i] = RankedMerchant{Entry: leaderboard.Entry{Rank: rank, MerchantID: r.MerchantID, Code: r.Code, Name: r.Name, Score: r.Score},
+			RatedStar: r.RatedStar}
+	}
+	return out, total, nil
 }

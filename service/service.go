@@ -49,6 +49,7 @@ type Service struct {
 	log       *slog.Logger
 	scores    ScoreListener
 	board     leaderboard.Board
+	sqlBoard  leaderboard.Board // past cycles, which Redis does not hold
 	logins    *loginLimiter
 	profiles  *profileCache // public plaque profiles, a few seconds fresh
 	stars     *starCache    // rated stars of leaderboard lines, a few seconds fresh
@@ -69,7 +70,7 @@ func New(o Options) *Service {
 	}
 	s := &Service{
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
-		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board,
+		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board, sqlBoard: leaderboard.NewSQL(o.DB, o.Policy),
 		logins: newLoginLimiter(5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL), stars: newStarCache(),
 	}
 	s.scores = notifier{s: s, next: o.Board}

@@ -35,7 +35,7 @@ type boardResponse struct {
 
 func (a *API) merchantBoard(c *gin.Context) {
 	f := map[string]string{}
-	q := service.BoardQuery{Scope: c.DefaultQuery("scope", "county"), ID: queryInt(c, "id", f), Paging: paging(c, f)}
+	q := service.BoardQuery{Scope: c.DefaultQuery("scope", "county"), ID: queryInt(c, "id", f), Cycle: c.Query("cycle"), Paging: paging(c, f)}
 	if !a.checkQuery(c, f) {
 		return
 	}
@@ -52,7 +52,7 @@ func (a *API) merchantBoard(c *gin.Context) {
 	if limit == 0 {
 		limit = 20
 	}
-	c.JSON(http.StatusOK, boardResponse{Items: out, Total: total, Limit: limit, Offset: q.Offset, Cycle: a.svc.CurrentCycle()})
+	c.JSON(http.StatusOK, boardResponse{Items: out, Total: total, Limit: limit, Offset: q.Offset, Cycle: cycleOr(q.Cycle, a.svc.CurrentCycle())})
 }
 
 type position struct {
@@ -94,10 +94,17 @@ func (a *API) roadBoard(c *gin.Context) {
 	if !a.checkQuery(c, f) {
 		return
 	}
-	roads, err := a.svc.RoadBoard(c.Request.Context(), actor(c), county)
+	roads, err := a.svc.RoadBoard(c.Request.Context(), actor(c), county, c.Query("cycle"))
 	out := make([]roadBoardItem, len(roads))
 	for i, r := range roads {
 		out[i] = roadBoardItem{Rank: r.Rank, RoadID: r.RoadID, Name: r.Name, Score: r.Score, Merchants: r.Merchants, Demonstration: r.DemoStatus}
 	}
-	respond(a, c, http.StatusOK, gin.H{"items": out, "total": len(out), "cycle": a.svc.CurrentCycle()}, err)
+	respond(a, c, http.StatusOK, gin.H{"items": out, "total": len(out), "cycle": cycleOr(c.Query("cycle"), a.svc.CurrentCycle())}, err)
+}
+
+func cycleOr(asked, current string) string {
+	if asked != "" {
+		return asked
+	}
+	return current
 }

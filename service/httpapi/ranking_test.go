@@ -124,3 +124,64 @@ func TestLeaderboardsThroughHTTP(t *testing.T) {
 		e.checkClean()
 	})
 }
+
+// TestLeaderboardsOfPastCycles: ?cycle= ranks a past cycle, live while it is
+// in its grace period, then from its frozen results, which later changes
+// (a rename, new records) do not touch.
+func TestLeaderboardsOfPastCycles(t *testing.T) {
+	boards(t, func(t *testing.T, e *env) {
+		w := e.seed()
+		ids := []int64{w.Merchant[0]}
+		for i := 0; i < 2; i++ {
+			ids = append(ids, e.must(201, "POST", "/api/v1/merchants", w.Admin[0], map[string]any{"road_id": w.Road[0], "name": fmt.Sprintf("店%d", i)}).id())
+		}
+		e.bonus(w.Officer[0], ids[1], "BONUS-04", "nov-1") // 105
+		e.bonus(w.Officer[0], ids[0], "BONUS-01", "nov-2") // 102
+		nov := fmt.Sprintf("scope=county&id=%d&cycle=2026-11", w.County[0])
+
+		// 2 December: November is in its grace period, live.
+		e.clock.Set(time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC))
+		e.relogin(&w)
+		e.must(201, "POST", "/api/v1/inspections", w.Officer[0], map[string]any{"merchant_id": ids[2],
+			"inspected_at": "2026-11-30T10:00:00+08:00", "items": []map[string]any{{"rule_code": "BONUS-03"}}}, "Idempotency-Key", "late")
+		want := []rankedItem{{1, "", 105}, {2, "", 102}, {3, "", 101}}
+		check := func(label string) {
+			t.Helper()
+			items, total := e.board(w.Admin[0], nov)
+			if total != 3 || len(items) != 3 {
+				t.Fatalf("%s: total %d items %d, want 3", label, total, len(items))
+			}
+			for i, it := range items {
+				if it.Rank != want[i].Rank || it.Score != want[i].Score {
+					t.Errorf("%s: line %d = %+v, want rank %d score %d", label, i, it, want[i].Rank, want[i].Score)
+				}
+			}
+		}
+		check("grace period")
+		cur, _ := e.board(w.Admin[0], fmt.Sprintf("scope=county&id=%d", w.County[0]))
+		for _, it := range cur {
+			if it.Score != 100 || it.Rank != 1 {
+				t.Errorf("December line %+v, want everyone 100 and rank 1", it)
+			}
+		}
+
+		// 5 December: November is closed; its ranking is frozen.
+		e.clock.Set(time.Date(2026, 12, 5, 2, 0, 0, 0, time.UTC))
+		e.relogin(&w)
+		check("closed")
+		before := e.must(200, "GET", "/api/v1/leaderboards/merchants?"+nov, w.Admin[0], nil).Body
+		roadsBefore := e.must(200, "GET", fmt.Sprintf("/api/v1/leaderboards/roads?county_id=%d&cycle=2026-11", w.County[0]), w.Admin[0], nil)
+		if road := roadsBefore.JSON["items"].([]any)[0].(map[string]any); road["score"].(float64) != 102.67 {
+			t.Errorf("November road score %v, want 102.67", road["score"])
+		}
+		e.must(200, "PATCH", fmt.Sprintf("/api/v1/merchants/%d", ids[1]), w.Admin[0], map[string]any{"name": "改名"})
+		e.bonus(w.Officer[0], ids[0], "BONUS-04", "dec-1")
+		after := e.must(200, "GET", "/api/v1/leaderboards/merchants?"+nov, w.Admin[0], nil).Body
+		if string(before) != string(after) {
+			t.Errorf("closed November ranking changed:\n%s\n%s", before, after)
+		}
+		e.must(400, "GET", fmt.Sprintf("/api/v1/leaderboards/merchants?scope=county&id=%d&cycle=2027-01", w.County[0]), w.Admin[0], nil)
+		e.must(400, "GET", fmt.Sprintf("/api/v1/leaderboards/roads?county_id=%d&cycle=11-2026", w.County[0]), w.Admin[0], nil)
+		e.must(403, "GET", fmt.Sprintf("/api/v1/leaderboards/merchants?scope=county&id=%d&cycle=2026-11", w.County[1]), w.Admin[0], nil)
+	})
+}
