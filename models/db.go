@@ -183,6 +183,7 @@ var uniqueColumns = map[string]string{
 	"uq_users_username":    "users.username",
 	"uq_inspections_key":   "inspections.officer_id, inspections.idempotency_key",
 	"uq_ledger_reverses":   "ledger_entries.reverses_id",
+	"uq_appeals_entry":     "appeals.entry_id",
 }
 
 // IsDuplicateOf reports whether err is a duplicate on the named unique constraint.

@@ -26,6 +26,7 @@ type LedgerView struct {
 	AuthorName string
 	ReversedBy *int64
 	Photos     []int64
+	Appeal     *models.Appeal // the merchant's appeal of this entry, if any
 }
 
 // canReadHistory: admins and officers of the merchant's county, and the merchant itself.
@@ -123,6 +124,10 @@ func (s *Service) ledgerViews(ctx context.Context, entries []models.LedgerEntry,
 	if err != nil {
 		return nil, err
 	}
+	appeals, err := s.db.AppealsOfEntries(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	photos := map[int64][]int64{}
 	for _, in := range ins {
 		photos[in.ID] = parseIDs(in.PhotoIDs)
@@ -135,6 +140,9 @@ func (s *Service) ledgerViews(ctx context.Context, entries []models.LedgerEntry,
 		}
 		if r, ok := reversed[e.ID]; ok {
 			v.ReversedBy = &r
+		}
+		if ap, ok := appeals[e.ID]; ok {
+			v.Appeal = &ap
 		}
 		if e.InspectionID != nil {
 			v.Photos = photos[*e.InspectionID]
@@ -161,6 +169,14 @@ func (s *Service) userNames(ctx context.Context, ids []int64) (map[int64]string,
 // Errors: CodeNotFound, CodeForbidden, CodeInvalid (reason, a reversal),
 // CodeConflict (already reversed), CodeCycleClosed.
 func (s *Service) ReverseEntry(ctx context.Context, a Actor, merchantID, entryID int64, reason string) (LedgerView, policy.Result, error) {
+	return s.reverseEntry(ctx, a, merchantID, entryID, reason, nil)
+}
+
+// reverseEntry is ReverseEntry; within, when set, runs inside the reversal's
+// transaction before the entry is written (an appeal's decision), and its
+// error undoes everything.
+func (s *Service) reverseEntry(ctx context.Context, a Actor, merchantID, entryID int64, reason string,
+	within func(ctx context.Context, e models.LedgerEntry) error) (LedgerView, policy.Result, error) {
 	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
 		return LedgerView{}, policy.Result{}, errForbidden
 	}
@@ -199,9 +215,12 @@ func (s *Service) ReverseEntry(ctx context.Context, a Actor, merchantID, entryID
 	var result policy.Result
 	entries := []models.LedgerEntry{rev}
 	err = s.applyEntries(ctx, m.ID, c, entries, nil, func(models.RecordLock) error { return nil },
-		func(_ context.Context, r policy.Result, batch []models.LedgerEntry) error {
+		func(ctx context.Context, r policy.Result, batch []models.LedgerEntry) error {
 			result = r
 			entries = batch
+			if within != nil {
+				return within(ctx, e)
+			}
 			return nil
 		})
 	if models.IsDuplicateOf(err, "uq_ledger_reverses") {

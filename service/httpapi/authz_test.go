@@ -623,17 +623,20 @@ func countsEqual(a, b map[string]int64) bool {
 // own tests and that have no cells in this matrix yet. A route that is in
 // neither list fails TestAuthzCoversEveryRoute.
 var authzPending = map[string]bool{
-	"GET /api/v1/leaderboards/merchants":        true,
-	"GET /api/v1/leaderboards/roads":            true,
-	"GET /api/v1/leaderboards/counties":         true,
-	"GET /api/v1/merchants/:id/rank":            true,
-	"PUT /api/v1/roads/:id/demonstration":       true,
-	"GET /api/v1/counties/:id/demonstration":    true,
-	"GET /api/v1/counties/:id/bulletins/:cycle": true,
-	"POST /api/v1/merchants/import":             true,
-	"GET /api/v1/merchants/import/template":     true,
-	"GET /api/v1/roads/:id/plaques":             true,
-	"GET /api/v1/counties/:id/plaques":          true,
+	"GET /api/v1/leaderboards/merchants":              true,
+	"GET /api/v1/leaderboards/roads":                  true,
+	"GET /api/v1/leaderboards/counties":               true,
+	"GET /api/v1/merchants/:id/rank":                  true,
+	"PUT /api/v1/roads/:id/demonstration":             true,
+	"GET /api/v1/counties/:id/demonstration":          true,
+	"GET /api/v1/counties/:id/bulletins/:cycle":       true,
+	"POST /api/v1/merchants/import":                   true,
+	"GET /api/v1/merchants/import/template":           true,
+	"GET /api/v1/roads/:id/plaques":                   true,
+	"GET /api/v1/counties/:id/plaques":                true,
+	"POST /api/v1/merchants/:id/ledger/:entry/appeal": true,
+	"GET /api/v1/appeals":                             true,
+	"POST /api/v1/appeals/:id/decision":               true,
 }
 
 // TestAuthzCoversEveryRoute fails when a route that takes a token is in

@@ -79,23 +79,29 @@ func (a *API) createInspection(c *gin.Context) {
 }
 
 type ledgerResponse struct {
-	ID           int64     `json:"id"`
-	Cycle        string    `json:"cycle"`
-	Kind         string    `json:"kind"`
-	Points       int       `json:"points"`
-	RuleCode     string    `json:"rule_code"`
-	RuleName     string    `json:"rule_name"`
-	Serious      bool      `json:"serious"`
-	InspectionID *int64    `json:"inspection_id"`
-	ReversesID   *int64    `json:"reverses_id,omitempty"`
-	ReversedBy   *int64    `json:"reversed_by,omitempty"`
-	AuthorID     int64     `json:"author_id"`
-	Author       string    `json:"author"`
-	Note         string    `json:"note,omitempty"`
-	Reason       string    `json:"reason,omitempty"`
-	OccurredAt   time.Time `json:"occurred_at"`
-	RecordedAt   time.Time `json:"recorded_at"`
-	Photos       []int64   `json:"photos"`
+	ID           int64      `json:"id"`
+	Cycle        string     `json:"cycle"`
+	Kind         string     `json:"kind"`
+	Points       int        `json:"points"`
+	RuleCode     string     `json:"rule_code"`
+	RuleName     string     `json:"rule_name"`
+	Serious      bool       `json:"serious"`
+	InspectionID *int64     `json:"inspection_id"`
+	ReversesID   *int64     `json:"reverses_id,omitempty"`
+	ReversedBy   *int64     `json:"reversed_by,omitempty"`
+	AuthorID     int64      `json:"author_id"`
+	Author       string     `json:"author"`
+	Note         string     `json:"note,omitempty"`
+	Reason       string     `json:"reason,omitempty"`
+	OccurredAt   time.Time  `json:"occurred_at"`
+	RecordedAt   time.Time  `json:"recorded_at"`
+	Photos       []int64    `json:"photos"`
+	Appeal       *appealRef `json:"appeal,omitempty"`
+}
+
+type appealRef struct {
+	ID     int64  `json:"id"`
+	Status string `json:"status"`
 }
 
 func toLedger(v service.LedgerView) ledgerResponse {
@@ -103,7 +109,11 @@ func toLedger(v service.LedgerView) ledgerResponse {
 	if photos == nil {
 		photos = []int64{}
 	}
-	return ledgerResponse{ID: v.ID, Cycle: v.Cycle, Kind: v.Kind, Points: v.Points, RuleCode: v.RuleCode, RuleName: v.RuleName,
+	var ap *appealRef
+	if v.Appeal != nil {
+		ap = &appealRef{ID: v.Appeal.ID, Status: v.Appeal.Status}
+	}
+	return ledgerResponse{Appeal: ap, ID: v.ID, Cycle: v.Cycle, Kind: v.Kind, Points: v.Points, RuleCode: v.RuleCode, RuleName: v.RuleName,
 		Serious: v.Serious, InspectionID: v.InspectionID, ReversesID: v.ReversesID, ReversedBy: v.ReversedBy, AuthorID: v.AuthorID,
 		Author: v.AuthorName, Note: v.Note, Reason: v.Reason, OccurredAt: v.OccurredAt, RecordedAt: v.CreatedAt, Photos: photos}
 }

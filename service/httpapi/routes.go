@@ -84,5 +84,6 @@ func New(o Options) http.Handler {
 	a.rankingRoutes(auth)
 	a.demonstrationRoutes(auth)
 	a.importRoutes(auth)
+	a.appealRoutes(auth)
 	return r
 }

@@ -1,0 +1,98 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// Appeal statuses.
+const (
+	AppealPending  = "pending"
+	AppealAccepted = "accepted"
+	AppealRejected = "rejected"
+)
+
+// Appeal is a merchant's request to review one deduction (申诉). An accepted
+// appeal is settled by a reversal entry of the deduction (found by its
+// reverses_id); nothing in the ledger is edited.
+type Appeal struct {
+	ID           int64
+	MerchantID   int64
+	EntryID      int64
+	Cycle        string
+	Reason       string
+	Status       string
+	FiledBy      int64
+	FiledAt      time.Time
+	DecidedBy    *int64
+	DecidedAt    *time.Time
+	DecisionNote string
+}
+
+// CreateAppeal stores a. A second appeal of one entry is ErrDuplicate (uq_appeals_entry).
+func (db *DB) CreateAppeal(ctx context.Context, a *Appeal) error {
+	return translate(db.conn(ctx).Create(a).Error)
+}
+
+// AppealByID returns one appeal or ErrNotFound.
+func (db *DB) AppealByID(ctx context.Context, id int64) (Appeal, error) {
+	var a Appeal
+	return a, translate(db.conn(ctx).Take(&a, id).Error)
+}
+
+// AppealFilter narrows ListAppeals. CountyIDs nil means every county.
+type AppealFilter struct {
+	CountyIDs  []int64
+	MerchantID int64
+	Status     string
+	Limit      int
+	Offset     int
+}
+
+// ListAppeals returns one page of appeals, newest first, and the total.
+func (db *DB) ListAppeals(ctx context.Context, f AppealFilter) ([]Appeal, int64, error) {
+	q := db.conn(ctx).Model(&Appeal{})
+	if f.CountyIDs != nil {
+		q = q.Where("merchant_id IN (SELECT id FROM merchants WHERE county_id IN ?)", f.CountyIDs)
+	}
+	if f.MerchantID != 0 {
+		q = q.Where("merchant_id = ?", f.MerchantID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, translate(err)
+	}
+	var out []Appeal
+	err := q.Order("id DESC").Limit(f.Limit).Offset(f.Offset).Find(&out).Error
+	return out, total, translate(err)
+}
+
+// DecideAppeal records the decision of a pending appeal; one decided meanwhile
+// (another admin) is ErrNotFound.
+func (db *DB) DecideAppeal(ctx context.Context, a Appeal) error {
+	res := db.conn(ctx).Exec(`UPDATE appeals SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?
+		WHERE id = ? AND status = 'pending'`, a.Status, a.DecidedBy, a.DecidedAt, a.DecisionNote, a.ID)
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// AppealsOfEntries returns the appeals of the given ledger entries by entry id.
+func (db *DB) AppealsOfEntries(ctx context.Context, ids []int64) (map[int64]Appeal, error) {
+	var rows []Appeal
+	if err := db.conn(ctx).Where("entry_id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	out := make(map[int64]Appeal, len(rows))
+	for _, a := range rows {
+		out[a.EntryID] = a
+	}
+	return out, nil
+}
