@@ -71,7 +71,7 @@ func TestAppeals(t *testing.T) {
 			e.must(403, "POST", decide(first.id()), w.Shop[0], map[string]any{"accept": true})
 			e.must(404, "POST", decide(first.id()), w.Admin[1], map[string]any{"accept": true})
 			e.must(400, "POST", decide(second.id()), w.Admin[0], map[string]any{"accept": false}) // a rejection needs a note
-			e.must(400, "POST", decide(second.id()), w.Admin[0], map[string]any{"note": "x"})    // accept is required
+			e.must(400, "POST", decide(second.id()), w.Admin[0], map[string]any{"note": "x"})     // accept is required
 
 			if got := e.scoreOf(w.Shop[0], m)["score"].(float64); got != 94 {
 				t.Fatalf("score before decisions %v, want 94", got)
