@@ -71,3 +71,34 @@ func (db *DB) SettingOrCreate(ctx context.Context, name, value string) (string, 
 	err = db.conn(ctx).Where("name = ?", name).Take(&s).Error
 	return s.Value, translate(err)
 }
+
+// UserFilter narrows ListUsers. CountyIDs nil means every county.
+type UserFilter struct {
+	CountyIDs []int64
+	Role      string
+	Limit     int
+	Offset    int
+}
+
+// ListUsers returns one page of accounts, by id, and the total.
+func (db *DB) ListUsers(ctx context.Context, f UserFilter) ([]User, int64, error) {
+	q := db.conn(ctx).Model(&User{})
+	if f.CountyIDs != nil {
+		q = q.Where("county_id IN ?", f.CountyIDs)
+	}
+	if f.Role != "" {
+		q = q.Where("role = ?", f.Role)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, translate(err)
+	}
+	var out []User
+	err := q.Order("id").Limit(f.Limit).Offset(f.Offset).Find(&out).Error
+	return out, total, translate(err)
+}
+
+// UpdateUser writes the named columns of user id.
+func (db *DB) UpdateUser(ctx context.Context, id int64, cols map[string]any) error {
+	return db.updateColumns(ctx, &User{}, id, cols)
+}

@@ -22,10 +22,11 @@ type userResponse struct {
 	CountyID    *int64 `json:"county_id"`
 	MerchantID  *int64 `json:"merchant_id"`
 	DisplayName string `json:"display_name,omitempty"`
+	Disabled    bool   `json:"disabled"`
 }
 
 func toUser(u models.User) userResponse {
-	return userResponse{ID: u.ID, Username: u.Username, Role: u.Role, CountyID: u.CountyID, MerchantID: u.MerchantID, DisplayName: u.DisplayName}
+	return userResponse{ID: u.ID, Username: u.Username, Role: u.Role, CountyID: u.CountyID, MerchantID: u.MerchantID, DisplayName: u.DisplayName, Disabled: u.Disabled}
 }
 
 type loginResponse struct {
@@ -86,4 +87,34 @@ func (a *API) rules(c *gin.Context) {
 		"star_thresholds": p.StarThresholds, "watch_below": p.WatchBelow, "serious_cap_star": p.SeriousCapStar,
 		"serious_cap_cycles": p.SeriousCapCycles, "grace_days": p.GraceDays, "timezone": p.Timezone,
 	}})
+}
+
+func (a *API) listUsers(c *gin.Context) {
+	f := map[string]string{}
+	q := service.UserQuery{CountyID: queryInt(c, "county_id", f), Role: c.Query("role"), Paging: paging(c, f)}
+	if !a.checkQuery(c, f) {
+		return
+	}
+	us, total, err := a.svc.Users(c.Request.Context(), actor(c), q)
+	out := make([]userResponse, len(us))
+	for i, u := range us {
+		out[i] = toUser(u)
+	}
+	respond(a, c, http.StatusOK, list[userResponse]{Items: out, Total: total, Limit: max(q.Limit, 20), Offset: q.Offset}, err)
+}
+
+type userChangeRequest struct {
+	Disabled    *bool   `json:"disabled"`
+	Password    *string `json:"password"`
+	DisplayName *string `json:"display_name"`
+}
+
+func (a *API) updateUser(c *gin.Context) {
+	id, ok := a.idParam(c, "id")
+	var req userChangeRequest
+	if !ok || !a.bind(c, &req) {
+		return
+	}
+	u, err := a.svc.UpdateUser(c.Request.Context(), actor(c), id, service.UserChange{Disabled: req.Disabled, Password: req.Password, DisplayName: req.DisplayName})
+	respond(a, c, http.StatusOK, toUser(u), err)
 }

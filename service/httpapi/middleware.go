@@ -107,6 +107,9 @@ func (a *API) authenticate(c *gin.Context) {
 		return
 	}
 	actor, err := a.svc.Authenticate(tok)
+	if err == nil {
+		err = a.svc.CheckActive(c.Request.Context(), actor)
+	}
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -133,6 +136,9 @@ func (a *API) optionalActor(c *gin.Context) (service.Actor, bool) {
 		return service.Actor{}, false
 	}
 	act, err := a.svc.Authenticate(tok)
+	if err == nil {
+		err = a.svc.CheckActive(c.Request.Context(), act)
+	}
 	return act, err == nil
 }
 

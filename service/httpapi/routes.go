@@ -54,6 +54,8 @@ func New(o Options) http.Handler {
 	auth := v1.Group("", a.authenticate)
 	auth.GET("/me", a.me)
 	auth.POST("/users", a.createUser)
+	auth.GET("/users", a.listUsers)
+	auth.PATCH("/users/:id", a.updateUser)
 	auth.GET("/rules", a.rules)
 
 	auth.POST("/counties", a.createCounty)

@@ -1,0 +1,145 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/menqian/menqian/models"
+)
+
+// activeTTL is how long an account's "not disabled" answer is reused: a
+// disabled officer's token stops working within it on every instance (at
+// once on the instance that disabled it).
+const activeTTL = 10 * time.Second
+
+// activeCache remembers which accounts were recently found enabled.
+type activeCache struct {
+	mu sync.Mutex
+	m  map[int64]time.Time // user id → until when it counts as enabled
+}
+
+func newActiveCache() *activeCache { return &activeCache{m: map[int64]time.Time{}} }
+
+// CheckActive refuses a token whose account was disabled or removed since it
+// was issued (CodeUnauthorized).
+func (s *Service) CheckActive(ctx context.Context, a Actor) error {
+	now := time.Now()
+	s.active.mu.Lock()
+	until, ok := s.active.m[a.UserID]
+	s.active.mu.Unlock()
+	if ok && now.Before(until) {
+		return nil
+	}
+	u, err := s.db.UserByID(ctx, a.UserID)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && (u.Disabled || u.Role != a.Role)) {
+		return Errorf(CodeUnauthorized, "账号不存在或已停用")
+	}
+	if err != nil {
+		return err
+	}
+	s.active.mu.Lock()
+	if len(s.active.m) > 100_000 {
+		clear(s.active.m)
+	}
+	s.active.m[a.UserID] = now.Add(activeTTL)
+	s.active.mu.Unlock()
+	return nil
+}
+
+// canManageUser: the city admin manages everyone; a county admin the officers
+// and merchant accounts of its county.
+func canManageUser(a Actor, u models.User) bool {
+	if a.IsCity() {
+		return true
+	}
+	return a.Role == RoleCountyAdmin && u.CountyID != nil && *u.CountyID == a.CountyID &&
+		(u.Role == RoleOfficer || u.Role == RoleMerchant)
+}
+
+// UserQuery narrows Users.
+type UserQuery struct {
+	CountyID int64
+	Role     string
+	Paging
+}
+
+// Users lists the accounts the actor manages.
+func (s *Service) Users(ctx context.Context, a Actor, q UserQuery) ([]models.User, int64, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
+		return nil, 0, errForbidden
+	}
+	p, err := q.Paging.check()
+	if err != nil {
+		return nil, 0, err
+	}
+	switch q.Role {
+	case "", RoleCityAdmin, RoleCountyAdmin, RoleOfficer, RoleMerchant:
+	default:
+		return nil, 0, Invalid(map[string]string{"role": "应为 city_admin、county_admin、officer 或 merchant"})
+	}
+	scope := a.countyScope()
+	if q.CountyID != 0 {
+		if !a.InCounty(q.CountyID) {
+			return nil, 0, errForbidden
+		}
+		scope = []int64{q.CountyID}
+	}
+	us, total, err := s.db.ListUsers(ctx, models.UserFilter{CountyIDs: scope, Role: q.Role, Limit: p.Limit, Offset: p.Offset})
+	if us == nil {
+		us = []models.User{}
+	}
+	return us, total, err
+}
+
+// UserChange is a partial update of an account; nil fields are left alone.
+type UserChange struct {
+	Disabled    *bool
+	Password    *string
+	DisplayName *string
+}
+
+// UpdateUser disables or re-enables an account, resets its password or renames
+// it. Nobody disables their own account (no lock-out).
+func (s *Service) UpdateUser(ctx context.Context, a Actor, id int64, in UserChange) (models.User, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
+		return models.User{}, errForbidden
+	}
+	u, err := s.db.UserByID(ctx, id)
+	if err != nil {
+		return models.User{}, storeErr(err, "用户")
+	}
+	if !canManageUser(a, u) {
+		return models.User{}, errNotFound
+	}
+	f := fieldErrors{}
+	cols := map[string]any{}
+	if in.Disabled != nil {
+		if *in.Disabled && id == a.UserID {
+			f.add("disabled", "不能停用自己的账号")
+		}
+		cols["disabled"] = *in.Disabled
+	}
+	if in.Password != nil {
+		if n := len(*in.Password); n < 8 || n > 72 {
+			f.add("password", "密码长度应为 8 到 72 个字符")
+		} else if cols["password_hash"], err = HashPassword(*in.Password); err != nil {
+			return models.User{}, err
+		}
+	}
+	if in.DisplayName != nil {
+		cols["display_name"] = f.text("display_name", *in.DisplayName, false, 64)
+	}
+	if err := f.err(); err != nil {
+		return models.User{}, err
+	}
+	if err := s.db.UpdateUser(ctx, id, cols); err != nil {
+		return models.User{}, storeErr(err, "用户")
+	}
+	s.active.mu.Lock()
+	delete(s.active.m, id)
+	s.active.mu.Unlock()
+	u, err = s.db.UserByID(ctx, id)
+	return u, storeErr(err, "用户")
+}
