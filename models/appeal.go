@@ -61,13 +61,7 @@ func (db *DB) ListAppeals(ctx context.Context, f AppealFilter) ([]Appeal, int64,
 	if f.Status != "" {
 		q = q.Where("status = ?", f.Status)
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, translate(err)
-	}
-	var out []Appeal
-	err := q.Order("id DESC").Limit(f.Limit).Offset(f.Offset).Find(&out).Error
-	return out, total, translate(err)
+	return page[Appeal](q, "id DESC", f.Limit, f.Offset)
 }
 
 // DecideAppeal records the decision of a pending appeal; one decided meanwhile

@@ -210,3 +210,15 @@ func IsRetryable(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
 }
+
+// page counts the rows q matches and returns one page of them in order: the
+// shape of every list in the API.
+func page[T any](q *gorm.DB, order string, limit, offset int) ([]T, int64, error) {
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, translate(err)
+	}
+	var out []T
+	err := q.Order(order).Limit(limit).Offset(offset).Find(&out).Error
+	return out, total, translate(err)
+}

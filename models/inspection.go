@@ -46,11 +46,5 @@ func (db *DB) InspectionByID(ctx context.Context, id int64) (Inspection, error) 
 // ListInspections returns a merchant's inspections, newest first, and the total.
 func (db *DB) ListInspections(ctx context.Context, merchantID int64, limit, offset int) ([]Inspection, int64, error) {
 	q := db.conn(ctx).Model(&Inspection{}).Where("merchant_id = ?", merchantID)
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, translate(err)
-	}
-	var out []Inspection
-	err := q.Order("inspected_at DESC, id DESC").Limit(limit).Offset(offset).Find(&out).Error
-	return out, total, translate(err)
+	return page[Inspection](q, "inspected_at DESC, id DESC", limit, offset)
 }

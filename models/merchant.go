@@ -73,13 +73,7 @@ func (db *DB) ListMerchants(ctx context.Context, f MerchantFilter) ([]Merchant, 
 		like := "%" + escapeLike(f.Query) + "%"
 		q = q.Where("name LIKE ? ESCAPE '!' OR code = ? OR address LIKE ? ESCAPE '!' OR uscc = ?", like, f.Query, like, f.Query)
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, translate(err)
-	}
-	var out []Merchant
-	err := q.Order("id").Limit(f.Limit).Offset(f.Offset).Find(&out).Error
-	return out, total, translate(err)
+	return page[Merchant](q, "id", f.Limit, f.Offset)
 }
 
 // escapeLike makes user text literal inside a LIKE pattern (escape char '!').

@@ -51,13 +51,7 @@ func (db *DB) ListRoads(ctx context.Context, f RoadFilter) ([]Road, int64, error
 	if f.CountyIDs != nil {
 		q = q.Where("county_id IN ?", f.CountyIDs)
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, translate(err)
-	}
-	var out []Road
-	err := q.Order("county_id, id").Limit(f.Limit).Offset(f.Offset).Find(&out).Error
-	return out, total, translate(err)
+	return page[Road](q, "county_id, id", f.Limit, f.Offset)
 }
 
 // UpdateRoad writes the named columns of road id.

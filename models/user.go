@@ -89,13 +89,7 @@ func (db *DB) ListUsers(ctx context.Context, f UserFilter) ([]User, int64, error
 	if f.Role != "" {
 		q = q.Where("role = ?", f.Role)
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, translate(err)
-	}
-	var out []User
-	err := q.Order("id").Limit(f.Limit).Offset(f.Offset).Find(&out).Error
-	return out, total, translate(err)
+	return page[User](q, "id", f.Limit, f.Offset)
 }
 
 // UpdateUser writes the named columns of user id.
