@@ -48,3 +48,12 @@ func (db *DB) ListInspections(ctx context.Context, merchantID int64, limit, offs
 	q := db.conn(ctx).Model(&Inspection{}).Where("merchant_id = ?", merchantID)
 	return page[Inspection](q, "inspected_at DESC, id DESC", limit, offset)
 }
+
+// InspectionsByIDs returns the inspections with the given ids.
+func (db *DB) InspectionsByIDs(ctx context.Context, ids []int64) ([]Inspection, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var out []Inspection
+	return out, translate(db.conn(ctx).Where("id IN ?", ids).Find(&out).Error)
+}

@@ -190,12 +190,10 @@ func (s *Service) merchantByToken(ctx context.Context, token string) (models.Mer
 		return models.Merchant{}, storeErr(err, "商户")
 	}
 	if m.QRGeneration != gen {
-		return models.Merchant{}, &Error{Code: CodeNotFound, Message: "该门牌二维码已更换，请扫描新门牌", Err: errReplaced}
+		return models.Merchant{}, errOldPlaque
 	}
 	return m, nil
 }
-
-var errReplaced = errors.New("plaque replaced")
 
 // checkInspection validates what needs no stored data: items, points, the
 // number of photos, location and time; it builds the ledger entries (merchant

@@ -94,13 +94,9 @@ func (s *Service) Ledger(ctx context.Context, a Actor, merchantID int64, cycle s
 	if err != nil {
 		return nil, policy.Result{}, err
 	}
-	var ins []models.Inspection
-	for _, id := range uniqueIDs(inspectionIDs(entries)) {
-		in, err := s.db.InspectionByID(ctx, id)
-		if err != nil {
-			return nil, policy.Result{}, err
-		}
-		ins = append(ins, in)
+	ins, err := s.db.InspectionsByIDs(ctx, uniqueIDs(inspectionIDs(entries)))
+	if err != nil {
+		return nil, policy.Result{}, err
 	}
 	views, err := s.ledgerViews(ctx, entries, ins)
 	if err != nil {

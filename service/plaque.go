@@ -84,11 +84,11 @@ type PublicProfile struct {
 }
 
 // ErrPlaqueReplaced marks a genuine plaque of an older generation.
-var ErrPlaqueReplaced = errReplaced
+var ErrPlaqueReplaced = errors.New("plaque replaced")
 
 // errOldPlaque answers a genuine plaque of an older generation. The message
 // does not name the shop: whoever holds a removed plaque learns nothing.
-var errOldPlaque = &Error{Code: CodeNotFound, Message: "该门牌二维码已更换，请扫描新门牌", Err: errReplaced}
+var errOldPlaque = &Error{Code: CodeNotFound, Message: "该门牌二维码已更换，请扫描新门牌", Err: ErrPlaqueReplaced}
 
 // ProfileByToken resolves a scanned plaque. Forged tokens and closed shops are
 // CodeNotFound; a replaced plaque is CodeNotFound wrapping ErrPlaqueReplaced.

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"net/http"
 	"path"
@@ -37,27 +36,15 @@ func (a *API) importMerchants(c *gin.Context) {
 	if !a.checkQuery(c, f) {
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, service.MaxImportBytes+64<<10)
-	fh, err := c.FormFile("file")
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		a.fail(c, service.Errorf(service.CodeTooLarge, "文件不能超过 %d MiB", service.MaxImportBytes>>20))
-		return
-	case err != nil:
-		a.fail(c, service.Invalid(map[string]string{"file": "请以 multipart/form-data 字段 file 上传 CSV 或 XLSX"}))
+	fh, file, ok := a.formFile(c, service.MaxImportBytes, " CSV 或 XLSX")
+	if !ok {
 		return
 	}
+	defer file.Close()
 	format := strings.TrimPrefix(strings.ToLower(path.Ext(fh.Filename)), ".")
 	if v := c.Query("format"); v != "" {
 		format = v
 	}
-	file, err := fh.Open()
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	defer file.Close()
 	rep, err := a.svc.ImportMerchants(c.Request.Context(), actor(c), county, format, file, commit)
 	if err != nil {
 		a.fail(c, err)

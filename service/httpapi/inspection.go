@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -19,20 +18,8 @@ type photoResponse struct {
 }
 
 func (a *API) uploadPhoto(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, service.MaxPhotoBytes+64<<10)
-	fh, err := c.FormFile("file")
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		a.fail(c, service.Errorf(service.CodeTooLarge, "照片不能超过 5 MiB"))
-		return
-	case err != nil:
-		a.fail(c, service.Invalid(map[string]string{"file": "请以 multipart/form-data 字段 file 上传照片"}))
-		return
-	}
-	f, err := fh.Open()
-	if err != nil {
-		a.fail(c, err)
+	_, f, ok := a.formFile(c, service.MaxPhotoBytes, "照片（JPEG 或 PNG）")
+	if !ok {
 		return
 	}
 	defer f.Close()

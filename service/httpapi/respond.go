@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -132,6 +133,28 @@ func jsonType(goType string) string {
 		return "数组"
 	}
 	return "对象"
+}
+
+// formFile reads the multipart field `file` of a body bounded to limit bytes
+// (plus room for the form itself); what names the expected file in the error.
+func (a *API) formFile(c *gin.Context, limit int64, what string) (*multipart.FileHeader, multipart.File, bool) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+64<<10)
+	fh, err := c.FormFile("file")
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		a.fail(c, service.Errorf(service.CodeTooLarge, "文件不能超过 %d MiB", limit>>20))
+		return nil, nil, false
+	case err != nil:
+		a.fail(c, service.Invalid(map[string]string{"file": "请以 multipart/form-data 字段 file 上传" + what}))
+		return nil, nil, false
+	}
+	f, err := fh.Open()
+	if err != nil {
+		a.fail(c, err)
+		return nil, nil, false
+	}
+	return fh, f, true
 }
 
 // idParam parses a positive integer path parameter; a bad one is 404 (no such resource).
