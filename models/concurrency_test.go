@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
 )
 
@@ -46,7 +47,8 @@ func TestConcurrentTransactions(t *testing.T) {
 						}
 						s := lock.Scores[0]
 						s.Deductions++
-						return db.SetScore(ctx, s, 1)
+						s.Entries++
+						return db.SetScores(ctx, []models.Score{s})
 					})
 				}(i)
 			}

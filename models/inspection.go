@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -28,6 +29,48 @@ type Inspection struct {
 // naming uq_inspections_key.
 func (db *DB) CreateInspection(ctx context.Context, in *Inspection) error {
 	return translate(db.conn(ctx).Create(in).Error)
+}
+
+// CreateInspections stores the rows in one statement and sets their ids. With
+// more than one row the ids are read back by their (officer, key), so nothing
+// depends on how the database numbers a multi-row insert.
+func (db *DB) CreateInspections(ctx context.Context, rows []Inspection) error {
+	if len(rows) <= 1 {
+		for i := range rows {
+			if err := db.CreateInspection(ctx, &rows[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	conn := db.conn(ctx)
+	if err := conn.Create(&rows).Error; err != nil {
+		return translate(err)
+	}
+	keys := make([][]any, len(rows))
+	for i, r := range rows {
+		keys[i] = []any{r.OfficerID, r.IdempotencyKey}
+	}
+	var ids []Inspection
+	if err := conn.Select("id", "officer_id", "idempotency_key").Where("(officer_id, idempotency_key) IN ?", keys).Find(&ids).Error; err != nil {
+		return translate(err)
+	}
+	type key struct {
+		officer int64
+		key     string
+	}
+	byKey := make(map[key]int64, len(ids))
+	for _, r := range ids {
+		byKey[key{r.OfficerID, r.IdempotencyKey}] = r.ID
+	}
+	for i := range rows {
+		id, ok := byKey[key{rows[i].OfficerID, rows[i].IdempotencyKey}]
+		if !ok {
+			return fmt.Errorf("inspection of officer %d key %q not found after insert", rows[i].OfficerID, rows[i].IdempotencyKey)
+		}
+		rows[i].ID = id
+	}
+	return nil
 }
 
 // InspectionByKey returns the officer's inspection recorded under key.

@@ -28,9 +28,10 @@ func (db *DB) EnsureScoreRow(ctx context.Context, merchantID int64, cycle string
 	return translate(db.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error)
 }
 
-// RecordLock is what a recording transaction holds: the merchant, its score
-// rows of the cycles that decide its standing, and how many of the evidence
-// photos exist and how many of those belong to the merchant's county.
+// RecordLock is what a recording transaction holds for one merchant: the
+// merchant, its score rows of the cycles that decide its standing, and how
+// many of the evidence photos exist and how many of those belong to the
+// merchant's county.
 type RecordLock struct {
 	Merchant       Merchant
 	Scores         []Score
@@ -38,53 +39,98 @@ type RecordLock struct {
 	PhotosInCounty int
 }
 
-// recordRow is one row of LockForRecord's join.
-type recordRow struct {
-	Merchant       `gorm:"embedded"`
-	SCycle         *string
-	SDeductions    int
-	SBonuses       int
-	SSerious       int
-	SScore         int
-	SEntries       int
-	PhotosFound    int
-	PhotosInCounty int
+// CountPhotos fills PhotosFound and PhotosInCounty for the photos named, given
+// the county of every photo that exists.
+func (lk *RecordLock) CountPhotos(ids []int64, counties map[int64]int64) {
+	lk.PhotosFound, lk.PhotosInCounty = 0, 0
+	for _, id := range ids {
+		if c, ok := counties[id]; ok {
+			lk.PhotosFound++
+			if c == lk.Merchant.CountyID {
+				lk.PhotosInCounty++
+			}
+		}
+	}
 }
 
-// LockForRecord reads, in one statement, everything a recording transaction
-// decides on, and locks the merchant and its score rows of cycles until the
-// transaction ends (FOR UPDATE on MySQL; on SQLite the IMMEDIATE transaction
-// already holds the database's write lock). Photos need no lock: they are
-// never changed. A missing merchant is ErrNotFound; missing score rows are
-// simply absent.
-func (db *DB) LockForRecord(ctx context.Context, merchantID int64, cycles []string, photoIDs []int64) (RecordLock, error) {
-	conn := db.conn(ctx)
+// recordRow is one row of LockForRecords' join.
+type recordRow struct {
+	Merchant    `gorm:"embedded"`
+	SCycle      *string
+	SDeductions int
+	SBonuses    int
+	SSerious    int
+	SScore      int
+	SEntries    int
+}
+
+// LockForRecords reads, in one statement, the merchants and their score rows
+// of the cycles, and locks them until the transaction ends (FOR UPDATE on
+// MySQL, in merchant id order, so transactions locking several merchants
+// never deadlock on each other; on SQLite the IMMEDIATE transaction already
+// holds the database's write lock). Missing merchants are absent from the
+// result; missing score rows are simply not in Scores. Photo counts are left
+// at zero (see PhotoCounties).
+func (db *DB) LockForRecords(ctx context.Context, merchantIDs []int64, cycles []string) (map[int64]*RecordLock, error) {
 	lock := ""
 	if db.dialect == MySQL {
 		lock = " FOR UPDATE"
 	}
-	if photoIDs == nil {
-		photoIDs = []int64{}
-	}
 	var rows []recordRow
-	err := conn.Raw(`SELECT m.*, s.cycle AS s_cycle, s.deductions AS s_deductions, s.bonuses AS s_bonuses,
-		s.serious AS s_serious, s.score AS s_score, s.entries AS s_entries,
-		(SELECT COUNT(*) FROM photos p WHERE p.id IN ?) AS photos_found,
-		(SELECT COUNT(*) FROM photos p WHERE p.id IN ? AND p.county_id = m.county_id) AS photos_in_county
+	err := db.conn(ctx).Raw(`SELECT m.*, s.cycle AS s_cycle, s.deductions AS s_deductions, s.bonuses AS s_bonuses,
+		s.serious AS s_serious, s.score AS s_score, s.entries AS s_entries
 		FROM merchants m LEFT JOIN scores s ON s.merchant_id = m.id AND s.cycle IN ?
-		WHERE m.id = ?`+lock, photoIDs, photoIDs, cycles, merchantID).Scan(&rows).Error
+		WHERE m.id IN ? ORDER BY m.id`+lock, cycles, merchantIDs).Scan(&rows).Error
 	if err != nil {
-		return RecordLock{}, translate(err)
+		return nil, translate(err)
 	}
-	if len(rows) == 0 {
-		return RecordLock{}, ErrNotFound
-	}
-	out := RecordLock{Merchant: rows[0].Merchant, PhotosFound: rows[0].PhotosFound, PhotosInCounty: rows[0].PhotosInCounty}
+	out := make(map[int64]*RecordLock, len(merchantIDs))
 	for _, r := range rows {
+		lk := out[r.ID]
+		if lk == nil {
+			lk = &RecordLock{Merchant: r.Merchant}
+			out[r.ID] = lk
+		}
 		if r.SCycle != nil {
-			out.Scores = append(out.Scores, Score{MerchantID: merchantID, Cycle: *r.SCycle, Deductions: r.SDeductions,
+			lk.Scores = append(lk.Scores, Score{MerchantID: r.ID, Cycle: *r.SCycle, Deductions: r.SDeductions,
 				Bonuses: r.SBonuses, Serious: r.SSerious, Score: r.SScore, Entries: r.SEntries})
 		}
+	}
+	return out, nil
+}
+
+// LockForRecord is LockForRecords for one merchant, with the photo counts
+// filled in. A missing merchant is ErrNotFound.
+func (db *DB) LockForRecord(ctx context.Context, merchantID int64, cycles []string, photoIDs []int64) (RecordLock, error) {
+	locks, err := db.LockForRecords(ctx, []int64{merchantID}, cycles)
+	if err != nil {
+		return RecordLock{}, err
+	}
+	lk, ok := locks[merchantID]
+	if !ok {
+		return RecordLock{}, ErrNotFound
+	}
+	counties, err := db.PhotoCounties(ctx, photoIDs)
+	if err != nil {
+		return RecordLock{}, err
+	}
+	lk.CountPhotos(photoIDs, counties)
+	return *lk, nil
+}
+
+// PhotoCounties returns the county of each of the photos that exists. Photos
+// are never changed or deleted, so the read needs no lock.
+func (db *DB) PhotoCounties(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []Photo
+	if err := db.conn(ctx).Select("id", "county_id").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	for _, p := range rows {
+		out[p.ID] = p.CountyID
 	}
 	return out, nil
 }
@@ -96,19 +142,20 @@ func (db *DB) ScoresOf(ctx context.Context, merchantIDs []int64, cycles []string
 	return out, translate(err)
 }
 
-// SetScore writes a locked row's new tally and score (absolute values computed
-// under the row lock) and counts the added entries.
-func (db *DB) SetScore(ctx context.Context, s Score, addedEntries int) error {
-	res := db.conn(ctx).Exec(`UPDATE scores SET deductions = ?, bonuses = ?, serious = ?, score = ?,
-		entries = entries + ?, updated_at = ? WHERE merchant_id = ? AND cycle = ?`,
-		s.Deductions, s.Bonuses, s.Serious, s.Score, addedEntries, time.Now().UTC().Truncate(time.Millisecond), s.MerchantID, s.Cycle)
-	if res.Error != nil {
-		return translate(res.Error)
+// SetScores writes locked rows' new tallies, scores and entry counts, all
+// absolute values computed under the rows' locks, in one statement.
+func (db *DB) SetScores(ctx context.Context, rows []Score) error {
+	if len(rows) == 0 {
+		return nil
 	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	for i := range rows {
+		rows[i].UpdatedAt = now
 	}
-	return nil
+	return translate(db.conn(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "merchant_id"}, {Name: "cycle"}},
+		DoUpdates: clause.AssignmentColumns([]string{"deductions", "bonuses", "serious", "score", "entries", "updated_at"}),
+	}).Create(&rows).Error)
 }
 
 // EachScore calls fn for every stored score row, streaming, for the consistency check.

@@ -69,9 +69,13 @@ func (s *Service) RecordInspection(ctx context.Context, a Actor, key string, in 
 	canon, _ := json.Marshal(in)
 	sum := sha256.Sum256(canon)
 	hash := hex.EncodeToString(sum[:])
-	res, err := s.recordInspection(ctx, a, key, hash, in)
+	r, err := s.prepareRecording(ctx, a, key, hash, in)
 	if err == nil {
-		return res, false, nil
+		s.recorder.record(r)
+		err = r.err
+	}
+	if err == nil {
+		return r.result, false, nil
 	}
 	// The key is looked up only when recording fails: a used key always makes
 	// it fail (on the unique key at the latest, once the first copy has
@@ -84,7 +88,9 @@ func (s *Service) RecordInspection(ctx context.Context, a Actor, key string, in 
 	return InspectionResult{}, false, err
 }
 
-func (s *Service) recordInspection(ctx context.Context, a Actor, key, hash string, in InspectionInput) (InspectionResult, error) {
+// prepareRecording checks what needs no lock and makes the recording the
+// recorder commits; admission against the locked merchant happens there.
+func (s *Service) prepareRecording(ctx context.Context, a Actor, key, hash string, in InspectionInput) (*recording, error) {
 	now := s.now()
 	at := now
 	if in.InspectedAt != nil {
@@ -92,11 +98,11 @@ func (s *Service) recordInspection(ctx context.Context, a Actor, key, hash strin
 	}
 	entries, delta, err := s.checkInspection(a, in, at, now)
 	if err != nil {
-		return InspectionResult{}, err
+		return nil, err
 	}
 	merchantID, err := s.inspectionMerchant(ctx, in)
 	if err != nil {
-		return InspectionResult{}, err
+		return nil, err
 	}
 	cycle := s.policy.CycleOf(at)
 	photoIDs := make([]string, len(in.Photos))
@@ -127,22 +133,7 @@ func (s *Service) recordInspection(ctx context.Context, a Actor, key, hash strin
 		}
 		return nil
 	}
-	var result InspectionResult
-	err = s.applyEntries(ctx, merchantID, cycle, entries, in.Photos, admit, func(ctx context.Context, r policy.Result, batch []models.LedgerEntry) error {
-		result = InspectionResult{MerchantID: merchantID, Delta: delta, Score: r}
-		resp, _ := json.Marshal(result.Score)
-		ins := row // a fresh row on every attempt of the transaction
-		ins.Response = string(resp)
-		if err := s.db.CreateInspection(ctx, &ins); err != nil {
-			return err
-		}
-		result.ID = ins.ID
-		for i := range batch {
-			batch[i].InspectionID = &ins.ID
-		}
-		return nil
-	})
-	return result, err
+	return &recording{ctx: ctx, merchantID: merchantID, cycle: cycle, entries: entries, photos: in.Photos, row: row, delta: delta, admit: admit, done: make(chan struct{})}, nil
 }
 
 // replay answers a request whose key the officer has used before.
@@ -274,68 +265,37 @@ func (s *Service) checkInspection(a Actor, in InspectionInput, at, now time.Time
 // errNoScoreRow ends a recording transaction that found no score row to lock.
 var errNoScoreRow = errors.New("score row missing")
 
-// applyEntries appends ledger entries of one merchant and cycle and moves the
-// cycle's score with them, in one transaction under the lock of the merchant
-// and its score rows (models.LockForRecord). admit sees what was locked and may
-// refuse (nothing is written then); before is called with the new result and
-// this attempt's copy of the entries, to store what depends on it (the
-// inspection row) before the entries are written. A missing score row is
-// created outside the transaction, once the merchant has been admitted, so the
-// transaction never inserts into a gap another one has locked. Deadlocks and
-// lock timeouts run the transaction again. Listeners hear after commit.
-func (s *Service) applyEntries(ctx context.Context, merchantID int64, cycle policy.Cycle, entries []models.LedgerEntry, photos []int64,
-	admit func(models.RecordLock) error, before func(ctx context.Context, r policy.Result, batch []models.LedgerEntry) error) error {
+// applyEntries appends ledger entries of one merchant and cycle (a reversal)
+// and moves the cycle's score with them, in one transaction under the lock of
+// the merchant and its score rows (models.LockForRecord). before is called
+// with the new result and this attempt's copy of the entries, to store what
+// belongs to the same change (an appeal's decision) before the entries are
+// written. Inspections take the batched path of recorder.go; both tally with
+// Service.tally. Deadlocks and lock timeouts run the transaction again.
+// Listeners hear after commit.
+func (s *Service) applyEntries(ctx context.Context, merchantID int64, cycle policy.Cycle, entries []models.LedgerEntry,
+	before func(ctx context.Context, r policy.Result, batch []models.LedgerEntry) error) error {
 	var m models.Merchant
-	var result policy.Result
-	version := 0 // the cycle's entry count after this change, ordering leaderboard writes
+	var cur *models.Score
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = s.db.InTx(ctx, func(ctx context.Context) error {
-			lk, err := s.db.LockForRecord(ctx, merchantID, s.historyCycles(cycle), photos)
+			lk, err := s.db.LockForRecord(ctx, merchantID, s.historyCycles(cycle), nil)
 			if errors.Is(err, models.ErrNotFound) {
 				return errNotFound
 			}
 			if err != nil {
 				return err
 			}
-			if err := admit(lk); err != nil {
-				return err
-			}
 			m = lk.Merchant
-			var cur *models.Score
-			for i := range lk.Scores {
-				if lk.Scores[i].Cycle == cycle.String() {
-					cur = &lk.Scores[i]
-				}
-			}
-			if cur == nil {
+			if cur = scoreRow(lk.Scores, cycle.String()); cur == nil {
 				return errNoScoreRow
 			}
-			batch := make([]models.LedgerEntry, len(entries))
-			for i, e := range entries {
-				e.MerchantID = merchantID
-				batch[i] = e
-				switch e.CountsAs {
-				case models.KindDeduction:
-					cur.Deductions -= e.Points
-				case models.KindBonus:
-					cur.Bonuses += e.Points
-				}
-				if e.Serious {
-					if e.Kind == models.KindReversal {
-						cur.Serious--
-					} else {
-						cur.Serious++
-					}
-				}
-			}
-			cur.Score = s.policy.Score(policy.Tally{Deductions: cur.Deductions, Bonuses: cur.Bonuses, Serious: cur.Serious})
-			result = s.policy.Evaluate(s.standingFrom(m, cycle, lk.Scores))
-			version = cur.Entries + len(batch)
-			if err := s.db.SetScore(ctx, *cur, len(batch)); err != nil {
+			batch := s.tally(cur, merchantID, entries)
+			if err := s.db.SetScores(ctx, []models.Score{*cur}); err != nil {
 				return err
 			}
-			if err := before(ctx, result, batch); err != nil {
+			if err := before(ctx, s.policy.Evaluate(s.standingFrom(m, cycle, lk.Scores)), batch); err != nil {
 				return err
 			}
 			return s.db.AppendLedger(ctx, batch)
@@ -354,9 +314,7 @@ func (s *Service) applyEntries(ctx context.Context, merchantID int64, cycle poli
 	if err != nil {
 		return err
 	}
-	if s.scores != nil {
-		s.scores.ScoreChanged(ctx, m, cycle.String(), result.Score, version)
-	}
+	s.scores.ScoreChanged(ctx, m, cycle.String(), cur.Score, cur.Entries)
 	return nil
 }
 

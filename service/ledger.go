@@ -210,7 +210,7 @@ func (s *Service) reverseEntry(ctx context.Context, a Actor, merchantID, entryID
 	}
 	var result policy.Result
 	entries := []models.LedgerEntry{rev}
-	err = s.applyEntries(ctx, m.ID, c, entries, nil, func(models.RecordLock) error { return nil },
+	err = s.applyEntries(ctx, m.ID, c, entries,
 		func(ctx context.Context, r policy.Result, batch []models.LedgerEntry) error {
 			result = r
 			entries = batch

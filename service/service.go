@@ -55,6 +55,7 @@ type Service struct {
 	stars     *starCache    // rated stars of leaderboard lines, a few seconds fresh
 	active    *activeCache  // accounts recently found enabled
 	known     sync.Map      // county and road ids seen to exist (never deleted) → county id
+	recorder  *recorder     // inspections, committed in batches
 
 }
 
@@ -75,6 +76,11 @@ func New(o Options) *Service {
 		logins: newLoginLimiter(5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL), stars: newStarCache(), active: newActiveCache(),
 	}
 	s.scores = notifier{s: s, next: o.Board}
+	lanes := recordLanesMySQL
+	if o.DB != nil && o.DB.Dialect() == models.SQLite {
+		lanes = recordLanesSQLite
+	}
+	s.recorder = newRecorder(lanes, recordMaxBatch, s.recordBatch)
 	return s
 }
 
