@@ -1,6 +1,7 @@
 package models
 
 import (
+	"gorm.io/gorm"
 	"context"
 	"time"
 )
@@ -15,7 +16,10 @@ type User struct {
 	MerchantID   *int64
 	DisplayName  string
 	Disabled     bool
-	CreatedAt    time.Time
+	// TokenGeneration counts password resets; a login token is good only
+	// for the generation it was issued under.
+	TokenGeneration int
+	CreatedAt       time.Time
 	UpdatedAt    time.Time
 }
 
@@ -94,5 +98,10 @@ func (db *DB) ListUsers(ctx context.Context, f UserFilter) ([]User, int64, error
 
 // UpdateUser writes the named columns of user id.
 func (db *DB) UpdateUser(ctx context.Context, id int64, cols map[string]any) error {
+	if _, ok := cols["password_hash"]; ok {
+		// A new password starts a new token generation: tokens issued under
+		// the old one stop working.
+		cols["token_generation"] = gorm.Expr("token_generation + 1")
+	}
 	return db.updateColumns(ctx, &User{}, id, cols)
 }

@@ -36,6 +36,7 @@ type Actor struct {
 	Role       string
 	CountyID   int64 // 0 for the city admin
 	MerchantID int64 // merchants only
+	generation int   // the token's account generation (see CheckActive)
 }
 
 // IsCity reports whether the actor sees every county.
@@ -88,6 +89,7 @@ type claims struct {
 	CountyID   int64  `json:"cid,omitempty"`
 	MerchantID int64  `json:"mid,omitempty"`
 	Username   string `json:"name"`
+	Generation int    `json:"gen,omitempty"` // the account's token generation at issue
 	jwt.RegisteredClaims
 }
 
@@ -95,7 +97,7 @@ type claims struct {
 func (s *Service) IssueToken(u models.User) (string, time.Time, error) {
 	now := s.now()
 	exp := now.Add(TokenTTL)
-	c := claims{Role: u.Role, Username: u.Username, RegisteredClaims: jwt.RegisteredClaims{
+	c := claims{Role: u.Role, Username: u.Username, Generation: u.TokenGeneration, RegisteredClaims: jwt.RegisteredClaims{
 		Subject: strconv.FormatInt(u.ID, 10), IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
 		Issuer: "menqian",
 	}}
@@ -122,7 +124,7 @@ func (s *Service) Authenticate(token string) (Actor, error) {
 	if err != nil || id <= 0 {
 		return Actor{}, Errorf(CodeUnauthorized, "登录已失效，请重新登录")
 	}
-	return Actor{UserID: id, Username: c.Username, Role: c.Role, CountyID: c.CountyID, MerchantID: c.MerchantID}, nil
+	return Actor{UserID: id, Username: c.Username, Role: c.Role, CountyID: c.CountyID, MerchantID: c.MerchantID, generation: c.Generation}, nil
 }
 
 // LoginResult is what a successful login returns.

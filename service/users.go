@@ -9,27 +9,36 @@ import (
 	"github.com/menqian/menqian/models"
 )
 
-// activeTTL is how long an account's "not disabled" answer is reused: a
-// disabled officer's token stops working within it on every instance (at
-// once on the instance that disabled it).
+// activeTTL is how long an account's "enabled" answer is reused: the token
+// of a disabled officer, or one issued before a password reset, stops working
+// within it on every instance (at once on the instance that made the change).
 const activeTTL = 10 * time.Second
 
-// activeCache remembers which accounts were recently found enabled.
+// activeCache remembers which accounts were recently found enabled, and
+// under which token generation.
 type activeCache struct {
 	mu sync.Mutex
-	m  map[int64]time.Time // user id → until when it counts as enabled
+	m  map[int64]activeEntry
 }
 
-func newActiveCache() *activeCache { return &activeCache{m: map[int64]time.Time{}} }
+type activeEntry struct {
+	until      time.Time
+	generation int
+}
+
+func newActiveCache() *activeCache { return &activeCache{m: map[int64]activeEntry{}} }
 
 // CheckActive refuses a token whose account was disabled or removed since it
 // was issued (CodeUnauthorized).
 func (s *Service) CheckActive(ctx context.Context, a Actor) error {
 	now := time.Now()
 	s.active.mu.Lock()
-	until, ok := s.active.m[a.UserID]
+	e, ok := s.active.m[a.UserID]
 	s.active.mu.Unlock()
-	if ok && now.Before(until) {
+	if ok && now.Before(e.until) {
+		if e.generation != a.generation {
+			return errPasswordReset()
+		}
 		return nil
 	}
 	u, err := s.db.UserByID(ctx, a.UserID)
@@ -43,10 +52,16 @@ func (s *Service) CheckActive(ctx context.Context, a Actor) error {
 	if len(s.active.m) > 100_000 {
 		clear(s.active.m)
 	}
-	s.active.m[a.UserID] = now.Add(activeTTL)
+	s.active.m[a.UserID] = activeEntry{until: now.Add(activeTTL), generation: u.TokenGeneration}
 	s.active.mu.Unlock()
+	if u.TokenGeneration != a.generation {
+		return errPasswordReset()
+	}
 	return nil
 }
+
+// errPasswordReset refuses a token issued before the account's password was reset.
+func errPasswordReset() error { return Errorf(CodeUnauthorized, "密码已重置，请重新登录") }
 
 // canManageUser: the city admin manages everyone; a county admin the officers
 // and merchant accounts of its county.

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/menqian/menqian/models/dbtest"
@@ -51,13 +52,23 @@ func TestUserManagement(t *testing.T) {
 			e.must(200, "PATCH", officer, w.Admin[0], map[string]any{"disabled": false})
 			e.must(200, "GET", "/api/v1/me", w.Officer[0], nil)
 
-			// A password reset: the new one logs in, the old one no longer does.
+			// A password reset: the new one logs in, the old one no longer
+			// does, and tokens issued under the old one stop working at once.
 			e.must(200, "PATCH", officer, w.Admin[0], map[string]any{"password": "new-password-1", "display_name": "王巡查员"})
 			e.must(401, "POST", "/api/v1/auth/login", "", map[string]any{"username": "officer370303", "password": "password-370303"})
+			if old := e.must(401, "GET", "/api/v1/me", w.Officer[0], nil); !strings.Contains(string(old.Body), "密码已重置") {
+				t.Errorf("old token after the reset: %s", old.Body)
+			}
 			tok := e.login("officer370303", "new-password-1")
 			if got := e.must(200, "GET", "/api/v1/me", tok, nil).JSON["display_name"]; got != "王巡查员" {
 				t.Errorf("display_name = %v", got)
 			}
+			// Renaming or re-enabling does not end sessions; a second reset ends the new one.
+			e.must(200, "PATCH", officer, w.Admin[0], map[string]any{"display_name": "王队长"})
+			e.must(200, "GET", "/api/v1/me", tok, nil)
+			e.must(200, "PATCH", officer, w.Admin[0], map[string]any{"password": "new-password-2"})
+			e.must(401, "GET", "/api/v1/me", tok, nil)
+			e.must(200, "GET", "/api/v1/me", e.login("officer370303", "new-password-2"), nil)
 			if n := e.count("inspections", "1 = 1"); n != 0 {
 				t.Errorf("a disabled officer recorded %d inspections", n)
 			}
