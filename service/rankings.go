@@ -61,67 +61,82 @@ func (s *Service) boardScope(ctx context.Context, a Actor, q BoardQuery) (leader
 	return leaderboard.Scope{}, Invalid(map[string]string{"scope": "应为 city、county 或 road"})
 }
 
+// BoardPage is one page of a merchant leaderboard.
+type BoardPage struct {
+	Items  []RankedMerchant
+	Total  int    // merchants ranked in the scope
+	Limit  int    // the page size used (the default when none was asked)
+	Offset int    // ranks skipped before the page
+	Cycle  string // the cycle ranked
+}
+
 // MerchantBoard returns one page of a merchant leaderboard of the current
 // cycle, with each merchant's rated star.
-func (s *Service) MerchantBoard(ctx context.Context, a Actor, q BoardQuery) ([]RankedMerchant, int, error) {
+func (s *Service) MerchantBoard(ctx context.Context, a Actor, q BoardQuery) (BoardPage, error) {
 	p, err := q.Paging.check()
 	if err != nil {
-		return nil, 0, err
+		return BoardPage{}, err
 	}
 	scope, err := s.boardScope(ctx, a, q)
 	if err != nil {
-		return nil, 0, err
+		return BoardPage{}, err
 	}
 	c, closed, err := s.boardCycle(ctx, q.Cycle)
 	if err != nil {
-		return nil, 0, err
+		return BoardPage{}, err
 	}
+	page := BoardPage{Limit: p.Limit, Offset: p.Offset, Cycle: c.String()}
 	if closed {
-		return s.frozenBoard(ctx, c, scope, p)
+		page.Items, page.Total, err = s.frozenBoard(ctx, c, scope, p)
+		return page, err
 	}
 	board := s.board
-	if c != s.policy.CycleOf(s.now()) {
+	if q.Cycle != "" && c != s.policy.CycleOf(s.now()) {
 		board = s.sqlBoard // Redis holds only the current cycle
 	}
-	items, total, err := board.Top(ctx, c.String(), scope, p.Limit, p.Offset)
+	items, total, err := board.Top(ctx, page.Cycle, scope, p.Limit, p.Offset)
 	if err != nil {
-		return nil, 0, err
+		return BoardPage{}, err
 	}
-	out := make([]RankedMerchant, len(items))
+	page.Total = total
+	page.Items = make([]RankedMerchant, len(items))
 	if len(items) == 0 {
-		return out, total, nil
+		return page, nil
 	}
-	stars, err := s.ratedStars(ctx, items, c)
+	stars, err := s.ratedStars(ctx, items, c, page.Cycle)
 	for i, it := range items {
-		out[i] = RankedMerchant{Entry: it, RatedStar: stars[it.MerchantID]}
+		page.Items[i] = RankedMerchant{Entry: it, RatedStar: stars[i]}
 	}
-	return out, total, err
+	return page, err
 }
 
-// ratedStars computes the rated star of each listed merchant, reusing stars
-// computed in the last starTTL and reading the rest with one query.
-func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c policy.Cycle) (map[int64]int, error) {
+// ratedStars computes the rated star of each listed merchant (in the order of
+// items), reusing stars computed in the last starTTL and reading the rest with
+// one query. cycle is c.String().
+func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c policy.Cycle, cycle string) ([]int, error) {
 	now := time.Now()
-	out := make(map[int64]int, len(items))
-	var missing []int64
-	for _, it := range items {
-		if star, ok := s.stars.get(models.ScoreKey{MerchantID: it.MerchantID, Cycle: c.String()}, now); ok {
-			out[it.MerchantID] = star
-		} else {
-			missing = append(missing, it.MerchantID)
-		}
-	}
+	out := make([]int, len(items))
+	missing := s.stars.fill(items, cycle, now, out)
 	if len(missing) == 0 {
 		return out, nil
 	}
-	rows, err := s.db.ScoresWithMerchants(ctx, missing, s.historyCycles(c))
+	ids := make([]int64, len(missing))
+	for i, at := range missing {
+		ids[i] = items[at].MerchantID
+	}
+	rows, err := s.db.ScoresWithMerchants(ctx, ids, s.historyCycles(c))
 	if err != nil {
 		return nil, err
 	}
-	for id, r := range rows {
+	for _, at := range missing {
+		id := items[at].MerchantID
+		r, ok := rows[id]
+		if !ok {
+			continue
+		}
 		star := s.policy.RatedStar(s.standingFrom(models.Merchant{ID: id, CreatedAt: r.CreatedAt}, c, r.Scores))
-		s.stars.put(models.ScoreKey{MerchantID: id, Cycle: c.String()}, star, now)
-		out[id] = star
+		s.stars.put(models.ScoreKey{MerchantID: id, Cycle: cycle}, star, now)
+		out[at] = star
 	}
 	return out, nil
 }

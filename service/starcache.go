@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/service/leaderboard"
 )
 
 // starTTL is how long a listed merchant's rated star may be reused. A change
@@ -27,11 +28,21 @@ type cachedStar struct {
 
 func newStarCache() *starCache { return &starCache{m: map[models.ScoreKey]cachedStar{}} }
 
-func (c *starCache) get(k models.ScoreKey, now time.Time) (int, bool) {
+// fill sets stars[i] to the cached rated star of items[i] in cycle, under one
+// read lock, and returns the indexes it found no fresh star for.
+func (c *starCache) fill(items []leaderboard.Entry, cycle string, now time.Time, stars []int) []int {
+	var missing []int
 	c.mu.RLock()
-	e, ok := c.m[k]
-	c.mu.RUnlock()
-	return e.star, ok && now.Before(e.expires)
+	defer c.mu.RUnlock()
+	for i, it := range items {
+		e, ok := c.m[models.ScoreKey{MerchantID: it.MerchantID, Cycle: cycle}]
+		if ok && now.Before(e.expires) {
+			stars[i] = e.star
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	return missing
 }
 
 func (c *starCache) put(k models.ScoreKey, star int, now time.Time) {

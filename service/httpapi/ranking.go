@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
+	"strconv"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,43 +20,85 @@ func (a *API) rankingRoutes(g *gin.RouterGroup) {
 	g.GET("/merchants/:id/rank", a.merchantRank)
 }
 
-type boardItem struct {
-	Rank       int    `json:"rank"`
-	MerchantID int64  `json:"merchant_id"`
-	Code       string `json:"code"`
-	Name       string `json:"name"`
-	Score      int    `json:"score"`
-	RatedStar  int    `json:"rated_star"`
-}
-
-type boardResponse struct {
-	Items  []boardItem `json:"items"`
-	Total  int         `json:"total"`
-	Limit  int         `json:"limit"`
-	Offset int         `json:"offset"`
-	Cycle  string      `json:"cycle"`
-}
-
 func (a *API) merchantBoard(c *gin.Context) {
 	f := map[string]string{}
 	q := service.BoardQuery{Scope: c.DefaultQuery("scope", "county"), ID: queryInt(c, "id", f), Cycle: c.Query("cycle"), Paging: paging(c, f)}
 	if !a.checkQuery(c, f) {
 		return
 	}
-	items, total, err := a.svc.MerchantBoard(c.Request.Context(), actor(c), q)
+	page, err := a.svc.MerchantBoard(c.Request.Context(), actor(c), q)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	out := make([]boardItem, len(items))
-	for i, it := range items {
-		out[i] = boardItem{Rank: it.Rank, MerchantID: it.MerchantID, Code: it.Code, Name: it.Name, Score: it.Score, RatedStar: it.RatedStar}
+	buf := boardBuffers.Get().(*[]byte)
+	*buf = appendBoard((*buf)[:0], page)
+	c.Data(http.StatusOK, "application/json; charset=utf-8", *buf)
+	if cap(*buf) <= 64<<10 {
+		boardBuffers.Put(buf)
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = 20
+}
+
+// boardBuffers recycles the bodies of leaderboard pages, the busiest read.
+var boardBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// appendBoard writes a page as
+// {"items":[{"rank","merchant_id","code","name","score","rated_star"}],"total","limit","offset","cycle"},
+// byte for byte what encoding/json writes for it, without reflection.
+func appendBoard(b []byte, p service.BoardPage) []byte {
+	b = append(b, `{"items":[`...)
+	for i, it := range p.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"rank":`...)
+		b = strconv.AppendInt(b, int64(it.Rank), 10)
+		b = append(b, `,"merchant_id":`...)
+		b = strconv.AppendInt(b, it.MerchantID, 10)
+		b = append(b, `,"code":`...)
+		b = appendJSONString(b, it.Code)
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, it.Name)
+		b = append(b, `,"score":`...)
+		b = strconv.AppendInt(b, int64(it.Score), 10)
+		b = append(b, `,"rated_star":`...)
+		b = strconv.AppendInt(b, int64(it.RatedStar), 10)
+		b = append(b, '}')
 	}
-	c.JSON(http.StatusOK, boardResponse{Items: out, Total: total, Limit: limit, Offset: q.Offset, Cycle: cycleOr(q.Cycle, a.svc.CurrentCycle())})
+	b = append(b, `],"total":`...)
+	b = strconv.AppendInt(b, int64(p.Total), 10)
+	b = append(b, `,"limit":`...)
+	b = strconv.AppendInt(b, int64(p.Limit), 10)
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, int64(p.Offset), 10)
+	b = append(b, `,"cycle":`...)
+	b = appendJSONString(b, p.Cycle)
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string the way encoding/json does:
+// strings that need no escape are copied, any other goes through json.Marshal
+// (quotes, control characters, <, > and &, U+2028 and U+2029, invalid UTF-8).
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&':
+			return appendMarshalled(b, s)
+		case c == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9):
+			return appendMarshalled(b, s)
+		}
+	}
+	if !utf8.ValidString(s) {
+		return appendMarshalled(b, s)
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func appendMarshalled(b []byte, s string) []byte {
+	j, _ := json.Marshal(s) // a string always marshals
+	return append(b, j...)
 }
 
 type position struct {

@@ -171,7 +171,7 @@ func (r *Redis) swap(ctx context.Context, k keys, b *builder, exp time.Time) err
 	}
 	live := []string{k.city(), k.meta()}
 	for _, c := range counties {
-		live = append(live, k.county(c.ID), k.roads(c.ID), k.roadOf(c.ID))
+		live = append(live, k.county(c.ID), k.roads(c.ID), k.roadOf(c.ID), k.countyMeta(c.ID))
 	}
 	for _, rd := range roads {
 		live = append(live, k.road(rd.CountyID, rd.ID))
@@ -277,7 +277,9 @@ func (b *builder) add(m models.BoardMerchant) error {
 	b.zadd(k.city(), m.Score, m.Code)
 	b.zadd(k.county(m.CountyID), m.Score, m.Code)
 	b.zadd(k.road(m.CountyID, m.RoadID), m.Score, m.Code)
-	b.hset(k.meta(), m.Code, strconv.FormatInt(m.ID, 10)+":"+m.Name)
+	meta := strconv.FormatInt(m.ID, 10) + ":" + m.Name
+	b.hset(k.meta(), m.Code, meta)
+	b.hset(k.countyMeta(m.CountyID), m.Code, meta)
 	b.hset(k.roadOf(m.CountyID), m.Code, strconv.FormatInt(m.RoadID, 10))
 	roads := b.tallies[m.CountyID]
 	if roads == nil {
@@ -469,8 +471,10 @@ func (r *Redis) sizesAgree(ctx context.Context, k keys) (bool, error) {
 	city := pipe.ZCard(ctx, k.city())
 	meta := pipe.HLen(ctx, k.meta())
 	cards := make([]*redis.IntCmd, len(counties))
+	metas := make([]*redis.IntCmd, len(counties))
 	for i, c := range counties {
 		cards[i] = pipe.ZCard(ctx, k.county(c.ID))
+		metas[i] = pipe.HLen(ctx, k.countyMeta(c.ID))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return false, err
@@ -478,7 +482,7 @@ func (r *Redis) sizesAgree(ctx context.Context, k keys) (bool, error) {
 	total := 0
 	for i, c := range counties {
 		total += want[c.ID]
-		if int(cards[i].Val()) != want[c.ID] {
+		if int(cards[i].Val()) != want[c.ID] || int(metas[i].Val()) != want[c.ID] {
 			return false, nil
 		}
 	}

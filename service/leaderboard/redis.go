@@ -33,10 +33,13 @@ import (
 //	P:{c:K}:C:road:R     zset  code → −score, road R's active merchants
 //	P:{c:K}:C:roads      hash  s:R → sum of road R's live scores, n:R → its merchants
 //	P:{c:K}:C:roadof     hash  code → road id, to move merchants between roads
+//	P:{c:K}:C:meta       hash  code → "id:name" of the county's active merchants
 //
 // Scores are stored negated so that ascending order is score descending and,
 // within equal scores, code ascending (Redis orders equal scores by member).
-// Every multi-key script stays within one hash tag.
+// Every multi-key script stays within one hash tag; that is why the county
+// keeps its own copy of its merchants' meta: a page of a county or road is
+// one script over the county's keys, in the same round trip as the ready check.
 type Redis struct {
 	rdb    redis.UniversalClient
 	db     *models.DB
@@ -55,6 +58,7 @@ type Redis struct {
 	downUntil  atomic.Int64 // unix ms until which reads skip Redis after an error
 	kick       chan struct{}
 	roadCounty sync.Map // road id → county id; a road never changes county
+	pages      pageReads
 }
 
 // Option adjusts a Redis board.
@@ -122,9 +126,10 @@ func (k keys) versions() string { return k.p + ":{city}:" + k.cycle + ":versions
 func (k keys) countyTag(c int64) string {
 	return k.p + ":{c:" + strconv.FormatInt(c, 10) + "}:" + k.cycle
 }
-func (k keys) county(c int64) string { return k.countyTag(c) + ":county" }
-func (k keys) roads(c int64) string  { return k.countyTag(c) + ":roads" }
-func (k keys) roadOf(c int64) string { return k.countyTag(c) + ":roadof" }
+func (k keys) county(c int64) string     { return k.countyTag(c) + ":county" }
+func (k keys) roads(c int64) string      { return k.countyTag(c) + ":roads" }
+func (k keys) roadOf(c int64) string     { return k.countyTag(c) + ":roadof" }
+func (k keys) countyMeta(c int64) string { return k.countyTag(c) + ":meta" }
 func (k keys) road(c, road int64) string {
 	return k.countyTag(c) + ":road:" + strconv.FormatInt(road, 10)
 }
@@ -182,17 +187,23 @@ func (r *Redis) countyOf(ctx context.Context, s Scope) (int64, error) {
 
 // scopeKey is the sorted set of the scope.
 func (r *Redis) scopeKey(ctx context.Context, k keys, s Scope) (string, error) {
+	set, _, err := r.scopeKeys(ctx, k, s)
+	return set, err
+}
+
+// scopeKeys are the sorted set of the scope and the meta hash in its hash tag.
+func (r *Redis) scopeKeys(ctx context.Context, k keys, s Scope) (set, meta string, err error) {
 	switch s.Kind {
 	case County:
-		return k.county(s.CountyID), nil
+		return k.county(s.CountyID), k.countyMeta(s.CountyID), nil
 	case Road:
 		c, err := r.countyOf(ctx, s)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
-		return k.road(c, s.RoadID), nil
+		return k.road(c, s.RoadID), k.countyMeta(c), nil
 	}
-	return k.city(), nil
+	return k.city(), k.meta(), nil
 }
 
 func (r *Redis) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -209,72 +220,18 @@ func (r *Redis) Top(ctx context.Context, cycle string, s Scope, limit, offset in
 		return r.sql.Top(ctx, cycle, s, limit, offset)
 	}
 	k := r.keys(cycle)
-	key, err := r.scopeKey(ctx, k, s)
+	set, meta, err := r.scopeKeys(ctx, k, s)
 	if errors.Is(err, models.ErrNotFound) {
 		return []Entry{}, 0, nil
 	}
 	if err != nil {
 		return nil, 0, err
 	}
-	items, total, ok := r.top(ctx, k, key, limit, offset)
+	items, total, ok := r.top(ctx, k, set, meta, limit, offset)
 	if !ok {
 		return r.sql.Top(ctx, cycle, s, limit, offset)
 	}
 	return items, total, nil
-}
-
-// top reads one page from Redis; ok is false when SQL must answer instead.
-func (r *Redis) top(ctx context.Context, k keys, key string, limit, offset int) ([]Entry, int, bool) {
-	ctx, cancel := r.opCtx(ctx)
-	defer cancel()
-	pipe := r.rdb.Pipeline()
-	ready := pipe.Exists(ctx, k.ready())
-	page := pipe.ZRangeWithScores(ctx, key, int64(offset), int64(offset+limit-1))
-	card := pipe.ZCard(ctx, key)
-	if _, err := pipe.Exec(ctx); err != nil {
-		r.readFailed("top", err)
-		return nil, 0, false
-	}
-	if ready.Val() == 0 {
-		r.notReady()
-		return nil, 0, false
-	}
-	zs := page.Val()
-	items := make([]Entry, len(zs))
-	if len(zs) == 0 {
-		return items, int(card.Val()), true
-	}
-	codes := make([]string, len(zs))
-	for i, z := range zs {
-		codes[i] = z.Member.(string)
-		items[i] = Entry{Code: codes[i], Score: -int(z.Score)}
-	}
-	pipe = r.rdb.Pipeline()
-	meta := pipe.HMGet(ctx, k.meta(), codes...)
-	var above *redis.IntCmd
-	if offset > 0 {
-		above = pipe.ZCount(ctx, key, "-inf", "("+strconv.FormatFloat(zs[0].Score, 'f', -1, 64))
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		r.readFailed("top", err)
-		return nil, 0, false
-	}
-	for i, v := range meta.Val() {
-		s, _ := v.(string)
-		id, name, found := strings.Cut(s, ":")
-		n, err := strconv.ParseInt(id, 10, 64)
-		if !found || err != nil {
-			r.log.Warn("leaderboard: merchant missing from redis meta, answering from SQL", "code", codes[i])
-			return nil, 0, false
-		}
-		items[i].MerchantID, items[i].Name = n, name
-	}
-	first := 1
-	if above != nil {
-		first = int(above.Val()) + 1
-	}
-	competitionRanks(items, offset, first)
-	return items, int(card.Val()), true
 }
 
 // positionScript returns {rank, of} of member ARGV[1] in the set KEYS[1]:
@@ -422,8 +379,10 @@ return 1
 // countyScript moves a merchant within its county's sets: out of the road it
 // was on (ARGV[5], checked against the roadof hash; -1 when it changed
 // meanwhile), into its road now, and keeps the road sums right.
-// KEYS: county, roads, roadof, new road set, old road set.
-// ARGV: code, active, −score, new road id, old road id or "", expire ms.
+// It also keeps the county's copy of the merchant's meta. (0 - x and x + 0,
+// not -x and x: a Lua −0 reaches HINCRBY as "-0", which is not an integer.)
+// KEYS: county, roads, roadof, new road set, old road set, county meta.
+// ARGV: code, active, −score, new road id, old road id or "", expire ms, meta.
 var countyScript = redis.NewScript(`
 local code = ARGV[1]
 local cur = redis.call('HGET', KEYS[3], code) or ''
@@ -431,20 +390,22 @@ if cur ~= ARGV[5] then return -1 end
 local old = redis.call('ZSCORE', KEYS[1], code)
 if old and cur ~= '' then
   redis.call('ZREM', KEYS[5], code)
-  redis.call('HINCRBY', KEYS[2], 's:' .. cur, tonumber(old))
+  redis.call('HINCRBY', KEYS[2], 's:' .. cur, tonumber(old) + 0)
   redis.call('HINCRBY', KEYS[2], 'n:' .. cur, -1)
 end
 if ARGV[2] == '1' then
   redis.call('ZADD', KEYS[1], ARGV[3], code)
   redis.call('ZADD', KEYS[4], ARGV[3], code)
-  redis.call('HINCRBY', KEYS[2], 's:' .. ARGV[4], -tonumber(ARGV[3]))
+  redis.call('HINCRBY', KEYS[2], 's:' .. ARGV[4], 0 - tonumber(ARGV[3]))
   redis.call('HINCRBY', KEYS[2], 'n:' .. ARGV[4], 1)
   redis.call('HSET', KEYS[3], code, ARGV[4])
+  redis.call('HSET', KEYS[6], code, ARGV[7])
 else
   redis.call('ZREM', KEYS[1], code)
   redis.call('HDEL', KEYS[3], code)
+  redis.call('HDEL', KEYS[6], code)
 end
-for i = 1, 5 do redis.call('PEXPIREAT', KEYS[i], ARGV[6]) end
+for i = 1, 6 do redis.call('PEXPIREAT', KEYS[i], ARGV[6]) end
 return 1
 `)
 
@@ -506,8 +467,8 @@ func (r *Redis) apply(ctx context.Context, k keys, c change) error {
 			oldRoad = k.road(c.countyID, id)
 		}
 		res, err := countyScript.Run(ctx, r.rdb,
-			[]string{k.county(c.countyID), k.roads(c.countyID), k.roadOf(c.countyID), newRoad, oldRoad},
-			c.code, active, neg, c.roadID, old, expMs).Int()
+			[]string{k.county(c.countyID), k.roads(c.countyID), k.roadOf(c.countyID), newRoad, oldRoad, k.countyMeta(c.countyID)},
+			c.code, active, neg, c.roadID, old, expMs, meta).Int()
 		if err != nil || res == 1 {
 			return err
 		}

@@ -1,0 +1,187 @@
+package leaderboard
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// pageScript reads one page of the sorted set KEYS[1] with the meta of its
+// members from the hash KEYS[2] (same hash tag), ranks ARGV[1]..ARGV[2]:
+// {size of the set, how many score strictly better than the page's first
+// (only when ARGV[1] > 0), then code, score, meta ("" when missing) per member}.
+var pageScript = redis.NewScript(`
+local page = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
+local out = {redis.call('ZCARD', KEYS[1]), 0}
+if #page == 0 then return out end
+local codes = {}
+for i = 1, #page, 2 do codes[#codes + 1] = page[i] end
+local meta = redis.call('HMGET', KEYS[2], unpack(codes))
+if tonumber(ARGV[1]) > 0 then out[2] = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. page[2]) end
+for i = 1, #codes do
+  out[#out + 1] = codes[i]
+  out[#out + 1] = page[2 * i]
+  out[#out + 1] = meta[i] or ''
+end
+return out
+`)
+
+// pageKey names one page read: the ready marker that must exist, the set and
+// its meta hash, and the ranks.
+type pageKey struct {
+	ready, set, meta string
+	limit, offset    int
+}
+
+// pageRead is one page read waiting for, or answered by, a round trip.
+type pageRead struct {
+	done  chan struct{}
+	items []Entry // shared by every caller: read only
+	total int
+	ok    bool
+}
+
+// pageReads sends page reads to Redis one round trip at a time: the reads
+// asked for while a round trip is out wait and go together in the next one,
+// and equal reads among them are sent once. A read is only ever joined before
+// it is sent, so every caller's answer was read from Redis after the caller
+// asked: a rank read right after a change, on any instance, sees the change.
+// This is request coalescing, not a cache: nothing outlives its round trip.
+type pageReads struct {
+	mu      sync.Mutex
+	pending map[pageKey]*pageRead
+	sending bool
+}
+
+// top reads one page from Redis; ok is false when SQL must answer instead.
+func (r *Redis) top(ctx context.Context, k keys, set, meta string, limit, offset int) ([]Entry, int, bool) {
+	key := pageKey{ready: k.ready(), set: set, meta: meta, limit: limit, offset: offset}
+	p := &r.pages
+	p.mu.Lock()
+	read := p.pending[key]
+	if read == nil {
+		read = &pageRead{done: make(chan struct{})}
+		if p.pending == nil {
+			p.pending = map[pageKey]*pageRead{}
+		}
+		p.pending[key] = read
+	}
+	lead := !p.sending
+	var batch map[pageKey]*pageRead
+	if lead {
+		p.sending = true
+		batch, p.pending = p.pending, nil
+	}
+	p.mu.Unlock()
+	if lead {
+		r.sendPages(batch)
+	}
+	select {
+	case <-read.done:
+	case <-ctx.Done():
+		return nil, 0, false
+	}
+	if !read.ok {
+		return nil, 0, false
+	}
+	return slices.Clone(read.items), read.total, true
+}
+
+// sendPages answers a batch of page reads with one round trip, then hands the
+// reads that queued up meanwhile to a new goroutine, so that this caller
+// returns at once.
+func (r *Redis) sendPages(batch map[pageKey]*pageRead) {
+	defer func() {
+		p := &r.pages
+		p.mu.Lock()
+		next := p.pending
+		p.pending = nil
+		p.sending = next != nil
+		p.mu.Unlock()
+		if next != nil {
+			go r.sendPages(next)
+		}
+	}()
+	r.readPages(batch)
+}
+
+// readPages runs one pipeline for the batch: each ready marker once, then the
+// page script of each read.
+func (r *Redis) readPages(batch map[pageKey]*pageRead) {
+	defer func() {
+		for _, read := range batch {
+			close(read.done)
+		}
+	}()
+	ctx, cancel := r.opCtx(context.Background())
+	defer cancel()
+	ready := map[string]*redis.IntCmd{}
+	pages := make(map[pageKey]*redis.Cmd, len(batch))
+	send := func(p redis.Pipeliner, eval func(context.Context, redis.Scripter, []string, ...any) *redis.Cmd) error {
+		for key := range batch {
+			if ready[key.ready] == nil {
+				ready[key.ready] = p.Exists(ctx, key.ready)
+			}
+			pages[key] = eval(ctx, p, []string{key.set, key.meta}, key.offset, key.offset+key.limit-1)
+		}
+		return nil
+	}
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { return send(p, pageScript.EvalSha) })
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// The server lost its script cache (restart, flush): send the body once.
+		clear(ready)
+		_, err = r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { return send(p, pageScript.Eval) })
+	}
+	if err != nil {
+		r.readFailed("top", err)
+		return
+	}
+	for key, read := range batch {
+		if ready[key.ready].Val() == 0 {
+			r.notReady()
+			continue
+		}
+		items, total, err := parsePage(pages[key].Val(), key.offset)
+		if err != nil {
+			r.log.Warn("leaderboard: incomplete page in redis, answering from SQL", "set", key.set, "err", err)
+			continue
+		}
+		read.items, read.total, read.ok = items, total, true
+	}
+}
+
+// parsePage turns the reply of pageScript into ranked entries.
+func parsePage(v any, offset int) ([]Entry, int, error) {
+	a, ok := v.([]any)
+	if !ok || len(a) < 2 || (len(a)-2)%3 != 0 {
+		return nil, 0, fmt.Errorf("page script answered %T of %d", v, len(a))
+	}
+	total, ok1 := a[0].(int64)
+	above, ok2 := a[1].(int64)
+	if !ok1 || !ok2 {
+		return nil, 0, fmt.Errorf("page script answered counts %v, %v", a[0], a[1])
+	}
+	items := make([]Entry, (len(a)-2)/3)
+	for i := range items {
+		code, _ := a[2+3*i].(string)
+		score, _ := a[3+3*i].(string)
+		meta, _ := a[4+3*i].(string)
+		neg, err := strconv.ParseFloat(score, 64)
+		if err != nil {
+			return nil, 0, fmt.Errorf("score of %s: %w", code, err)
+		}
+		id, name, found := strings.Cut(meta, ":")
+		n, err := strconv.ParseInt(id, 10, 64)
+		if !found || err != nil {
+			return nil, 0, fmt.Errorf("merchant %s missing from meta", code)
+		}
+		items[i] = Entry{MerchantID: n, Code: code, Name: name, Score: -int(neg)}
+	}
+	competitionRanks(items, offset, int(above)+1)
+	return items, int(total), nil
+}
