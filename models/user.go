@@ -1,8 +1,8 @@
 package models
 
 import (
-	"gorm.io/gorm"
 	"context"
+	"gorm.io/gorm"
 	"time"
 )
 
@@ -20,7 +20,7 @@ type User struct {
 	// for the generation it was issued under.
 	TokenGeneration int
 	CreatedAt       time.Time
-	UpdatedAt    time.Time
+	UpdatedAt       time.Time
 }
 
 // CreateUser stores u. A taken username is ErrDuplicate.
