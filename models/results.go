@@ -2,7 +2,10 @@ package models
 
 import (
 	"context"
+	"reflect"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // RoadDemoEvent records one change of a road's demonstration status: who and when.
@@ -120,28 +123,59 @@ type RoadResult struct {
 // TableName keeps the table name explicit.
 func (RoadResult) TableName() string { return "cycle_road_results" }
 
+// CountyResult is a county as it was when a cycle closed.
+type CountyResult struct {
+	Cycle          string `gorm:"primaryKey"`
+	CountyID       int64  `gorm:"primaryKey"`
+	Code           string
+	Name           string
+	DemoRoadTarget int
+}
+
+// TableName keeps the table name explicit.
+func (CountyResult) TableName() string { return "cycle_county_results" }
+
+// FrozenCycle is everything a closed cycle keeps.
+type FrozenCycle struct {
+	Counties  []CountyResult
+	Merchants []MerchantResult
+	Roads     []RoadResult
+}
+
 // CloseCycle freezes a cycle's results in one transaction. The closed_cycles
 // row is written first, so a second closer (another instance) waits on its key
 // and then fails with ErrDuplicate: one instance closes, the others step aside.
-func (db *DB) CloseCycle(ctx context.Context, c ClosedCycle, build func(ctx context.Context) ([]MerchantResult, []RoadResult, error)) error {
+func (db *DB) CloseCycle(ctx context.Context, c ClosedCycle, build func(ctx context.Context) (FrozenCycle, error)) error {
 	return db.InTx(ctx, func(ctx context.Context) error {
 		if err := translate(db.conn(ctx).Create(&c).Error); err != nil {
 			return err
 		}
-		ms, rs, err := build(ctx)
+		f, err := build(ctx)
 		if err != nil {
 			return err
 		}
-		if len(ms) > 0 {
-			if err := translate(db.conn(ctx).CreateInBatches(ms, 500).Error); err != nil {
-				return err
-			}
-		}
-		if len(rs) > 0 {
-			return translate(db.conn(ctx).CreateInBatches(rs, 500).Error)
-		}
-		return nil
+		return insertAll(db.conn(ctx), f.Counties, f.Merchants, f.Roads)
 	})
+}
+
+// insertAll inserts each non-empty slice of rows, 500 rows per statement.
+func insertAll(tx *gorm.DB, slices ...any) error {
+	for _, rows := range slices {
+		if reflect.ValueOf(rows).Len() == 0 {
+			continue
+		}
+		if err := translate(tx.CreateInBatches(rows, 500).Error); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FrozenCounty returns a county as it was when the cycle closed; ErrNotFound
+// for cycles closed before counties were kept.
+func (db *DB) FrozenCounty(ctx context.Context, cycle string, countyID int64) (CountyResult, error) {
+	var c CountyResult
+	return c, translate(db.conn(ctx).Where("cycle = ? AND county_id = ?", cycle, countyID).Take(&c).Error)
 }
 
 // ClosedCycleByName returns the closure of a cycle or ErrNotFound.

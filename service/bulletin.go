@@ -82,6 +82,7 @@ func (s *Service) CountyBulletin(ctx context.Context, a Actor, countyID int64, c
 	if err != nil {
 		return Bulletin{}, err
 	}
+	county = cc.County // as it was at closing, for a closed cycle
 	b := Bulletin{CountyID: county.ID, County: county.Name, Cycle: cc.Cycle, Provisional: cc.Provisional, ClosedAt: cc.ClosedAt,
 		Merchants: len(cc.Merchants), Red: []BulletinMerchant{}, Black: []BulletinMerchant{}, Roads: []BulletinRoad{}}
 	ranked := make([]BulletinMerchant, len(cc.Merchants))

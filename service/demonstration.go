@@ -307,6 +307,14 @@ func (s *Service) frozenCountyCycle(ctx context.Context, county models.County, c
 	if err != nil {
 		return CountyCycle{}, err
 	}
+	// The county's name and target as they were at closing (live for cycles
+	// closed before those were kept).
+	switch fc, err := s.db.FrozenCounty(ctx, c.String(), county.ID); {
+	case err == nil:
+		county.Name, county.DemoRoadTarget = fc.Name, fc.DemoRoadTarget
+	case !errors.Is(err, models.ErrNotFound):
+		return CountyCycle{}, err
+	}
 	views := make([]RoadResultView, len(rs))
 	for i, r := range rs {
 		views[i] = RoadResultView{RoadResult: r, Failing: []string{}}
@@ -333,21 +341,22 @@ func (s *Service) CloseCycle(ctx context.Context, c policy.Cycle, by string) (in
 	}
 	n := 0
 	err = s.db.CloseCycle(ctx, models.ClosedCycle{Cycle: c.String(), ClosedAt: s.now().Truncate(time.Millisecond), ClosedBy: by},
-		func(ctx context.Context) ([]models.MerchantResult, []models.RoadResult, error) {
-			var ms []models.MerchantResult
-			var rs []models.RoadResult
+		func(ctx context.Context) (models.FrozenCycle, error) {
+			var f models.FrozenCycle
 			for _, county := range counties {
 				m, r, err := s.computeCountyCycle(ctx, county, c)
 				if err != nil {
-					return nil, nil, err
+					return f, err
 				}
-				ms = append(ms, m...)
+				f.Counties = append(f.Counties, models.CountyResult{Cycle: c.String(), CountyID: county.ID, Code: county.Code,
+					Name: county.Name, DemoRoadTarget: county.DemoRoadTarget})
+				f.Merchants = append(f.Merchants, m...)
 				for _, v := range r {
-					rs = append(rs, v.RoadResult)
+					f.Roads = append(f.Roads, v.RoadResult)
 				}
 			}
-			n = len(ms)
-			return ms, rs, nil
+			n = len(f.Merchants)
+			return f, nil
 		})
 	if errors.Is(err, models.ErrDuplicate) {
 		return 0, Errorf(CodeConflict, "%s 已关闭", c)

@@ -279,7 +279,7 @@ func TestBulletinExports(t *testing.T) {
 
 // TestBulletinClosedCycleFrozen closes November and proves its bulletin never
 // changes again: JSON, CSV and XLSX are byte-identical before and after
-// December's records, a renamed shop and a renamed road. Closing is refused
+// December's records, a renamed shop, road and county. Closing is refused
 // while the cycle is open, and of two concurrent closers exactly one wins.
 func TestBulletinClosedCycleFrozen(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
@@ -371,12 +371,14 @@ func TestBulletinClosedCycleFrozen(t *testing.T) {
 				t.Errorf("closed bulletin: provisional %v closed_at %v merchants %d", b.Provisional, b.ClosedAt, b.Merchants)
 			}
 
-			// December: more records, a renamed shop and road, a new shop.
+			// December: more records, a renamed shop, road and county (with a
+			// new demonstration target), a new shop.
 			e.record(w.Officer[0], shops["=1+1"], w.Photo[0], item("ZXLH-01", 8))
 			e.record(w.Officer[0], shops["正常二"], 0, item("BONUS-04", 5))
 			e.record(w.Officer[0], shops["@x"], 0, item("BONUS-01", 3))
 			e.must(200, "PATCH", "/api/v1/merchants/"+itoa(shops["+cmd"]), w.Admin[0], map[string]any{"name": "改名商户"})
 			e.must(200, "PATCH", "/api/v1/roads/"+itoa(w.Road[0]), w.Admin[0], map[string]any{"name": "新柳泉路"})
+			e.must(200, "PATCH", "/api/v1/counties/"+itoa(county), e.login("admin", adminPassword), map[string]any{"name": "新张店区", "demo_road_target": 12})
 			e.must(200, "PUT", "/api/v1/roads/"+itoa(w.Road[0])+"/demonstration", w.Admin[0], map[string]any{"status": "candidate"})
 			e.newMerchant(w.Admin[0], w.Road[0], "十二月新店")
 			e.clock.Set(at(2026, 12, 20, 9, 0, 0))
@@ -391,6 +393,7 @@ func TestBulletinClosedCycleFrozen(t *testing.T) {
 			}
 			dec := e.bulletin(w.Admin[0], county, "2026-12", "json")
 			if !strings.Contains(string(dec.Body), `"provisional":true`) || !strings.Contains(string(dec.Body), "改名商户") ||
+				!strings.Contains(string(dec.Body), `"county":"新张店区"`) || !strings.Contains(string(dec.Body), `"target":12`) ||
 				!strings.Contains(string(dec.Body), "十二月新店") {
 				t.Errorf("December bulletin: %.600s", dec.Body)
 			}
