@@ -111,8 +111,16 @@ func (s *Service) IssueToken(u models.User) (string, time.Time, error) {
 	return tok, exp, err
 }
 
-// Authenticate verifies a login token and returns its actor.
+// Authenticate verifies a login token and returns its actor. Verified tokens
+// are remembered until they expire (a token is immutable: once its signature
+// checked, it stays valid until its exp), so a busy client pays for the
+// signature once; whether the account is still enabled and the token still of
+// its generation is CheckActive's job, on every request.
 func (s *Service) Authenticate(token string) (Actor, error) {
+	now := s.now()
+	if a, ok := s.tokens.get(token, now); ok {
+		return a, nil
+	}
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) { return s.tokenKey, nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer("menqian"), jwt.WithExpirationRequired(),
@@ -124,7 +132,44 @@ func (s *Service) Authenticate(token string) (Actor, error) {
 	if err != nil || id <= 0 {
 		return Actor{}, Errorf(CodeUnauthorized, "登录已失效，请重新登录")
 	}
-	return Actor{UserID: id, Username: c.Username, Role: c.Role, CountyID: c.CountyID, MerchantID: c.MerchantID, generation: c.Generation}, nil
+	a := Actor{UserID: id, Username: c.Username, Role: c.Role, CountyID: c.CountyID, MerchantID: c.MerchantID, generation: c.Generation}
+	s.tokens.put(token, a, c.ExpiresAt.Time)
+	return a, nil
+}
+
+// maxCachedTokens bounds the verified-token cache; when full it starts over.
+const maxCachedTokens = 50_000
+
+// tokenCache remembers verified tokens until their expiry.
+type tokenCache struct {
+	mu sync.RWMutex
+	m  map[string]cachedToken
+}
+
+type cachedToken struct {
+	actor Actor
+	exp   time.Time
+}
+
+func newTokenCache() *tokenCache { return &tokenCache{m: map[string]cachedToken{}} }
+
+func (c *tokenCache) get(token string, now time.Time) (Actor, bool) {
+	c.mu.RLock()
+	t, ok := c.m[token]
+	c.mu.RUnlock()
+	if !ok || !now.Before(t.exp) {
+		return Actor{}, false
+	}
+	return t.actor, true
+}
+
+func (c *tokenCache) put(token string, a Actor, exp time.Time) {
+	c.mu.Lock()
+	if len(c.m) >= maxCachedTokens {
+		clear(c.m)
+	}
+	c.m[token] = cachedToken{actor: a, exp: exp}
+	c.mu.Unlock()
 }
 
 // LoginResult is what a successful login returns.

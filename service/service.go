@@ -42,6 +42,7 @@ type Service struct {
 	db        *models.DB
 	policy    *policy.Policy
 	tokenKey  []byte
+	tokens    *tokenCache // verified login tokens
 	plaques   *qrcodes.Signer
 	photoDir  string
 	publicURL string
@@ -74,6 +75,7 @@ func New(o Options) *Service {
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
 		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board, sqlBoard: leaderboard.NewSQL(o.DB, o.Policy),
 		logins: newLoginLimiter(5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL), stars: newStarCache(), active: newActiveCache(),
+		tokens: newTokenCache(),
 	}
 	s.scores = notifier{s: s, next: o.Board}
 	lanes := recordLanesMySQL

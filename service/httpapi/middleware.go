@@ -3,9 +3,11 @@ package httpapi
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -22,13 +24,22 @@ const (
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 
+// requestIDs numbers the requests of this process after a random prefix, so
+// ids are unique across instances and restarts without a random read each.
+var requestIDs = struct {
+	prefix string
+	n      atomic.Uint64
+}{prefix: func() string {
+	b := make([]byte, 5)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}()}
+
 // requestID takes a sane incoming X-Request-ID or makes one, and echoes it.
 func (a *API) requestID(c *gin.Context) {
 	id := c.GetHeader("X-Request-ID")
 	if len(id) < 8 || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' }) {
-		b := make([]byte, 8)
-		rand.Read(b)
-		id = hex.EncodeToString(b)
+		id = requestIDs.prefix + strconv.FormatUint(requestIDs.n.Add(1), 36)
 	}
 	c.Set(ctxRequestID, id)
 	c.Header("X-Request-ID", id)
@@ -76,7 +87,7 @@ func (a *API) observe(c *gin.Context) {
 	}
 	status := c.Writer.Status()
 	a.metrics.duration.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
-	if status >= 500 || route != "/q/:token" && route != "/healthz" && route != "/metrics" {
+	if (status >= 500 || route != "/q/:token" && route != "/healthz" && route != "/metrics") && a.log.Enabled(c, slog.LevelDebug) {
 		a.log.Debug("request", "request_id", requestID(c), "method", c.Request.Method, "route", route,
 			"status", status, "ms", time.Since(start).Milliseconds())
 	}
