@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,7 +62,24 @@ func (a *API) recover(c *gin.Context) {
 }
 
 type metrics struct {
-	duration *prometheus.HistogramVec
+	duration  *prometheus.HistogramVec
+	observers sync.Map // observerKey → prometheus.Observer, saving the label lookup per request
+}
+
+type observerKey struct {
+	route, method string
+	status        int
+}
+
+// observer returns the latency histogram of a route, method and status.
+func (m *metrics) observer(route, method string, status int) prometheus.Observer {
+	k := observerKey{route, method, status}
+	if o, ok := m.observers.Load(k); ok {
+		return o.(prometheus.Observer)
+	}
+	o := m.duration.WithLabelValues(route, method, strconv.Itoa(status))
+	m.observers.Store(k, o)
+	return o
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -86,7 +104,13 @@ func (a *API) observe(c *gin.Context) {
 		route = "unmatched"
 	}
 	status := c.Writer.Status()
-	a.metrics.duration.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+	method := c.Request.Method
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+	default:
+		method = "OTHER" // clients choose methods: keep the label set bounded
+	}
+	a.metrics.observer(route, method, status).Observe(time.Since(start).Seconds())
 	if (status >= 500 || route != "/q/:token" && route != "/healthz" && route != "/metrics") && a.log.Enabled(c, slog.LevelDebug) {
 		a.log.Debug("request", "request_id", requestID(c), "method", c.Request.Method, "route", route,
 			"status", status, "ms", time.Since(start).Milliseconds())
