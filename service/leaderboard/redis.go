@@ -97,6 +97,11 @@ func Connect(url string) (redis.UniversalClient, error) {
 		return nil, fmt.Errorf("redis url: %w", err)
 	}
 	opt.ContextTimeoutEnabled = true
+	if !strings.Contains(url, "protocol=") {
+		// RESP2: menqian uses no push notifications, and RESP3 makes the
+		// client look for them around every reply (about 5% of a page read).
+		opt.Protocol = 2
+	}
 	c := redis.NewClient(opt)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
