@@ -182,6 +182,10 @@ func (s *Service) computeCountyCycle(ctx context.Context, county models.County, 
 	if err != nil {
 		return nil, nil, err
 	}
+	overdue, err := s.overdueNotices(ctx, county.ID, c)
+	if err != nil {
+		return nil, nil, err
+	}
 	byMerchant := map[int64][]models.Score{}
 	for _, r := range rows {
 		byMerchant[r.MerchantID] = append(byMerchant[r.MerchantID], r)
@@ -226,6 +230,7 @@ func (s *Service) computeCountyCycle(ctx context.Context, county models.County, 
 			a.m.RatedHigh++
 		}
 		a.m.SeriousItems += max(cur.Serious, 0)
+		a.m.OverdueNotices += overdue[m.ID]
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Score != out[j].Score {

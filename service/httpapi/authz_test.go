@@ -637,6 +637,9 @@ var authzPending = map[string]bool{
 	"POST /api/v1/merchants/:id/ledger/:entry/appeal": true,
 	"GET /api/v1/appeals":                             true,
 	"POST /api/v1/appeals/:id/decision":               true,
+	"POST /api/v1/merchants/:id/notices":              true,
+	"GET /api/v1/merchants/:id/notices":               true,
+	"POST /api/v1/notices/:id/rectified":              true,
 	"GET /api/v1/users":                               true,
 	"PATCH /api/v1/users/:id":                         true,
 }

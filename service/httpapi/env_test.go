@@ -238,7 +238,7 @@ func (e *env) uploadPhoto(token string, data []byte) resp {
 func (e *env) snapshot() map[string]int64 {
 	e.t.Helper()
 	out := map[string]int64{}
-	for _, tbl := range []string{"counties", "roads", "merchants", "users", "road_officers", "photos", "inspections", "ledger_entries", "scores"} {
+	for _, tbl := range []string{"counties", "roads", "merchants", "users", "road_officers", "photos", "inspections", "ledger_entries", "scores", "notices"} {
 		var n int64
 		if err := e.db.SQL().QueryRow("SELECT COUNT(*) FROM " + tbl).Scan(&n); err != nil {
 			e.t.Fatal(err)

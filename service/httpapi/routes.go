@@ -87,5 +87,6 @@ func New(o Options) http.Handler {
 	a.demonstrationRoutes(auth)
 	a.importRoutes(auth)
 	a.appealRoutes(auth)
+	a.noticeRoutes(auth)
 	return r
 }

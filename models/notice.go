@@ -1,0 +1,69 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// Notice statuses.
+const (
+	NoticeOpen      = "open"
+	NoticeRectified = "rectified"
+)
+
+// Notice is a rectification notice (限期整改通知): a problem a merchant must fix
+// by DueAt, confirmed by an officer at re-inspection (复查).
+type Notice struct {
+	ID             int64
+	MerchantID     int64
+	CountyID       int64
+	RuleCode       string
+	Note           string
+	PhotoIDs       string // comma-separated photo ids
+	Status         string
+	IssuedBy       int64
+	IssuedAt       time.Time
+	DueAt          time.Time
+	ResolvedBy     *int64
+	ResolvedAt     *time.Time
+	ResolutionNote string
+}
+
+// CreateNotice stores n.
+func (db *DB) CreateNotice(ctx context.Context, n *Notice) error {
+	return translate(db.conn(ctx).Create(n).Error)
+}
+
+// NoticeByID returns one notice or ErrNotFound.
+func (db *DB) NoticeByID(ctx context.Context, id int64) (Notice, error) {
+	var n Notice
+	return n, translate(db.conn(ctx).Take(&n, id).Error)
+}
+
+// NoticesOf returns one page of a merchant's notices, newest first, and the total.
+func (db *DB) NoticesOf(ctx context.Context, merchantID int64, limit, offset int) ([]Notice, int64, error) {
+	return page[Notice](db.conn(ctx).Model(&Notice{}).Where("merchant_id = ?", merchantID), "id DESC", limit, offset)
+}
+
+// ResolveNotice marks an open notice rectified; one resolved meanwhile is ErrNotFound.
+func (db *DB) ResolveNotice(ctx context.Context, id, by int64, at time.Time, note string) error {
+	res := db.conn(ctx).Exec(`UPDATE notices SET status = ?, resolved_by = ?, resolved_at = ?, resolution_note = ?
+		WHERE id = ? AND status = ?`, NoticeRectified, by, at, note, id, NoticeOpen)
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// NoticesDueBefore returns the county's notices whose deadline is before
+// limit and that were still open at from or later (never resolved, or
+// resolved after from): the candidates for being overdue within [from, limit).
+func (db *DB) NoticesDueBefore(ctx context.Context, countyID int64, from, limit time.Time) ([]Notice, error) {
+	var out []Notice
+	err := db.conn(ctx).Where("county_id = ? AND due_at < ? AND (resolved_at IS NULL OR resolved_at > ?)", countyID, limit, from).
+		Order("id").Find(&out).Error
+	return out, translate(err)
+}

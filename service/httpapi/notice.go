@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/menqian/menqian/service"
+)
+
+// noticeRoutes registers the routes of rectification notices (限期整改通知).
+func (a *API) noticeRoutes(g *gin.RouterGroup) {
+	g.POST("/merchants/:id/notices", a.issueNotice)
+	g.GET("/merchants/:id/notices", a.listNotices)
+	g.POST("/notices/:id/rectified", a.rectifyNotice)
+}
+
+type noticeResponse struct {
+	ID             int64      `json:"id"`
+	MerchantID     int64      `json:"merchant_id"`
+	RuleCode       string     `json:"rule_code,omitempty"`
+	Note           string     `json:"note"`
+	Photos         []int64    `json:"photos"`
+	Status         string     `json:"status"`
+	Overdue        bool       `json:"overdue"`
+	IssuedBy       int64      `json:"issued_by"`
+	IssuedAt       time.Time  `json:"issued_at"`
+	DueAt          time.Time  `json:"due_at"`
+	ResolvedAt     *time.Time `json:"resolved_at,omitempty"`
+	ResolutionNote string     `json:"resolution_note,omitempty"`
+}
+
+func toNotice(n service.NoticeView) noticeResponse {
+	return noticeResponse{ID: n.ID, MerchantID: n.MerchantID, RuleCode: n.RuleCode, Note: n.Note, Photos: n.Photos,
+		Status: n.Status, Overdue: n.Overdue, IssuedBy: n.IssuedBy, IssuedAt: n.IssuedAt, DueAt: n.DueAt,
+		ResolvedAt: n.ResolvedAt, ResolutionNote: n.ResolutionNote}
+}
+
+func (a *API) issueNotice(c *gin.Context) {
+	id, ok := a.idParam(c, "id")
+	var req service.NoticeInput
+	if !ok || !a.bind(c, &req) {
+		return
+	}
+	n, err := a.svc.IssueNotice(c.Request.Context(), actor(c), id, req)
+	respond(a, c, http.StatusCreated, toNotice(n), err)
+}
+
+func (a *API) listNotices(c *gin.Context) {
+	id, ok := a.idParam(c, "id")
+	f := map[string]string{}
+	p := paging(c, f)
+	if !ok || !a.checkQuery(c, f) {
+		return
+	}
+	ns, total, err := a.svc.Notices(c.Request.Context(), actor(c), id, p)
+	out := make([]noticeResponse, len(ns))
+	for i, n := range ns {
+		out[i] = toNotice(n)
+	}
+	respond(a, c, http.StatusOK, list[noticeResponse]{Items: out, Total: total, Limit: max(p.Limit, 20), Offset: p.Offset}, err)
+}
+
+type rectifyRequest struct {
+	Note string `json:"note"`
+}
+
+func (a *API) rectifyNotice(c *gin.Context) {
+	id, ok := a.idParam(c, "id")
+	var req rectifyRequest
+	if !ok || !a.bind(c, &req) {
+		return
+	}
+	n, err := a.svc.RectifyNotice(c.Request.Context(), actor(c), id, req.Note)
+	respond(a, c, http.StatusOK, toNotice(n), err)
+}

@@ -1,0 +1,188 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/service/policy"
+)
+
+// Deadlines of rectification notices (限期整改), in days from issue.
+const (
+	NoticeDefaultDays = 3
+	NoticeMaxDays     = 30
+)
+
+// NoticeInput is an officer's rectification notice, as sent.
+type NoticeInput struct {
+	RuleCode string  `json:"rule_code"`
+	Note     string  `json:"note"`
+	DueDays  *int    `json:"due_days"`
+	Photos   []int64 `json:"photos"`
+}
+
+// NoticeView is a notice with whether it is overdue now.
+type NoticeView struct {
+	models.Notice
+	Photos  []int64
+	Overdue bool
+}
+
+// IssueNotice gives a merchant a rectification notice (限期整改通知) instead of,
+// or besides, a deduction: what to fix (a catalogue item and/or a note), by
+// when, with evidence. Officers and admins of the merchant's county issue;
+// while it is overdue the merchant's road cannot qualify as a demonstration road.
+func (s *Service) IssueNotice(ctx context.Context, a Actor, merchantID int64, in NoticeInput) (NoticeView, error) {
+	if !a.can(RoleOfficer, RoleCountyAdmin, RoleCityAdmin) {
+		return NoticeView{}, errForbidden
+	}
+	m, err := s.Merchant(ctx, a, merchantID)
+	if err != nil {
+		return NoticeView{}, err
+	}
+	f := fieldErrors{}
+	n := models.Notice{MerchantID: m.ID, CountyID: m.CountyID, Status: models.NoticeOpen, IssuedBy: a.UserID}
+	n.Note = f.text("note", in.Note, false, 500)
+	if in.RuleCode != "" {
+		if it, ok := s.policy.Item(in.RuleCode); !ok {
+			f.add("rule_code", "未知的规则编码 "+strconv.Quote(in.RuleCode))
+		} else {
+			n.RuleCode = it.Code
+		}
+	} else if n.Note == "" {
+		f.add("note", "请给出整改事项（rule_code 或 note）")
+	}
+	days := NoticeDefaultDays
+	if in.DueDays != nil {
+		days = *in.DueDays
+	}
+	if days < 1 || days > NoticeMaxDays {
+		f.add("due_days", fmt.Sprintf("整改期限应为 1 到 %d 天", NoticeMaxDays))
+	}
+	if len(in.Photos) > maxPhotos {
+		f.add("photos", fmt.Sprintf("最多 %d 张照片", maxPhotos))
+	} else if len(uniqueIDs(in.Photos)) != len(in.Photos) {
+		f.add("photos", "照片重复")
+	}
+	if err := f.err(); err != nil {
+		return NoticeView{}, err
+	}
+	if m.Status != "active" {
+		return NoticeView{}, Errorf(CodeConflict, "商户已注销，不能下发整改通知")
+	}
+	counties, err := s.db.PhotoCounties(ctx, in.Photos)
+	if err != nil {
+		return NoticeView{}, err
+	}
+	ids := make([]string, len(in.Photos))
+	for i, p := range in.Photos {
+		c, ok := counties[p]
+		switch {
+		case !ok:
+			return NoticeView{}, Invalid(map[string]string{"photos": "照片不存在"})
+		case c != m.CountyID:
+			return NoticeView{}, Invalid(map[string]string{"photos": "照片不属于该商户所在区县"})
+		}
+		ids[i] = strconv.FormatInt(p, 10)
+	}
+	n.PhotoIDs = strings.Join(ids, ",")
+	now := s.now().Truncate(time.Millisecond)
+	n.IssuedAt, n.DueAt = now, now.Add(time.Duration(days)*24*time.Hour)
+	if err := s.db.CreateNotice(ctx, &n); err != nil {
+		return NoticeView{}, err
+	}
+	return s.noticeView(n, now), nil
+}
+
+// Notices lists a merchant's notices, newest first (county users and the merchant).
+func (s *Service) Notices(ctx context.Context, a Actor, merchantID int64, p Paging) ([]NoticeView, int64, error) {
+	p, err := p.check()
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := s.Merchant(ctx, a, merchantID); err != nil {
+		return nil, 0, err
+	}
+	ns, total, err := s.db.NoticesOf(ctx, merchantID, p.Limit, p.Offset)
+	if err != nil {
+		return nil, 0, err
+	}
+	now := s.now()
+	out := make([]NoticeView, len(ns))
+	for i, n := range ns {
+		out[i] = s.noticeView(n, now)
+	}
+	return out, total, nil
+}
+
+// RectifyNotice confirms at re-inspection (复查) that a notice's problem is
+// fixed (officers and admins of its county). A notice already confirmed is
+// CodeConflict.
+func (s *Service) RectifyNotice(ctx context.Context, a Actor, id int64, note string) (NoticeView, error) {
+	if !a.can(RoleOfficer, RoleCountyAdmin, RoleCityAdmin) {
+		return NoticeView{}, errForbidden
+	}
+	f := fieldErrors{}
+	note = f.text("note", note, false, 500)
+	if err := f.err(); err != nil {
+		return NoticeView{}, err
+	}
+	n, err := s.db.NoticeByID(ctx, id)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && !a.InCounty(n.CountyID)) {
+		return NoticeView{}, errNotFound
+	}
+	if err != nil {
+		return NoticeView{}, err
+	}
+	now := s.now().Truncate(time.Millisecond)
+	switch err := s.db.ResolveNotice(ctx, id, a.UserID, now, note); {
+	case errors.Is(err, models.ErrNotFound):
+		return NoticeView{}, Errorf(CodeConflict, "该整改通知已确认整改")
+	case err != nil:
+		return NoticeView{}, err
+	}
+	n, err = s.db.NoticeByID(ctx, id)
+	return s.noticeView(n, now), err
+}
+
+func (s *Service) noticeView(n models.Notice, now time.Time) NoticeView {
+	v := NoticeView{Notice: n, Photos: []int64{}, Overdue: n.Status == models.NoticeOpen && now.After(n.DueAt)}
+	for _, p := range strings.Split(n.PhotoIDs, ",") {
+		if id, err := strconv.ParseInt(p, 10, 64); err == nil {
+			v.Photos = append(v.Photos, id)
+		}
+	}
+	return v
+}
+
+// overdueNotices counts, per merchant of the county, the notices that were
+// overdue at some moment of cycle c up to now: the deadline passed within or
+// before the cycle while the problem was not yet confirmed fixed.
+func (s *Service) overdueNotices(ctx context.Context, countyID int64, c policy.Cycle) (map[int64]int, error) {
+	start, end := s.policy.CycleStart(c), s.policy.CycleStart(c.Next())
+	now := s.now()
+	if now.Before(end) {
+		end = now
+	}
+	ns, err := s.db.NoticesDueBefore(ctx, countyID, start, end)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]int{}
+	for _, n := range ns {
+		// Overdue during [start, end): some moment t there with t > due and not yet resolved at t.
+		from := n.DueAt
+		if from.Before(start) {
+			from = start
+		}
+		if n.ResolvedAt == nil || n.ResolvedAt.After(from) {
+			out[n.MerchantID]++
+		}
+	}
+	return out, nil
+}
