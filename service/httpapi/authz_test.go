@@ -167,6 +167,17 @@ func countyOf(tg authzTarget) int64   { return tg.county }
 func roadOf(tg authzTarget) int64     { return tg.road }
 func photoOf(tg authzTarget) int64    { return tg.photo }
 
+// listsMerchant reports whether a leaderboard page lists the shop.
+func listsMerchant(t testing.TB, r resp, id int64) bool {
+	t.Helper()
+	for _, it := range itemsOf(t, r) {
+		if int64(jnum(it["merchant_id"])) == id {
+			return true
+		}
+	}
+	return false
+}
+
 // jnum reads a JSON number.
 func jnum(v any) float64 { f, _ := v.(float64); return f }
 
@@ -417,6 +428,80 @@ func authzRows(f *authzFixture) []authzRow {
 			headers: func(f *authzFixture) []string { return []string{"Idempotency-Key", fmt.Sprintf("authz-%d", f.next())} },
 			want:    map[string][]int{"city_admin": {201, 201, 201}, "county_admin": {201, 404, 201}, "officer": {201, 404, 201}, "merchant": {403, 403, 403}},
 			check:   wantField("merchant_id", merchantOf)},
+		// Rankings: a county's users (merchants too) see their county's and
+		// roads' boards; another county's is refused, its road unknown.
+		{method: "GET", route: "/api/v1/leaderboards/merchants", name: "county", scopes: scopes2,
+			path: idPath("/api/v1/leaderboards/merchants?scope=county&id=", countyOf, ""),
+			want: map[string][]int{"city_admin": {200, 200}, "county_admin": {200, 403}, "officer": {200, 403}, "merchant": {200, 403}},
+			check: func(t *testing.T, tg authzTarget, r resp, _ string) {
+				if !listsMerchant(t, r, tg.merchant) {
+					t.Errorf("county board without shop %d: %s", tg.merchant, r.Body)
+				}
+			}},
+		{method: "GET", route: "/api/v1/leaderboards/merchants", name: "road", scopes: scopes2,
+			path: idPath("/api/v1/leaderboards/merchants?scope=road&id=", roadOf, ""),
+			want: map[string][]int{"city_admin": {200, 200}, "county_admin": {200, 404}, "officer": {200, 404}, "merchant": {200, 404}},
+			check: func(t *testing.T, tg authzTarget, r resp, _ string) {
+				if !listsMerchant(t, r, tg.merchant) {
+					t.Errorf("road board without shop %d: %s", tg.merchant, r.Body)
+				}
+			}},
+		{method: "GET", route: "/api/v1/leaderboards/merchants", name: "city", scopes: scopesNone,
+			path: fixedPath("/api/v1/leaderboards/merchants?scope=city"),
+			want: map[string][]int{"city_admin": {200}, "county_admin": {403}, "officer": {403}, "merchant": {403}},
+			check: func(t *testing.T, _ authzTarget, r resp, _ string) {
+				if !listsMerchant(t, r, w.Merchant[0]) || !listsMerchant(t, r, w.Merchant[1]) {
+					t.Errorf("city board without both counties' shops: %s", r.Body)
+				}
+			}},
+		{method: "GET", route: "/api/v1/merchants/:id/rank", scopes: scopes3, path: idPath("/api/v1/merchants/", merchantOf, "/rank"),
+			want: map[string][]int{"city_admin": {200, 200, 200}, "county_admin": {200, 404, 200}, "officer": {200, 404, 200}, "merchant": {200, 404, 404}},
+			check: func(t *testing.T, _ authzTarget, r resp, _ string) {
+				if road, _ := r.JSON["road"].(map[string]any); jnum(road["rank"]) < 1 {
+					t.Errorf("rank = %s", r.Body)
+				}
+			}},
+		{method: "GET", route: "/api/v1/leaderboards/roads", scopes: scopes2, path: idPath("/api/v1/leaderboards/roads?county_id=", countyOf, ""),
+			want: map[string][]int{"city_admin": {200, 200}, "county_admin": {200, 403}, "officer": {200, 403}, "merchant": {403, 403}},
+			check: func(t *testing.T, tg authzTarget, r resp, _ string) {
+				found := false
+				for _, it := range itemsOf(t, r) {
+					found = found || int64(jnum(it["road_id"])) == tg.road
+				}
+				if !found {
+					t.Errorf("road board without road %d: %s", tg.road, r.Body)
+				}
+			}},
+		{method: "GET", route: "/api/v1/leaderboards/counties", scopes: scopesNone, path: fixedPath("/api/v1/leaderboards/counties"),
+			want:  map[string][]int{"city_admin": {200}, "county_admin": {403}, "officer": {403}, "merchant": {403}},
+			check: wantScoped("county_id", w)},
+		{method: "GET", route: "/api/v1/counties/:id/demonstration", scopes: scopes2, path: idPath("/api/v1/counties/", countyOf, "/demonstration"),
+			want: map[string][]int{"city_admin": {200, 200}, "county_admin": {200, 404}, "officer": {200, 404}, "merchant": {403, 403}},
+			check: func(t *testing.T, _ authzTarget, r resp, _ string) {
+				if _, ok := r.JSON["roads"].([]any); !ok {
+					t.Errorf("demonstration view = %s", r.Body)
+				}
+			}},
+		{method: "GET", route: "/api/v1/counties/:id/bulletins/:cycle", scopes: scopes2, path: idPath("/api/v1/counties/", countyOf, "/bulletins/2026-11"),
+			want:  map[string][]int{"city_admin": {200, 200}, "county_admin": {200, 404}, "officer": {200, 404}, "merchant": {403, 403}},
+			check: wantField("county_id", countyOf)},
+		// Rectification notices: issued and confirmed by the county's officers
+		// and admins, read by them and the merchant itself.
+		{method: "POST", route: "/api/v1/merchants/:id/notices", scopes: scopes3, path: idPath("/api/v1/merchants/", merchantOf, "/notices"),
+			body:  func(*authzFixture, authzTarget) any { return map[string]any{"note": "门前纸箱三日内清理"} },
+			want:  map[string][]int{"city_admin": {201, 201, 201}, "county_admin": {201, 404, 201}, "officer": {201, 404, 201}, "merchant": {403, 403, 403}},
+			check: wantField("merchant_id", merchantOf)},
+		{method: "GET", route: "/api/v1/merchants/:id/notices", scopes: scopes3, path: idPath("/api/v1/merchants/", merchantOf, "/notices"),
+			want:  map[string][]int{"city_admin": {200, 200, 200}, "county_admin": {200, 404, 200}, "officer": {200, 404, 200}, "merchant": {200, 404, 404}},
+			check: wantItems("merchant_id", merchantOf, 1)},
+		{method: "POST", route: "/api/v1/notices/:id/rectified", scopes: scopes3,
+			path: func(f *authzFixture, e *env, tg authzTarget) string {
+				n := e.must(201, "POST", "/api/v1/merchants/"+itoa(tg.merchant)+"/notices", tg.officer, map[string]any{"note": "店招破损"})
+				return "/api/v1/notices/" + itoa(n.id()) + "/rectified"
+			},
+			body:  func(*authzFixture, authzTarget) any { return map[string]any{"note": "复查已整改"} },
+			want:  map[string][]int{"city_admin": {200, 200, 200}, "county_admin": {200, 404, 200}, "officer": {200, 404, 200}, "merchant": {403, 403, 403}},
+			check: wantField("merchant_id", merchantOf)},
 	}
 }
 
@@ -623,13 +708,7 @@ func countsEqual(a, b map[string]int64) bool {
 // own tests and that have no cells in this matrix yet. A route that is in
 // neither list fails TestAuthzCoversEveryRoute.
 var authzPending = map[string]bool{
-	"GET /api/v1/leaderboards/merchants":              true,
-	"GET /api/v1/leaderboards/roads":                  true,
-	"GET /api/v1/leaderboards/counties":               true,
-	"GET /api/v1/merchants/:id/rank":                  true,
 	"PUT /api/v1/roads/:id/demonstration":             true,
-	"GET /api/v1/counties/:id/demonstration":          true,
-	"GET /api/v1/counties/:id/bulletins/:cycle":       true,
 	"POST /api/v1/merchants/import":                   true,
 	"GET /api/v1/merchants/import/template":           true,
 	"GET /api/v1/roads/:id/plaques":                   true,
@@ -637,9 +716,6 @@ var authzPending = map[string]bool{
 	"POST /api/v1/merchants/:id/ledger/:entry/appeal": true,
 	"GET /api/v1/appeals":                             true,
 	"POST /api/v1/appeals/:id/decision":               true,
-	"POST /api/v1/merchants/:id/notices":              true,
-	"GET /api/v1/merchants/:id/notices":               true,
-	"POST /api/v1/notices/:id/rectified":              true,
 	"GET /api/v1/users":                               true,
 	"PATCH /api/v1/users/:id":                         true,
 }
