@@ -105,13 +105,9 @@ func (s *Service) prepareRecording(ctx context.Context, a Actor, key, hash strin
 		return nil, err
 	}
 	cycle := s.policy.CycleOf(at)
-	photoIDs := make([]string, len(in.Photos))
-	for i, p := range in.Photos {
-		photoIDs[i] = strconv.FormatInt(p, 10)
-	}
 	row := models.Inspection{
 		MerchantID: merchantID, OfficerID: a.UserID, Cycle: cycle.String(), InspectedAt: at.Truncate(time.Millisecond),
-		Lat: in.Lat, Lng: in.Lng, Note: strings.TrimSpace(in.Note), PhotoIDs: strings.Join(photoIDs, ","),
+		Lat: in.Lat, Lng: in.Lng, Note: strings.TrimSpace(in.Note), PhotoIDs: formatIDs(in.Photos),
 		Delta: delta, IdempotencyKey: key, RequestHash: hash, CreatedAt: now.Truncate(time.Millisecond),
 	}
 	admit := func(lk models.RecordLock) error {
@@ -122,11 +118,8 @@ func (s *Service) prepareRecording(ctx context.Context, a Actor, key, hash strin
 		if m.Status != "active" {
 			return Errorf(CodeConflict, "商户已注销，不能记录巡查")
 		}
-		if lk.PhotosFound != len(in.Photos) {
-			return Invalid(map[string]string{"photos": "照片不存在"})
-		}
-		if lk.PhotosInCounty != len(in.Photos) {
-			return Invalid(map[string]string{"photos": "照片不属于该商户所在区县"})
+		if err := evidenceError(lk, len(in.Photos)); err != nil {
+			return err
 		}
 		if cycle.Before(s.policy.CycleOf(m.CreatedAt)) {
 			return Invalid(map[string]string{"inspected_at": "早于商户登记时间"})
@@ -134,6 +127,18 @@ func (s *Service) prepareRecording(ctx context.Context, a Actor, key, hash strin
 		return nil
 	}
 	return &recording{ctx: ctx, merchantID: merchantID, cycle: cycle, entries: entries, photos: in.Photos, row: row, delta: delta, admit: admit, done: make(chan struct{})}, nil
+}
+
+// evidenceError refuses evidence photos that do not exist or are not of the
+// merchant's county, given the counts of lk (see models.RecordLock.CountPhotos).
+func evidenceError(lk models.RecordLock, n int) error {
+	switch {
+	case lk.PhotosFound != n:
+		return Invalid(map[string]string{"photos": "照片不存在"})
+	case lk.PhotosInCounty != n:
+		return Invalid(map[string]string{"photos": "照片不属于该商户所在区县"})
+	}
+	return nil
 }
 
 // replay answers a request whose key the officer has used before.

@@ -269,6 +269,15 @@ func (s *Service) Check(ctx context.Context) ([]Mismatch, int, error) {
 	return out, n, err
 }
 
+// formatIDs stores ids the way parseIDs reads them: comma-separated, in order.
+func formatIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
 func parseIDs(s string) []int64 {
 	out := []int64{}
 	for _, p := range strings.Split(s, ",") {

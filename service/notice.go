@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/menqian/menqian/models"
@@ -79,18 +78,12 @@ func (s *Service) IssueNotice(ctx context.Context, a Actor, merchantID int64, in
 	if err != nil {
 		return NoticeView{}, err
 	}
-	ids := make([]string, len(in.Photos))
-	for i, p := range in.Photos {
-		c, ok := counties[p]
-		switch {
-		case !ok:
-			return NoticeView{}, Invalid(map[string]string{"photos": "照片不存在"})
-		case c != m.CountyID:
-			return NoticeView{}, Invalid(map[string]string{"photos": "照片不属于该商户所在区县"})
-		}
-		ids[i] = strconv.FormatInt(p, 10)
+	lk := models.RecordLock{Merchant: m}
+	lk.CountPhotos(in.Photos, counties)
+	if err := evidenceError(lk, len(in.Photos)); err != nil {
+		return NoticeView{}, err
 	}
-	n.PhotoIDs = strings.Join(ids, ",")
+	n.PhotoIDs = formatIDs(in.Photos)
 	now := s.now().Truncate(time.Millisecond)
 	n.IssuedAt, n.DueAt = now, now.Add(time.Duration(days)*24*time.Hour)
 	if err := s.db.CreateNotice(ctx, &n); err != nil {
@@ -151,13 +144,7 @@ func (s *Service) RectifyNotice(ctx context.Context, a Actor, id int64, note str
 }
 
 func (s *Service) noticeView(n models.Notice, now time.Time) NoticeView {
-	v := NoticeView{Notice: n, Photos: []int64{}, Overdue: n.Status == models.NoticeOpen && now.After(n.DueAt)}
-	for _, p := range strings.Split(n.PhotoIDs, ",") {
-		if id, err := strconv.ParseInt(p, 10, 64); err == nil {
-			v.Photos = append(v.Photos, id)
-		}
-	}
-	return v
+	return NoticeView{Notice: n, Photos: parseIDs(n.PhotoIDs), Overdue: n.Status == models.NoticeOpen && now.After(n.DueAt)}
 }
 
 // overdueNotices counts, per merchant of the county, the notices that were
