@@ -13,8 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
+	"slices"
 
 	"github.com/menqian/menqian/models"
 )
@@ -107,18 +106,27 @@ func (s *Service) Photo(ctx context.Context, a Actor, id int64) (PhotoFile, erro
 	return PhotoFile{Photo: p, Path: s.photoPath(p.SHA256)}, nil
 }
 
-// photoOfMerchant reports whether photo id documents one of the merchant's inspections.
+// photoOfMerchant reports whether photo id is evidence of one of the
+// merchant's inspections or rectification notices.
 func (s *Service) photoOfMerchant(ctx context.Context, merchantID, id int64) (bool, error) {
 	ins, _, err := s.db.ListInspections(ctx, merchantID, 10_000, 0)
 	if err != nil {
 		return false, err
 	}
-	want := strconv.FormatInt(id, 10)
+	notices, _, err := s.db.NoticesOf(ctx, merchantID, 10_000, 0)
+	if err != nil {
+		return false, err
+	}
+	lists := make([]string, 0, len(ins)+len(notices))
 	for _, in := range ins {
-		for _, p := range strings.Split(in.PhotoIDs, ",") {
-			if p == want {
-				return true, nil
-			}
+		lists = append(lists, in.PhotoIDs)
+	}
+	for _, n := range notices {
+		lists = append(lists, n.PhotoIDs)
+	}
+	for _, l := range lists {
+		if slices.Contains(parseIDs(l), id) {
+			return true, nil
 		}
 	}
 	return false, nil

@@ -55,6 +55,8 @@ func TestNotices(t *testing.T) {
 				t.Errorf("bad notices stored something: %v → %v", before, after)
 			}
 
+			photo := "/api/v1/photos/" + itoa(w.Photo[0])
+			e.must(404, "GET", photo, w.Shop[0], nil) // evidence of nothing of this shop yet
 			n := e.must(201, "POST", path, w.Officer[0], map[string]any{"rule_code": "zxlh-02", "note": "门前纸箱三日内清理", "photos": []int64{w.Photo[0]}})
 			due, _ := time.Parse(time.RFC3339, n.JSON["due_at"].(string))
 			if n.JSON["status"] != "open" || n.JSON["rule_code"] != "ZXLH-02" || n.JSON["overdue"] != false ||
@@ -62,6 +64,9 @@ func TestNotices(t *testing.T) {
 				t.Errorf("issued notice: %s", n.Body)
 			}
 			id := itoa(n.id())
+			// The merchant sees the evidence of its notice, another merchant does not.
+			e.must(200, "GET", photo, w.Shop[0], nil)
+			e.must(404, "GET", photo, w.Shop[1], nil)
 			// Issuing a notice moves no points.
 			if s := e.scoreOf(w.Officer[0], shop); num(s["score"]) != 100 {
 				t.Errorf("score after a notice: %v", s)
