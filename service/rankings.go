@@ -61,13 +61,16 @@ func (s *Service) boardScope(ctx context.Context, a Actor, q BoardQuery) (leader
 	return leaderboard.Scope{}, Invalid(map[string]string{"scope": "应为 city、county 或 road"})
 }
 
-// BoardPage is one page of a merchant leaderboard.
+// BoardPage is one page of a merchant leaderboard. Its Items may be shared
+// with other callers: read only.
 type BoardPage struct {
 	Items  []RankedMerchant
 	Total  int    // merchants ranked in the scope
 	Limit  int    // the page size used (the default when none was asked)
 	Offset int    // ranks skipped before the page
 	Cycle  string // the cycle ranked
+
+	memo *memoPage // the remembered page these lines are shared with, if any
 }
 
 // MerchantBoard returns one page of a merchant leaderboard of the current
@@ -99,26 +102,38 @@ func (s *Service) MerchantBoard(ctx context.Context, a Actor, q BoardQuery) (Boa
 		return BoardPage{}, err
 	}
 	page.Total = total
-	page.Items = make([]RankedMerchant, len(items))
 	if len(items) == 0 {
+		page.Items = []RankedMerchant{}
 		return page, nil
 	}
-	stars, err := s.ratedStars(ctx, items, c, page.Cycle)
+	key := boardKey{scope: scope, cycle: page.Cycle, limit: p.Limit, offset: p.Offset}
+	now, gen := time.Now(), s.stars.gen.Load()
+	if memo := s.pages.lines(key, items, total, now, gen); memo != nil {
+		page.Items, page.memo = memo.items, memo
+		return page, nil
+	}
+	stars, until, err := s.ratedStars(ctx, items, c, page.Cycle, now)
+	if err != nil {
+		return BoardPage{}, err
+	}
+	page.Items = make([]RankedMerchant, len(items))
 	for i, it := range items {
 		page.Items[i] = RankedMerchant{Entry: it, RatedStar: stars[i]}
 	}
-	return page, err
+	page.memo = &memoPage{entries: items, total: total, items: page.Items, until: until, stars: gen}
+	s.pages.put(key, page.memo)
+	return page, nil
 }
 
 // ratedStars computes the rated star of each listed merchant (in the order of
 // items), reusing stars computed in the last starTTL and reading the rest with
-// one query. cycle is c.String().
-func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c policy.Cycle, cycle string) ([]int, error) {
-	now := time.Now()
+// one query, and tells until when all of them may be reused. cycle is
+// c.String().
+func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c policy.Cycle, cycle string, now time.Time) ([]int, time.Time, error) {
 	out := make([]int, len(items))
-	missing := s.stars.fill(items, cycle, now, out)
+	missing, until := s.stars.fill(items, cycle, now, out)
 	if len(missing) == 0 {
-		return out, nil
+		return out, until, nil
 	}
 	ids := make([]int64, len(missing))
 	for i, at := range missing {
@@ -126,7 +141,7 @@ func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c p
 	}
 	rows, err := s.db.ScoresWithMerchants(ctx, ids, s.historyCycles(c))
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	for _, at := range missing {
 		id := items[at].MerchantID
@@ -138,7 +153,7 @@ func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c p
 		s.stars.put(models.ScoreKey{MerchantID: id, Cycle: cycle}, star, now)
 		out[at] = star
 	}
-	return out, nil
+	return out, until, nil
 }
 
 // MerchantRank is a merchant's place on its road, in its county and the city.

@@ -54,6 +54,7 @@ type Service struct {
 	logins    *loginLimiter
 	profiles  *profileCache // public plaque profiles, a few seconds fresh
 	stars     *starCache    // rated stars of leaderboard lines, a few seconds fresh
+	pages     *boardMemo    // the last lines of each leaderboard page, with their stars
 	active    *activeCache  // accounts recently found enabled
 	known     sync.Map      // county and road ids seen to exist (never deleted) → county id
 	recorder  *recorder     // inspections, committed in batches
@@ -74,7 +75,7 @@ func New(o Options) *Service {
 	s := &Service{
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
 		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board, sqlBoard: leaderboard.NewSQL(o.DB, o.Policy),
-		logins: newLoginLimiter(5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL), stars: newStarCache(), active: newActiveCache(),
+		logins: newLoginLimiter(5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL), stars: newStarCache(), pages: newBoardMemo(), active: newActiveCache(),
 		tokens: newTokenCache(),
 	}
 	s.scores = notifier{s: s, next: o.Board}

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/menqian/menqian/models"
@@ -17,8 +18,9 @@ const starTTL = 2 * time.Second
 // starCache keeps recently computed rated stars for leaderboard pages, so a
 // page read from Redis needs no database query.
 type starCache struct {
-	mu sync.RWMutex
-	m  map[models.ScoreKey]cachedStar
+	mu  sync.RWMutex
+	m   map[models.ScoreKey]cachedStar
+	gen atomic.Uint64 // bumped by every forget
 }
 
 type cachedStar struct {
@@ -29,20 +31,24 @@ type cachedStar struct {
 func newStarCache() *starCache { return &starCache{m: map[models.ScoreKey]cachedStar{}} }
 
 // fill sets stars[i] to the cached rated star of items[i] in cycle, under one
-// read lock, and returns the indexes it found no fresh star for.
-func (c *starCache) fill(items []leaderboard.Entry, cycle string, now time.Time, stars []int) []int {
-	var missing []int
+// read lock, and returns the indexes it found no fresh star for and when the
+// first of the stars it found expires (now + starTTL when none).
+func (c *starCache) fill(items []leaderboard.Entry, cycle string, now time.Time, stars []int) (missing []int, until time.Time) {
+	until = now.Add(starTTL)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for i, it := range items {
 		e, ok := c.m[models.ScoreKey{MerchantID: it.MerchantID, Cycle: cycle}]
 		if ok && now.Before(e.expires) {
 			stars[i] = e.star
+			if e.expires.Before(until) {
+				until = e.expires
+			}
 		} else {
 			missing = append(missing, i)
 		}
 	}
-	return missing
+	return missing, until
 }
 
 func (c *starCache) put(k models.ScoreKey, star int, now time.Time) {
@@ -58,6 +64,7 @@ func (c *starCache) put(k models.ScoreKey, star int, now time.Time) {
 func (c *starCache) forget(merchantID int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen.Add(1)
 	for k := range c.m {
 		if k.MerchantID == merchantID {
 			delete(c.m, k)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -31,16 +30,14 @@ func (a *API) merchantBoard(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	buf := boardBuffers.Get().(*[]byte)
-	*buf = appendBoard((*buf)[:0], page)
-	c.Data(http.StatusOK, "application/json; charset=utf-8", *buf)
-	if cap(*buf) <= 64<<10 {
-		boardBuffers.Put(buf)
-	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", page.Encoded(encodeBoard))
 }
 
-// boardBuffers recycles the bodies of leaderboard pages, the busiest read.
-var boardBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// encodeBoard is the one encoding of leaderboard pages, the busiest read:
+// readers of an unchanged page share it (BoardPage.Encoded).
+func encodeBoard(p service.BoardPage) []byte {
+	return appendBoard(make([]byte, 0, 256+128*len(p.Items)), p)
+}
 
 // appendBoard writes a page as
 // {"items":[{"rank","merchant_id","code","name","score","rated_star"}],"total","limit","offset","cycle"},

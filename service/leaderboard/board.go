@@ -82,6 +82,7 @@ type RoadEntry struct {
 // merchant code.
 type Board interface {
 	// Top returns one page of a ranking and how many merchants it ranks.
+	// The entries may be shared with other callers: read only.
 	// Errors: ErrScope.
 	Top(ctx context.Context, cycle string, s Scope, limit, offset int) (items []Entry, total int, err error)
 	// Position returns where m stands in a ranking. Errors: ErrScope.

@@ -3,7 +3,6 @@ package leaderboard
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,17 +11,23 @@ import (
 )
 
 // pageScript reads one page of the sorted set KEYS[1] with the meta of its
-// members from the hash KEYS[2] (same hash tag), ranks ARGV[1]..ARGV[2]:
-// {size of the set, how many score strictly better than the page's first
-// (only when ARGV[1] > 0), then code, score, meta ("" when missing) per member}.
+// members from the hash KEYS[2], ranks ARGV[1]..ARGV[2], unless the version
+// of their hash tag (the hash KEYS[3]) is still ARGV[3], the version of the
+// copy of the page the caller holds. It answers {version} when unchanged, else
+// {version, size of the set, how many score strictly better than the page's
+// first (only when ARGV[1] > 0), then code, score, meta ("" when missing) per
+// member}. A version is "g:n", never "".
 var pageScript = redis.NewScript(`
+local v = redis.call('HMGET', KEYS[3], 'g', 'n')
+local version = (v[1] or '') .. ':' .. (v[2] or '0')
+if version == ARGV[3] then return {version} end
 local page = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'WITHSCORES')
-local out = {redis.call('ZCARD', KEYS[1]), 0}
+local out = {version, redis.call('ZCARD', KEYS[1]), 0}
 if #page == 0 then return out end
 local codes = {}
 for i = 1, #page, 2 do codes[#codes + 1] = page[i] end
 local meta = redis.call('HMGET', KEYS[2], unpack(codes))
-if tonumber(ARGV[1]) > 0 then out[2] = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. page[2]) end
+if tonumber(ARGV[1]) > 0 then out[3] = redis.call('ZCOUNT', KEYS[1], '-inf', '(' .. page[2]) end
 for i = 1, #codes do
   out[#out + 1] = codes[i]
   out[#out + 1] = page[2 * i]
@@ -31,17 +36,27 @@ end
 return out
 `)
 
-// pageKey names one page read: the ready marker that must exist, the set and
-// its meta hash, and the ranks.
+// pageKey names one page read: the ready marker that must exist, the set,
+// the meta hash and the version hash of its hash tag, and the ranks.
 type pageKey struct {
-	ready, set, meta string
-	limit, offset    int
+	ready, set, meta, ver string
+	limit, offset         int
 }
+
+// heldPage is the last answer read for a page, and the version it was read at.
+type heldPage struct {
+	version string
+	items   []Entry // read only
+	total   int
+}
+
+// maxHeld bounds the pages remembered; past it they are forgotten at once.
+const maxHeld = 4096
 
 // pageRead is one page read waiting for, or answered by, a round trip.
 type pageRead struct {
 	done  chan struct{}
-	items []Entry // shared by every caller: read only
+	items []Entry // shared by every caller and later reads: read only
 	total int
 	ok    bool
 }
@@ -51,16 +66,22 @@ type pageRead struct {
 // and equal reads among them are sent once. A read is only ever joined before
 // it is sent, so every caller's answer was read from Redis after the caller
 // asked: a rank read right after a change, on any instance, sees the change.
-// This is request coalescing, not a cache: nothing outlives its round trip.
+//
+// The last answer of each page is kept with the version of its hash tag, and a
+// read sends that version: when nothing was written since, Redis answers the
+// version alone instead of the page. So the answer is still as of the round
+// trip, but an unchanged page costs Redis a hash read instead of a range.
 type pageReads struct {
 	mu      sync.Mutex
 	pending map[pageKey]*pageRead
 	sending bool
+
+	held map[pageKey]heldPage // used only by the one sender at a time
 }
 
 // top reads one page from Redis; ok is false when SQL must answer instead.
-func (r *Redis) top(ctx context.Context, k keys, set, meta string, limit, offset int) ([]Entry, int, bool) {
-	key := pageKey{ready: k.ready(), set: set, meta: meta, limit: limit, offset: offset}
+func (r *Redis) top(ctx context.Context, k keys, set, meta, ver string, limit, offset int) ([]Entry, int, bool) {
+	key := pageKey{ready: k.ready(), set: set, meta: meta, ver: ver, limit: limit, offset: offset}
 	p := &r.pages
 	p.mu.Lock()
 	read := p.pending[key]
@@ -89,7 +110,7 @@ func (r *Redis) top(ctx context.Context, k keys, set, meta string, limit, offset
 	if !read.ok {
 		return nil, 0, false
 	}
-	return slices.Clone(read.items), read.total, true
+	return read.items, read.total, true
 }
 
 // sendPages answers a batch of page reads with one round trip, then hands the
@@ -120,6 +141,11 @@ func (r *Redis) readPages(batch map[pageKey]*pageRead) {
 	}()
 	ctx, cancel := r.opCtx(context.Background())
 	defer cancel()
+	held := r.pages.held
+	if held == nil || len(held) >= maxHeld {
+		held = make(map[pageKey]heldPage, len(batch))
+		r.pages.held = held
+	}
 	ready := map[string]*redis.IntCmd{}
 	pages := make(map[pageKey]*redis.Cmd, len(batch))
 	send := func(p redis.Pipeliner, eval func(context.Context, redis.Scripter, []string, ...any) *redis.Cmd) error {
@@ -127,7 +153,7 @@ func (r *Redis) readPages(batch map[pageKey]*pageRead) {
 			if ready[key.ready] == nil {
 				ready[key.ready] = p.Exists(ctx, key.ready)
 			}
-			pages[key] = eval(ctx, p, []string{key.set, key.meta}, key.offset, key.offset+key.limit-1)
+			pages[key] = eval(ctx, p, []string{key.set, key.meta, key.ver}, key.offset, key.offset+key.limit-1, held[key].version)
 		}
 		return nil
 	}
@@ -146,42 +172,55 @@ func (r *Redis) readPages(batch map[pageKey]*pageRead) {
 			r.notReady()
 			continue
 		}
-		items, total, err := parsePage(pages[key].Val(), key.offset)
+		page, err := parsePage(pages[key].Val(), key.offset, held[key])
 		if err != nil {
+			delete(held, key)
 			r.log.Warn("leaderboard: incomplete page in redis, answering from SQL", "set", key.set, "err", err)
 			continue
 		}
-		read.items, read.total, read.ok = items, total, true
+		held[key] = page
+		read.items, read.total, read.ok = page.items, page.total, true
 	}
 }
 
-// parsePage turns the reply of pageScript into ranked entries.
-func parsePage(v any, offset int) ([]Entry, int, error) {
+// parsePage turns the reply of pageScript into ranked entries, or into the
+// page held when the reply says it is unchanged.
+func parsePage(v any, offset int, held heldPage) (heldPage, error) {
 	a, ok := v.([]any)
-	if !ok || len(a) < 2 || (len(a)-2)%3 != 0 {
-		return nil, 0, fmt.Errorf("page script answered %T of %d", v, len(a))
+	if !ok || len(a) == 0 {
+		return heldPage{}, fmt.Errorf("page script answered %T %v", v, v)
 	}
-	total, ok1 := a[0].(int64)
-	above, ok2 := a[1].(int64)
+	version, _ := a[0].(string)
+	if len(a) == 1 {
+		if version == "" || version != held.version {
+			return heldPage{}, fmt.Errorf("page script answered version %q alone, held %q", version, held.version)
+		}
+		return held, nil
+	}
+	if version == "" || len(a) < 3 || (len(a)-3)%3 != 0 {
+		return heldPage{}, fmt.Errorf("page script answered %d values", len(a))
+	}
+	total, ok1 := a[1].(int64)
+	above, ok2 := a[2].(int64)
 	if !ok1 || !ok2 {
-		return nil, 0, fmt.Errorf("page script answered counts %v, %v", a[0], a[1])
+		return heldPage{}, fmt.Errorf("page script answered counts %v, %v", a[1], a[2])
 	}
-	items := make([]Entry, (len(a)-2)/3)
+	items := make([]Entry, (len(a)-3)/3)
 	for i := range items {
-		code, _ := a[2+3*i].(string)
-		score, _ := a[3+3*i].(string)
-		meta, _ := a[4+3*i].(string)
+		code, _ := a[3+3*i].(string)
+		score, _ := a[4+3*i].(string)
+		meta, _ := a[5+3*i].(string)
 		neg, err := strconv.ParseFloat(score, 64)
 		if err != nil {
-			return nil, 0, fmt.Errorf("score of %s: %w", code, err)
+			return heldPage{}, fmt.Errorf("score of %s: %w", code, err)
 		}
 		id, name, found := strings.Cut(meta, ":")
 		n, err := strconv.ParseInt(id, 10, 64)
 		if !found || err != nil {
-			return nil, 0, fmt.Errorf("merchant %s missing from meta", code)
+			return heldPage{}, fmt.Errorf("merchant %s missing from meta", code)
 		}
 		items[i] = Entry{MerchantID: n, Code: code, Name: name, Score: -int(neg)}
 	}
 	competitionRanks(items, offset, int(above)+1)
-	return items, int(total), nil
+	return heldPage{version: version, items: items, total: int(total)}, nil
 }

@@ -138,7 +138,7 @@ func (r *Redis) rebuild(ctx context.Context, k keys, token string, exp time.Time
 	if err = b.finish(err); err != nil {
 		return err
 	}
-	if err := r.swap(ctx, k, b, exp); err != nil {
+	if err := r.swap(ctx, k, b, token, exp); err != nil {
 		return err
 	}
 	if err := r.rewriteDirty(ctx, k); err != nil {
@@ -159,8 +159,10 @@ func (r *Redis) rebuild(ctx context.Context, k keys, token string, exp time.Time
 }
 
 // swap renames the built keys over the live ones and deletes the live keys the
-// build left empty (a road whose merchants all left).
-func (r *Redis) swap(ctx context.Context, k keys, b *builder, exp time.Time) error {
+// build left empty (a road whose merchants all left). Then, and only then, it
+// sets the rebuild's token as every hash tag's version, so that no page read
+// before the swap is taken for a page of the new sets.
+func (r *Redis) swap(ctx context.Context, k keys, b *builder, token string, exp time.Time) error {
 	counties, err := r.db.ListCounties(ctx, nil)
 	if err != nil {
 		return err
@@ -170,8 +172,10 @@ func (r *Redis) swap(ctx context.Context, k keys, b *builder, exp time.Time) err
 		return err
 	}
 	live := []string{k.city(), k.meta()}
+	versions := []string{k.ver()}
 	for _, c := range counties {
 		live = append(live, k.county(c.ID), k.roads(c.ID), k.roadOf(c.ID), k.countyMeta(c.ID))
+		versions = append(versions, k.countyVer(c.ID))
 	}
 	for _, rd := range roads {
 		live = append(live, k.road(rd.CountyID, rd.ID))
@@ -185,6 +189,10 @@ func (r *Redis) swap(ctx context.Context, k keys, b *builder, exp time.Time) err
 		} else {
 			pipe.Del(ctx, key)
 		}
+	}
+	for _, key := range versions {
+		pipe.HSet(ctx, key, "g", token)
+		pipe.PExpireAt(ctx, key, exp)
 	}
 	_, err = pipe.Exec(ctx)
 	return err

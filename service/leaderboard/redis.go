@@ -29,17 +29,24 @@ import (
 //	P:{city}:C:lock      string, the rebuild lock (token)
 //	P:{city}:C:epoch     int, bumped by every invalidation
 //	P:{city}:C:dirty     set of codes changed while a rebuild runs
+//	P:{city}:C:ver       hash  g → the last rebuild's token, n → writes since: the city keys' version
 //	P:{c:K}:C:county     zset  code → −score, the county's active merchants
 //	P:{c:K}:C:road:R     zset  code → −score, road R's active merchants
 //	P:{c:K}:C:roads      hash  s:R → sum of road R's live scores, n:R → its merchants
 //	P:{c:K}:C:roadof     hash  code → road id, to move merchants between roads
 //	P:{c:K}:C:meta       hash  code → "id:name" of the county's active merchants
+//	P:{c:K}:C:ver        hash  g, n as above: the version of the county's keys
 //
 // Scores are stored negated so that ascending order is score descending and,
 // within equal scores, code ascending (Redis orders equal scores by member).
 // Every multi-key script stays within one hash tag; that is why the county
 // keeps its own copy of its merchants' meta: a page of a county or road is
 // one script over the county's keys, in the same round trip as the ready check.
+//
+// Every change to the keys of a hash tag changes its version, in the same
+// script as the change (or, for a rebuild, in the same pipeline after its
+// renames), so that a page read can tell, in one cheap script, that the page
+// it read last is still what the sets hold (see pages.go).
 type Redis struct {
 	rdb    redis.UniversalClient
 	db     *models.DB
@@ -123,6 +130,7 @@ func (k keys) ready() string { return k.p + ":{city}:" + k.cycle + ":ready" }
 func (k keys) lock() string  { return k.p + ":{city}:" + k.cycle + ":lock" }
 func (k keys) epoch() string { return k.p + ":{city}:" + k.cycle + ":epoch" }
 func (k keys) dirty() string { return k.p + ":{city}:" + k.cycle + ":dirty" }
+func (k keys) ver() string   { return k.p + ":{city}:" + k.cycle + ":ver" }
 
 // versions holds each merchant's last applied change version (not rebuilt:
 // the database the rebuild reads is newer than any version it had).
@@ -135,6 +143,7 @@ func (k keys) county(c int64) string     { return k.countyTag(c) + ":county" }
 func (k keys) roads(c int64) string      { return k.countyTag(c) + ":roads" }
 func (k keys) roadOf(c int64) string     { return k.countyTag(c) + ":roadof" }
 func (k keys) countyMeta(c int64) string { return k.countyTag(c) + ":meta" }
+func (k keys) countyVer(c int64) string  { return k.countyTag(c) + ":ver" }
 func (k keys) road(c, road int64) string {
 	return k.countyTag(c) + ":road:" + strconv.FormatInt(road, 10)
 }
@@ -192,23 +201,24 @@ func (r *Redis) countyOf(ctx context.Context, s Scope) (int64, error) {
 
 // scopeKey is the sorted set of the scope.
 func (r *Redis) scopeKey(ctx context.Context, k keys, s Scope) (string, error) {
-	set, _, err := r.scopeKeys(ctx, k, s)
+	set, _, _, err := r.scopeKeys(ctx, k, s)
 	return set, err
 }
 
-// scopeKeys are the sorted set of the scope and the meta hash in its hash tag.
-func (r *Redis) scopeKeys(ctx context.Context, k keys, s Scope) (set, meta string, err error) {
+// scopeKeys are the sorted set of the scope, and the meta and version hashes
+// of its hash tag.
+func (r *Redis) scopeKeys(ctx context.Context, k keys, s Scope) (set, meta, ver string, err error) {
 	switch s.Kind {
 	case County:
-		return k.county(s.CountyID), k.countyMeta(s.CountyID), nil
+		return k.county(s.CountyID), k.countyMeta(s.CountyID), k.countyVer(s.CountyID), nil
 	case Road:
 		c, err := r.countyOf(ctx, s)
 		if err != nil {
-			return "", "", err
+			return "", "", "", err
 		}
-		return k.road(c, s.RoadID), k.countyMeta(c), nil
+		return k.road(c, s.RoadID), k.countyMeta(c), k.countyVer(c), nil
 	}
-	return k.city(), k.meta(), nil
+	return k.city(), k.meta(), k.ver(), nil
 }
 
 func (r *Redis) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -225,14 +235,14 @@ func (r *Redis) Top(ctx context.Context, cycle string, s Scope, limit, offset in
 		return r.sql.Top(ctx, cycle, s, limit, offset)
 	}
 	k := r.keys(cycle)
-	set, meta, err := r.scopeKeys(ctx, k, s)
+	set, meta, ver, err := r.scopeKeys(ctx, k, s)
 	if errors.Is(err, models.ErrNotFound) {
 		return []Entry{}, 0, nil
 	}
 	if err != nil {
 		return nil, 0, err
 	}
-	items, total, ok := r.top(ctx, k, set, meta, limit, offset)
+	items, total, ok := r.top(ctx, k, set, meta, ver, limit, offset)
 	if !ok {
 		return r.sql.Top(ctx, cycle, s, limit, offset)
 	}
@@ -353,8 +363,9 @@ func changeOf(m models.Merchant, score, version int) change {
 // is neither ready nor being built: the next rebuild reads the database anyway.
 // A versioned change older than the merchant's last applied one (two
 // commits whose notifications crossed) returns 2 and writes nothing.
-// KEYS: ready, lock, city, meta, dirty, versions. ARGV: code, active, −score,
-// meta, expire ms, version (-1: unordered).
+// Any write bumps the city keys' version.
+// KEYS: ready, lock, city, meta, dirty, versions, ver. ARGV: code, active,
+// −score, meta, expire ms, version (-1: unordered).
 var cityScript = redis.NewScript(`
 local building = redis.call('EXISTS', KEYS[2]) == 1
 if not building and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -376,17 +387,18 @@ else
   redis.call('ZREM', KEYS[3], ARGV[1])
   redis.call('HDEL', KEYS[4], ARGV[1])
 end
-redis.call('PEXPIREAT', KEYS[3], ARGV[5])
-redis.call('PEXPIREAT', KEYS[4], ARGV[5])
+redis.call('HINCRBY', KEYS[7], 'n', 1)
+for _, i in ipairs({3, 4, 7}) do redis.call('PEXPIREAT', KEYS[i], ARGV[5]) end
 return 1
 `)
 
 // countyScript moves a merchant within its county's sets: out of the road it
 // was on (ARGV[5], checked against the roadof hash; -1 when it changed
 // meanwhile), into its road now, and keeps the road sums right.
-// It also keeps the county's copy of the merchant's meta. (0 - x and x + 0,
-// not -x and x: a Lua −0 reaches HINCRBY as "-0", which is not an integer.)
-// KEYS: county, roads, roadof, new road set, old road set, county meta.
+// It also keeps the county's copy of the merchant's meta, and bumps the
+// county keys' version. (0 - x and x + 0, not -x and x: a Lua −0 reaches
+// HINCRBY as "-0", which is not an integer.)
+// KEYS: county, roads, roadof, new road set, old road set, county meta, ver.
 // ARGV: code, active, −score, new road id, old road id or "", expire ms, meta.
 var countyScript = redis.NewScript(`
 local code = ARGV[1]
@@ -410,7 +422,8 @@ else
   redis.call('HDEL', KEYS[3], code)
   redis.call('HDEL', KEYS[6], code)
 end
-for i = 1, 6 do redis.call('PEXPIREAT', KEYS[i], ARGV[6]) end
+redis.call('HINCRBY', KEYS[7], 'n', 1)
+for i = 1, 7 do redis.call('PEXPIREAT', KEYS[i], ARGV[6]) end
 return 1
 `)
 
@@ -452,7 +465,7 @@ func (r *Redis) apply(ctx context.Context, k keys, c change) error {
 	}
 	expMs := exp.UnixMilli()
 	meta := strconv.FormatInt(c.id, 10) + ":" + c.name
-	live, err := cityScript.Run(ctx, r.rdb, []string{k.ready(), k.lock(), k.city(), k.meta(), k.dirty(), k.versions()},
+	live, err := cityScript.Run(ctx, r.rdb, []string{k.ready(), k.lock(), k.city(), k.meta(), k.dirty(), k.versions(), k.ver()},
 		c.code, active, neg, meta, expMs, c.version).Int()
 	if err != nil || live == 0 || live == 2 {
 		return err
@@ -472,7 +485,7 @@ func (r *Redis) apply(ctx context.Context, k keys, c change) error {
 			oldRoad = k.road(c.countyID, id)
 		}
 		res, err := countyScript.Run(ctx, r.rdb,
-			[]string{k.county(c.countyID), k.roads(c.countyID), k.roadOf(c.countyID), newRoad, oldRoad, k.countyMeta(c.countyID)},
+			[]string{k.county(c.countyID), k.roads(c.countyID), k.roadOf(c.countyID), newRoad, oldRoad, k.countyMeta(c.countyID), k.countyVer(c.countyID)},
 			c.code, active, neg, c.roadID, old, expMs, meta).Int()
 		if err != nil || res == 1 {
 			return err
