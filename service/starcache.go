@@ -19,16 +19,20 @@ const starTTL = 2 * time.Second
 // page read from Redis needs no database query.
 type starCache struct {
 	mu  sync.RWMutex
-	m   map[models.ScoreKey]cachedStar
-	gen atomic.Uint64 // bumped by every forget
+	m   map[int64][]cachedStar // merchant id → its stars, one per cycle
+	gen atomic.Uint64          // bumped by every forget
 }
 
 type cachedStar struct {
+	cycle   string
 	star    int
 	expires time.Time
 }
 
-func newStarCache() *starCache { return &starCache{m: map[models.ScoreKey]cachedStar{}} }
+// maxStarMerchants bounds the merchants remembered; past it all are forgotten.
+const maxStarMerchants = 200_000
+
+func newStarCache() *starCache { return &starCache{m: map[int64][]cachedStar{}} }
 
 // fill sets stars[i] to the cached rated star of items[i] in cycle, under one
 // read lock, and returns the indexes it found no fresh star for and when the
@@ -38,13 +42,17 @@ func (c *starCache) fill(items []leaderboard.Entry, cycle string, now time.Time,
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for i, it := range items {
-		e, ok := c.m[models.ScoreKey{MerchantID: it.MerchantID, Cycle: cycle}]
-		if ok && now.Before(e.expires) {
-			stars[i] = e.star
-			if e.expires.Before(until) {
-				until = e.expires
+		found := false
+		for _, e := range c.m[it.MerchantID] {
+			if e.cycle == cycle && now.Before(e.expires) {
+				stars[i], found = e.star, true
+				if e.expires.Before(until) {
+					until = e.expires
+				}
+				break
 			}
-		} else {
+		}
+		if !found {
 			missing = append(missing, i)
 		}
 	}
@@ -54,10 +62,17 @@ func (c *starCache) fill(items []leaderboard.Entry, cycle string, now time.Time,
 func (c *starCache) put(k models.ScoreKey, star int, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) > 200_000 {
+	if len(c.m) >= maxStarMerchants {
 		clear(c.m)
 	}
-	c.m[k] = cachedStar{star: star, expires: now.Add(starTTL)}
+	e := cachedStar{cycle: k.Cycle, star: star, expires: now.Add(starTTL)}
+	kept := c.m[k.MerchantID][:0:0]
+	for _, old := range c.m[k.MerchantID] {
+		if old.cycle != k.Cycle && now.Before(old.expires) {
+			kept = append(kept, old)
+		}
+	}
+	c.m[k.MerchantID] = append(kept, e)
 }
 
 // forget drops a merchant's stars of every cycle.
@@ -65,11 +80,7 @@ func (c *starCache) forget(merchantID int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen.Add(1)
-	for k := range c.m {
-		if k.MerchantID == merchantID {
-			delete(c.m, k)
-		}
-	}
+	delete(c.m, merchantID)
 }
 
 // notifier is the ScoreListener the service calls after commits: it drops the
