@@ -67,3 +67,61 @@ func (db *DB) NoticesDueBefore(ctx context.Context, countyID int64, from, limit 
 		Order("id").Find(&out).Error
 	return out, translate(err)
 }
+
+// NoticeFilter selects the notices of a worklist.
+type NoticeFilter struct {
+	CountyIDs  []int64 // nil: every county
+	RoadID     int64   // the shop's road now; 0: any
+	MerchantID int64   // 0: any
+	Status     string  // NoticeOpen or NoticeRectified; "": both
+	DueBefore  *time.Time
+	Limit      int
+	Offset     int
+}
+
+// NoticeLine is a notice with the shop it was given to, for worklists.
+type NoticeLine struct {
+	Notice
+	MerchantCode string
+	MerchantName string
+	RoadID       int64
+	RoadName     string
+}
+
+// ListNotices returns one page of the notices f selects, and the total: open
+// ones by deadline (the most urgent first), rectified ones newest confirmed
+// first, both together newest issued first.
+func (db *DB) ListNotices(ctx context.Context, f NoticeFilter) ([]NoticeLine, int64, error) {
+	q := db.conn(ctx).Table("notices").Joins("JOIN merchants ON merchants.id = notices.merchant_id")
+	if f.CountyIDs != nil {
+		q = q.Where("notices.county_id IN ?", f.CountyIDs)
+	}
+	if f.RoadID != 0 {
+		q = q.Where("merchants.road_id = ?", f.RoadID)
+	}
+	if f.MerchantID != 0 {
+		q = q.Where("notices.merchant_id = ?", f.MerchantID)
+	}
+	if f.Status != "" {
+		q = q.Where("notices.status = ?", f.Status)
+	}
+	if f.DueBefore != nil {
+		q = q.Where("notices.due_at < ?", *f.DueBefore)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, translate(err)
+	}
+	order := "notices.id DESC"
+	switch f.Status {
+	case NoticeOpen:
+		order = "notices.due_at, notices.id"
+	case NoticeRectified:
+		order = "notices.resolved_at DESC, notices.id DESC"
+	}
+	out := []NoticeLine{}
+	err := q.Joins("JOIN roads ON roads.id = merchants.road_id").
+		Select("notices.*, merchants.code AS merchant_code, merchants.name AS merchant_name, merchants.road_id AS road_id, roads.name AS road_name").
+		Order(order).Limit(f.Limit).Offset(f.Offset).Scan(&out).Error
+	return out, total, translate(err)
+}

@@ -173,3 +173,82 @@ func (s *Service) overdueNotices(ctx context.Context, countyID int64, c policy.C
 	}
 	return out, nil
 }
+
+// NoticeFilter asks for a worklist of notices.
+type NoticeFilter struct {
+	CountyID int64  // 0: every county the caller sees
+	RoadID   int64  // 0: any road
+	Status   string // open (default), overdue, rectified or all
+	Paging
+}
+
+// NoticeLineView is a notice of a worklist, with its shop.
+type NoticeLineView struct {
+	NoticeView
+	MerchantCode, MerchantName string
+	RoadID                     int64
+	RoadName                   string
+}
+
+// Notice worklist states.
+const (
+	NoticesOpen      = "open"
+	NoticesOverdue   = "overdue"
+	NoticesRectified = "rectified"
+	NoticesAll       = "all"
+)
+
+// NoticeList is the re-inspection worklist (复查): the open notices of the
+// caller's county (every county, or one, for the city admin), the most urgent
+// first, or only the overdue ones, or the rectified ones, optionally of one
+// road. A merchant gets its own.
+func (s *Service) NoticeList(ctx context.Context, a Actor, f NoticeFilter) ([]NoticeLineView, int64, error) {
+	p, err := f.Paging.check()
+	if err != nil {
+		return nil, 0, err
+	}
+	q := models.NoticeFilter{Limit: p.Limit, Offset: p.Offset}
+	now := s.now()
+	switch f.Status {
+	case "", NoticesOpen:
+		q.Status = models.NoticeOpen
+	case NoticesOverdue:
+		q.Status, q.DueBefore = models.NoticeOpen, &now
+	case NoticesRectified:
+		q.Status = models.NoticeRectified
+	case NoticesAll:
+	default:
+		return nil, 0, Invalid(map[string]string{"status": "应为 open、overdue、rectified 或 all"})
+	}
+	switch {
+	case a.Role == RoleMerchant:
+		q.MerchantID = a.MerchantID
+	case f.CountyID != 0:
+		if !a.InCounty(f.CountyID) {
+			return nil, 0, errForbidden
+		}
+		q.CountyIDs = []int64{f.CountyID}
+	default:
+		q.CountyIDs = a.countyScope()
+	}
+	if f.RoadID != 0 {
+		county, err := s.countyOf(ctx, "road", f.RoadID)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !a.InCounty(county) {
+			return nil, 0, errNotFound
+		}
+		q.RoadID = f.RoadID
+	}
+	ns, total, err := s.db.ListNotices(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]NoticeLineView, len(ns))
+	for i, n := range ns {
+		out[i] = NoticeLineView{NoticeView: s.noticeView(n.Notice, now), MerchantCode: n.MerchantCode, MerchantName: n.MerchantName,
+			RoadID: n.RoadID, RoadName: n.RoadName}
+	}
+	return out, total, nil
+}

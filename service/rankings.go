@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/menqian/menqian/models"
@@ -233,10 +232,16 @@ func (s *Service) RebuildLeaderboards(ctx context.Context) error {
 	return s.board.Rebuild(ctx, s.policy.CycleOf(s.now()).String())
 }
 
+// knownKey names a county or road in Service.known.
+type knownKey struct {
+	kind string // county or road
+	id   int64
+}
+
 // countyOf returns the county of a county or road id, remembering the answer:
 // neither is ever deleted and a road never changes county.
 func (s *Service) countyOf(ctx context.Context, kind string, id int64) (int64, error) {
-	key := kind + ":" + strconv.FormatInt(id, 10)
+	key := knownKey{kind, id}
 	if v, ok := s.known.Load(key); ok {
 		return v.(int64), nil
 	}

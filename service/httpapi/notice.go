@@ -13,6 +13,7 @@ import (
 func (a *API) noticeRoutes(g *gin.RouterGroup) {
 	g.POST("/merchants/:id/notices", a.issueNotice)
 	g.GET("/merchants/:id/notices", a.listNotices)
+	g.GET("/notices", a.noticeWorklist)
 	g.POST("/notices/:id/rectified", a.rectifyNotice)
 }
 
@@ -74,4 +75,31 @@ func (a *API) rectifyNotice(c *gin.Context) {
 	}
 	n, err := a.svc.RectifyNotice(c.Request.Context(), actor(c), id, req.Note)
 	respond(a, c, http.StatusOK, toNotice(n), err)
+}
+
+// noticeLineResponse is a notice of the worklist, with its shop.
+type noticeLineResponse struct {
+	noticeResponse
+	MerchantCode string `json:"merchant_code"`
+	MerchantName string `json:"merchant_name"`
+	RoadID       int64  `json:"road_id"`
+	RoadName     string `json:"road_name"`
+}
+
+// noticeWorklist is GET /api/v1/notices?county_id=&road_id=&status=open|overdue|rectified|all:
+// the re-inspection worklist (复查), open notices by deadline.
+func (a *API) noticeWorklist(c *gin.Context) {
+	f := map[string]string{}
+	filter := service.NoticeFilter{CountyID: queryInt(c, "county_id", f), RoadID: queryInt(c, "road_id", f), Status: c.Query("status"),
+		Paging: paging(c, f)}
+	if !a.checkQuery(c, f) {
+		return
+	}
+	ns, total, err := a.svc.NoticeList(c.Request.Context(), actor(c), filter)
+	out := make([]noticeLineResponse, len(ns))
+	for i, n := range ns {
+		out[i] = noticeLineResponse{noticeResponse: toNotice(n.NoticeView), MerchantCode: n.MerchantCode, MerchantName: n.MerchantName,
+			RoadID: n.RoadID, RoadName: n.RoadName}
+	}
+	respond(a, c, http.StatusOK, list[noticeLineResponse]{Items: out, Total: total, Limit: max(filter.Limit, 20), Offset: filter.Offset}, err)
 }

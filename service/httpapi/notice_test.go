@@ -142,3 +142,110 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// TestNoticeWorklist: GET /api/v1/notices is the re-inspection worklist of
+// the caller's county: open notices by deadline, or the overdue, rectified or
+// all of them, of one road if asked; the city admin sees every county or one;
+// a merchant its own; other counties and bad filters are refused.
+func TestNoticeWorklist(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seeded()
+			e.clock.Set(at(2026, 11, 10, 9, 0, 0))
+			tokens := func() (admin, officer1 string) {
+				e.relogin(&w)
+				return e.loginToken("admin"), e.loginToken("officer" + seedCounties[1][0])
+			}
+			admin, officer1 := tokens()
+			roadB := e.must(201, "POST", "/api/v1/roads", admin, map[string]any{"county_id": w.County[0], "name": "共青团路"}).id()
+			shopB := e.must(201, "POST", "/api/v1/merchants", admin, map[string]any{"road_id": roadB, "name": "李记水果"}).id()
+			issue := func(token string, shop int64, note string, days int) int64 {
+				t.Helper()
+				return e.must(201, "POST", "/api/v1/merchants/"+itoa(shop)+"/notices", token, map[string]any{"note": note, "due_days": days}).id()
+			}
+			n1 := issue(w.Officer[0], w.Merchant[0], "门前纸箱", 5) // due 11-15
+			n2 := issue(w.Officer[0], shopB, "占道经营", 1)         // due 11-11
+			n3 := issue(w.Officer[0], w.Merchant[0], "店招破损", 3) // due 11-13, fixed on 11-12
+			n4 := issue(officer1, w.Merchant[1], "门前积水", 2)     // due 11-12, other county
+
+			e.clock.Set(at(2026, 11, 12, 9, 0, 0))
+			admin, officer1 = tokens()
+			e.must(200, "POST", "/api/v1/notices/"+itoa(n3)+"/rectified", w.Officer[0], map[string]any{"note": "已更换"})
+			e.clock.Set(at(2026, 11, 14, 9, 0, 0))
+			admin, officer1 = tokens()
+
+			ids := func(token, query string) ([]int64, resp) {
+				t.Helper()
+				r := e.must(200, "GET", "/api/v1/notices"+query, token, nil)
+				var out []int64
+				for _, it := range itemsOf(t, r) {
+					out = append(out, int64(jnum(it["id"])))
+				}
+				return out, r
+			}
+			for _, c := range []struct {
+				name, token, query string
+				want               []int64
+				total              int
+			}{
+				{"officer: open by deadline", w.Officer[0], "", []int64{n2, n1}, 2},
+				{"officer: open, asked", w.Officer[0], "?status=open", []int64{n2, n1}, 2},
+				{"officer: overdue", w.Officer[0], "?status=overdue", []int64{n2}, 1},
+				{"officer: rectified", w.Officer[0], "?status=rectified", []int64{n3}, 1},
+				{"officer: all, newest first", w.Officer[0], "?status=all", []int64{n3, n2, n1}, 3},
+				{"officer: one road", w.Officer[0], "?road_id=" + itoa(roadB), []int64{n2}, 1},
+				{"officer: own county by id", w.Officer[0], "?county_id=" + itoa(w.County[0]), []int64{n2, n1}, 2},
+				{"county admin", w.Admin[0], "", []int64{n2, n1}, 2},
+				{"other county's officer", officer1, "", []int64{n4}, 1},
+				{"city admin: every county", admin, "", []int64{n2, n4, n1}, 3},
+				{"city admin: one county", admin, "?county_id=" + itoa(w.County[1]), []int64{n4}, 1},
+				{"city admin: overdue everywhere", admin, "?status=overdue", []int64{n2, n4}, 2},
+				{"merchant: its own open", w.Shop[0], "", []int64{n1}, 1},
+				{"merchant: its own, all", w.Shop[0], "?status=all", []int64{n3, n1}, 2},
+				{"a page of one", w.Officer[0], "?limit=1", []int64{n2}, 2},
+				{"the next page", w.Officer[0], "?limit=1&offset=1", []int64{n1}, 2},
+			} {
+				got, r := ids(c.token, c.query)
+				if !reflect.DeepEqual(got, c.want) || num(r.JSON["total"]) != c.total {
+					t.Errorf("%s: %v of %v, want %v of %d", c.name, got, r.JSON["total"], c.want, c.total)
+				}
+			}
+
+			_, r := ids(w.Officer[0], "?status=overdue")
+			it := itemsOf(t, r)[0]
+			if it["merchant_id"] != float64(shopB) || it["merchant_name"] != "李记水果" || it["road_id"] != float64(roadB) ||
+				it["road_name"] != "共青团路" || it["merchant_code"] == "" || it["overdue"] != true || it["note"] != "占道经营" ||
+				it["status"] != "open" {
+				t.Errorf("worklist line: %v", it)
+			}
+			if _, r := ids(w.Officer[0], "?status=rectified"); itemsOf(t, r)[0]["resolution_note"] != "已更换" || itemsOf(t, r)[0]["overdue"] != false {
+				t.Errorf("rectified line: %s", r.Body)
+			}
+
+			for _, c := range []struct {
+				name, token, query string
+				want               int
+				field              string
+			}{
+				{"another county by id", w.Officer[0], "?county_id=" + itoa(w.County[1]), 403, ""},
+				{"another county's road", w.Officer[0], "?road_id=" + itoa(w.Road[1]), 404, ""},
+				{"no such road", w.Officer[0], "?road_id=99999", 404, ""},
+				{"unknown status", w.Officer[0], "?status=late", 400, "status"},
+				{"county id not a number", w.Officer[0], "?county_id=abc", 400, "county_id"},
+				{"limit too large", w.Officer[0], "?limit=101", 400, "limit"},
+				{"no token", "", "", 401, ""},
+			} {
+				r := e.do("GET", "/api/v1/notices"+c.query, c.token, nil)
+				if r.Status != c.want {
+					t.Errorf("%s: %d %s, want %d", c.name, r.Status, r.Body, c.want)
+				}
+				if c.field != "" {
+					if fields, _ := r.JSON["error"].(map[string]any)["fields"].(map[string]any); fields[c.field] == nil {
+						t.Errorf("%s: no error on field %s: %s", c.name, c.field, r.Body)
+					}
+				}
+			}
+		})
+	}
+}
