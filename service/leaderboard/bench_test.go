@@ -151,17 +151,25 @@ func BenchmarkRank(b *testing.B) {
 }
 
 // BenchmarkTop50 measures the first page of 50 of a county of 100,000, and a
-// page deep inside it.
+// page deep inside it: through Redis when the page is unchanged since the
+// last read (redis), when it changed (redis-changed: the held page is dropped
+// before each read, so Redis reads the range), and through SQL.
 func BenchmarkTop50(b *testing.B) {
 	_, sql, r := benchBoards(b, 100_000)
 	ctx := context.Background()
 	for _, bc := range []struct {
 		name  string
 		board Board
-	}{{"redis", r}, {"sql", sql}} {
+		drop  bool
+	}{{"redis", r, false}, {"redis-changed", r, true}, {"sql", sql, false}} {
 		for _, offset := range []int{0, 50_000} {
 			b.Run(fmt.Sprintf("%s/offset=%d", bc.name, offset), func(b *testing.B) {
 				for b.Loop() {
+					if bc.drop {
+						r.pages.mu.Lock()
+						r.pages.held = nil // no sender runs between these sequential reads
+						r.pages.mu.Unlock()
+					}
 					items, _, err := bc.board.Top(ctx, benchCycle, Scope{Kind: County, CountyID: 1}, 50, offset)
 					if err != nil || len(items) != 50 {
 						b.Fatal(len(items), err)
