@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 )
 
 // BoardMerchant is a merchant as the leaderboards see it: where it is and its
@@ -19,21 +20,34 @@ type BoardMerchant struct {
 }
 
 // BoardScope narrows the leaderboard queries to a road, else a county, else
-// (both zero) the whole city.
+// (both zero) the whole city, and says which merchants rank in the cycle.
 type BoardScope struct {
 	CountyID int64
 	RoadID   int64
+	// Ended is when the cycle ends: a merchant closed at or after it still
+	// ranks in it, as it took part in it. Zero: the active merchants only.
+	Ended time.Time
 }
 
-// where is the scope's condition on merchants m; only active merchants rank.
+// where is the scope's condition on merchants m.
 func (s BoardScope) where() (string, []any) {
+	cond, args := ranked(s.Ended)
 	switch {
 	case s.RoadID != 0:
-		return "m.status = 'active' AND m.road_id = ?", []any{s.RoadID}
+		return cond + " AND m.road_id = ?", append(args, s.RoadID)
 	case s.CountyID != 0:
-		return "m.status = 'active' AND m.county_id = ?", []any{s.CountyID}
+		return cond + " AND m.county_id = ?", append(args, s.CountyID)
 	}
-	return "m.status = 'active'", nil
+	return cond, args
+}
+
+// ranked is the condition on merchants m of ranking in a cycle that ends at
+// ended: active, or closed at or after the end (zero: active).
+func ranked(ended time.Time) (string, []any) {
+	if ended.IsZero() {
+		return "m.status = 'active'", nil
+	}
+	return "(m.status = 'active' OR m.closed_at >= ?)", []any{ended.UTC()}
 }
 
 // boardFrom joins each merchant with its score row of the cycle; the first two
@@ -145,12 +159,13 @@ type RoadTally struct {
 	Merchants int
 }
 
-// RoadTallies sums the live scores of the active merchants of each road of the
-// county that has any.
-func (db *DB) RoadTallies(ctx context.Context, cycle string, base int, countyID int64) ([]RoadTally, error) {
+// RoadTallies sums the live scores of the ranked merchants of each road of the
+// county that has any, in a cycle that ends at ended (see BoardScope.Ended).
+func (db *DB) RoadTallies(ctx context.Context, cycle string, base int, countyID int64, ended time.Time) ([]RoadTally, error) {
 	var out []RoadTally
+	cond, args := BoardScope{CountyID: countyID, Ended: ended}.where()
 	err := db.conn(ctx).Raw(`SELECT m.road_id, SUM(COALESCE(s.score, ?)) AS total, COUNT(*) AS merchants`+boardFrom+
-		` WHERE m.status = 'active' AND m.county_id = ? GROUP BY m.road_id`, base, cycle, countyID).Scan(&out).Error
+		` WHERE `+cond+` GROUP BY m.road_id`, append([]any{base, cycle}, args...)...).Scan(&out).Error
 	return out, translate(err)
 }
 

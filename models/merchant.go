@@ -23,6 +23,7 @@ type Merchant struct {
 	QRGeneration int `gorm:"column:qr_generation"`
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	ClosedAt     *time.Time // when Status became closed; nil while active
 }
 
 // MerchantFilter narrows ListMerchants. CountyIDs nil means every county.

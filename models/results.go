@@ -50,11 +50,14 @@ type CountyMerchant struct {
 	CreatedAt time.Time
 }
 
-// ActiveMerchantsOfCounty lists the county's active merchants by code.
-func (db *DB) ActiveMerchantsOfCounty(ctx context.Context, countyID int64) ([]CountyMerchant, error) {
+// ActiveMerchantsOfCounty lists by code the county's merchants that rank in
+// a cycle that ends at ended: the active ones, and those closed at or after
+// the end (see BoardScope.Ended; zero: the active ones only).
+func (db *DB) ActiveMerchantsOfCounty(ctx context.Context, countyID int64, ended time.Time) ([]CountyMerchant, error) {
 	var out []CountyMerchant
-	err := db.conn(ctx).Model(&Merchant{}).Select("id, code, name, road_id, created_at").
-		Where("county_id = ? AND status = 'active'", countyID).Order("code").Scan(&out).Error
+	cond, args := BoardScope{CountyID: countyID, Ended: ended}.where()
+	err := db.conn(ctx).Table("merchants m").Select("m.id, m.code, m.name, m.road_id, m.created_at").
+		Where(cond, args...).Order("m.code").Scan(&out).Error
 	return out, translate(err)
 }
 

@@ -116,7 +116,7 @@ func (s *Service) ImportMerchants(ctx context.Context, a Actor, countyID int64, 
 	for _, rd := range roads {
 		roadByName[rd.Name] = rd.ID
 	}
-	existing, err := s.db.ActiveMerchantsOfCounty(ctx, countyID)
+	existing, err := s.db.ActiveMerchantsOfCounty(ctx, countyID, time.Time{})
 	if err != nil {
 		return rep, err
 	}

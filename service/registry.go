@@ -469,7 +469,14 @@ func (s *Service) UpdateMerchant(ctx context.Context, a Actor, id int64, in Merc
 	}
 	f := fieldErrors{}
 	cols := map[string]any{}
+	was := m.Status
 	checkMerchantFields(f, in, &m, cols, false)
+	switch {
+	case was != "closed" && m.Status == "closed":
+		cols["closed_at"] = s.now().Truncate(time.Millisecond) // it still ranks in the cycles it took part in
+	case was == "closed" && m.Status != "closed":
+		cols["closed_at"] = nil
+	}
 	if in.RoadID != nil && *in.RoadID != m.RoadID {
 		road, err := s.db.RoadByID(ctx, *in.RoadID)
 		if err != nil || road.CountyID != m.CountyID {

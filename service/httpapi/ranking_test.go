@@ -1,14 +1,18 @@
 package httpapi_test
 
 import (
+	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service"
 	"github.com/menqian/menqian/service/leaderboard"
 	"github.com/menqian/menqian/service/policy"
 )
@@ -183,5 +187,91 @@ func TestLeaderboardsOfPastCycles(t *testing.T) {
 		e.must(400, "GET", fmt.Sprintf("/api/v1/leaderboards/merchants?scope=county&id=%d&cycle=2027-01", w.County[0]), w.Admin[0], nil)
 		e.must(400, "GET", fmt.Sprintf("/api/v1/leaderboards/roads?county_id=%d&cycle=11-2026", w.County[0]), w.Admin[0], nil)
 		e.must(403, "GET", fmt.Sprintf("/api/v1/leaderboards/merchants?scope=county&id=%d&cycle=2026-11", w.County[1]), w.Admin[0], nil)
+	})
+}
+
+// TestClosedAfterTheCycleStillRanks: a shop closed after November ended (in
+// its grace period) took part in November: it stays in November's rankings,
+// road scores and bulletin, provisional and frozen, and leaves December's. A
+// shop closed during November ranks in neither, and one reopened ranks again.
+func TestClosedAfterTheCycleStillRanks(t *testing.T) {
+	boards(t, func(t *testing.T, e *env) {
+		w := e.seeded()
+		e.clock.Set(at(2026, 11, 20, 9, 0, 0))
+		e.relogin(&w)
+		early := e.newMerchant(w.Admin[0], w.Road[0], "月中关门的店")
+		late := e.newMerchant(w.Admin[0], w.Road[0], "月底后关门的店")
+		e.record(w.Officer[0], early, w.Photo[0], item("ZXLH-01", 8)) // 92
+		e.record(w.Officer[0], late, w.Photo[0], item("ZXLH-01", 6))  // 94
+		closeShop := func(id int64) {
+			t.Helper()
+			e.must(200, "PATCH", "/api/v1/merchants/"+itoa(id), w.Admin[0], map[string]any{"status": "closed"})
+		}
+		e.clock.Set(at(2026, 11, 25, 9, 0, 0))
+		e.relogin(&w)
+		closeShop(early)
+		e.clock.Set(at(2026, 12, 2, 9, 0, 0)) // November's grace period
+		e.relogin(&w)
+		closeShop(late)
+
+		codeOf := func(id int64) string {
+			t.Helper()
+			m, err := e.db.MerchantByID(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m.Code
+		}
+		lateCode, earlyCode := codeOf(late), codeOf(early)
+		county := "scope=county&id=" + itoa(w.County[0])
+		check := func(when string) {
+			t.Helper()
+			nov, novTotal := e.board(w.Officer[0], county+"&cycle=2026-11")
+			dec, decTotal := e.board(w.Officer[0], county)
+			score := map[string]int{}
+			for _, it := range nov {
+				score[it.Code] = it.Score
+			}
+			if score[lateCode] != 94 || novTotal != 2 {
+				t.Errorf("%s: November ranks %v of %d, want the late-closed shop at 94 among 2", when, nov, novTotal)
+			}
+			if _, ok := score[earlyCode]; ok {
+				t.Errorf("%s: November ranks the shop closed in November: %v", when, nov)
+			}
+			if decTotal != 1 || len(dec) != 1 || dec[0].Code == lateCode {
+				t.Errorf("%s: December ranks %v of %d, want the one open shop", when, dec, decTotal)
+			}
+			roads := e.must(200, "GET", "/api/v1/leaderboards/roads?cycle=2026-11&county_id="+itoa(w.County[0]), w.Officer[0], nil)
+			for _, it := range itemsOf(t, roads) {
+				if int64(jnum(it["road_id"])) == w.Road[0] && (jnum(it["merchants"]) != 2 || jnum(it["score"]) != 97) {
+					t.Errorf("%s: November road: %v, want 2 merchants averaging 97", when, it)
+				}
+			}
+			var b service.Bulletin
+			if err := json.Unmarshal(e.bulletin(w.Officer[0], w.County[0], "2026-11", "json").Body, &b); err != nil {
+				t.Fatal(err)
+			}
+			black := map[string]int{}
+			for _, m := range b.Black {
+				black[m.Code] = m.Score
+			}
+			if b.Merchants != 2 || black[lateCode] != 94 {
+				t.Errorf("%s: November bulletin: %d merchants, black list %v; want 2 with the late-closed shop at 94", when, b.Merchants, b.Black)
+			}
+		}
+		check("in the grace period")
+		e.clock.Set(at(2026, 12, 10, 9, 0, 0)) // November is closed (frozen on first read)
+		e.relogin(&w)
+		check("after closing")
+
+		// Reopened, it ranks in December again.
+		e.must(200, "PATCH", "/api/v1/merchants/"+itoa(late), w.Admin[0], map[string]any{"status": "active"})
+		if _, total := e.board(w.Officer[0], county); total != 2 {
+			t.Errorf("December after reopening: %d ranked, want 2", total)
+		}
+		var closedAt sql.NullTime
+		if err := e.db.SQL().QueryRow("SELECT closed_at FROM merchants WHERE id = ?", late).Scan(&closedAt); err != nil || closedAt.Valid {
+			t.Errorf("reopened shop keeps closed_at %v (%v)", closedAt, err)
+		}
 	})
 }

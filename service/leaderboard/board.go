@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/service/policy"
@@ -188,7 +189,11 @@ func (q *SQL) Top(ctx context.Context, cycle string, s Scope, limit, offset int)
 		return nil, 0, err
 	}
 	limit, offset = clampPage(limit, offset)
-	base, scope := q.policy.BaseScore, s.models()
+	base := q.policy.BaseScore
+	scope, err := q.scope(cycle, s)
+	if err != nil {
+		return nil, 0, err
+	}
 	total, err := q.db.BoardCount(ctx, scope)
 	if err != nil {
 		return nil, 0, err
@@ -213,14 +218,36 @@ func (q *SQL) Top(ctx context.Context, cycle string, s Scope, limit, offset int)
 	return items, total, nil
 }
 
+// ends is when the cycle ends. Merchants closed since rank in it: they took
+// part in it. For the running cycle that is none, as nobody closed in the
+// future, so no clock is needed to tell the two apart.
+func (q *SQL) ends(cycle string) (time.Time, error) {
+	c, err := policy.ParseCycle(cycle)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return q.policy.CycleStart(c.Next()), nil
+}
+
+// scope is the database scope of s in the cycle.
+func (q *SQL) scope(cycle string, s Scope) (models.BoardScope, error) {
+	ended, err := q.ends(cycle)
+	b := s.models()
+	b.Ended = ended
+	return b, err
+}
+
 // Position implements Board.
 func (q *SQL) Position(ctx context.Context, cycle string, s Scope, m models.Merchant) (Position, error) {
 	if err := s.check(); err != nil {
 		return Position{}, err
 	}
-	scope := s.models()
+	scope, err := q.scope(cycle, s)
+	if err != nil {
+		return Position{}, err
+	}
 	of, err := q.db.BoardCount(ctx, scope)
-	if err != nil || !ranksIn(m, s) {
+	if err != nil || !ranksIn(m, s, scope.Ended) {
 		return Position{Of: of}, err
 	}
 	score, err := q.db.LiveScore(ctx, m.ID, cycle, q.policy.BaseScore)
@@ -231,9 +258,10 @@ func (q *SQL) Position(ctx context.Context, cycle string, s Scope, m models.Merc
 	return Position{Rank: above + 1, Of: of}, err
 }
 
-// ranksIn reports whether m is ranked in scope s.
-func ranksIn(m models.Merchant, s Scope) bool {
-	if m.Status != "active" {
+// ranksIn reports whether m is ranked in scope s in a cycle that ends at
+// ended: active, or closed at or after the end (zero: active only).
+func ranksIn(m models.Merchant, s Scope, ended time.Time) bool {
+	if m.Status != "active" && (ended.IsZero() || m.ClosedAt == nil || m.ClosedAt.Before(ended)) {
 		return false
 	}
 	switch s.Kind {
@@ -254,7 +282,11 @@ func (q *SQL) Roads(ctx context.Context, cycle string, countyID int64) ([]RoadEn
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.db.RoadTallies(ctx, cycle, q.policy.BaseScore, countyID)
+	ended, err := q.ends(cycle)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.db.RoadTallies(ctx, cycle, q.policy.BaseScore, countyID, ended)
 	if err != nil {
 		return nil, err
 	}

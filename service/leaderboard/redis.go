@@ -275,7 +275,7 @@ func (r *Redis) Position(ctx context.Context, cycle string, s Scope, m models.Me
 		return Position{}, err
 	}
 	code := m.Code
-	if !ranksIn(m, s) {
+	if !ranksIn(m, s, time.Time{}) { // the sets hold the running cycle's active merchants
 		code = "" // not ranked there: only the count is wanted
 	}
 	octx, cancel := r.opCtx(ctx)
