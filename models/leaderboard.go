@@ -24,8 +24,9 @@ type BoardMerchant struct {
 type BoardScope struct {
 	CountyID int64
 	RoadID   int64
-	// Ended is when the cycle ends: a merchant closed at or after it still
-	// ranks in it, as it took part in it. Zero: the active merchants only.
+	// Ended is when the cycle ends: the merchants registered before it rank
+	// in the cycle, those closed at or after it included, as they took part
+	// in it. Zero: the active merchants.
 	Ended time.Time
 }
 
@@ -42,12 +43,13 @@ func (s BoardScope) where() (string, []any) {
 }
 
 // ranked is the condition on merchants m of ranking in a cycle that ends at
-// ended: active, or closed at or after the end (zero: active).
+// ended: registered before the end, and active or closed at or after the end
+// (zero: active).
 func ranked(ended time.Time) (string, []any) {
 	if ended.IsZero() {
 		return "m.status = 'active'", nil
 	}
-	return "(m.status = 'active' OR m.closed_at >= ?)", []any{ended.UTC()}
+	return "m.created_at < ? AND (m.status = 'active' OR m.closed_at >= ?)", []any{ended.UTC(), ended.UTC()}
 }
 
 // boardFrom joins each merchant with its score row of the cycle; the first two

@@ -51,8 +51,7 @@ type CountyMerchant struct {
 }
 
 // ActiveMerchantsOfCounty lists by code the county's merchants that rank in
-// a cycle that ends at ended: the active ones, and those closed at or after
-// the end (see BoardScope.Ended; zero: the active ones only).
+// a cycle that ends at ended (see BoardScope.Ended; zero: the active ones).
 func (db *DB) ActiveMerchantsOfCounty(ctx context.Context, countyID int64, ended time.Time) ([]CountyMerchant, error) {
 	var out []CountyMerchant
 	cond, args := BoardScope{CountyID: countyID, Ended: ended}.where()

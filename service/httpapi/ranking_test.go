@@ -193,7 +193,8 @@ func TestLeaderboardsOfPastCycles(t *testing.T) {
 // TestClosedAfterTheCycleStillRanks: a shop closed after November ended (in
 // its grace period) took part in November: it stays in November's rankings,
 // road scores and bulletin, provisional and frozen, and leaves December's. A
-// shop closed during November ranks in neither, and one reopened ranks again.
+// shop closed during November ranks in neither; one opened in November's grace
+// period ranks in December only; one reopened ranks again.
 func TestClosedAfterTheCycleStillRanks(t *testing.T) {
 	boards(t, func(t *testing.T, e *env) {
 		w := e.seeded()
@@ -213,6 +214,7 @@ func TestClosedAfterTheCycleStillRanks(t *testing.T) {
 		e.clock.Set(at(2026, 12, 2, 9, 0, 0)) // November's grace period
 		e.relogin(&w)
 		closeShop(late)
+		opened := e.newMerchant(w.Admin[0], w.Road[0], "十二月新开的店")
 
 		codeOf := func(id int64) string {
 			t.Helper()
@@ -238,8 +240,11 @@ func TestClosedAfterTheCycleStillRanks(t *testing.T) {
 			if _, ok := score[earlyCode]; ok {
 				t.Errorf("%s: November ranks the shop closed in November: %v", when, nov)
 			}
-			if decTotal != 1 || len(dec) != 1 || dec[0].Code == lateCode {
-				t.Errorf("%s: December ranks %v of %d, want the one open shop", when, dec, decTotal)
+			if decTotal != 2 || len(dec) != 2 || dec[0].Code == lateCode || dec[1].Code == lateCode {
+				t.Errorf("%s: December ranks %v of %d, want the two open shops", when, dec, decTotal)
+			}
+			if _, ok := score[codeOf(opened)]; ok {
+				t.Errorf("%s: November ranks the shop opened in December: %v", when, nov)
 			}
 			roads := e.must(200, "GET", "/api/v1/leaderboards/roads?cycle=2026-11&county_id="+itoa(w.County[0]), w.Officer[0], nil)
 			for _, it := range itemsOf(t, roads) {
@@ -266,8 +271,8 @@ func TestClosedAfterTheCycleStillRanks(t *testing.T) {
 
 		// Reopened, it ranks in December again.
 		e.must(200, "PATCH", "/api/v1/merchants/"+itoa(late), w.Admin[0], map[string]any{"status": "active"})
-		if _, total := e.board(w.Officer[0], county); total != 2 {
-			t.Errorf("December after reopening: %d ranked, want 2", total)
+		if _, total := e.board(w.Officer[0], county); total != 3 {
+			t.Errorf("December after reopening: %d ranked, want 3", total)
 		}
 		var closedAt sql.NullTime
 		if err := e.db.SQL().QueryRow("SELECT closed_at FROM merchants WHERE id = ?", late).Scan(&closedAt); err != nil || closedAt.Valid {

@@ -218,9 +218,10 @@ func (q *SQL) Top(ctx context.Context, cycle string, s Scope, limit, offset int)
 	return items, total, nil
 }
 
-// ends is when the cycle ends. Merchants closed since rank in it: they took
-// part in it. For the running cycle that is none, as nobody closed in the
-// future, so no clock is needed to tell the two apart.
+// ends is when the cycle ends. The merchants registered before it rank in
+// the cycle, those closed since included: they took part in it. For the
+// running cycle that is the active ones, as nobody registered or closed in
+// the future, so no clock is needed to tell the two apart.
 func (q *SQL) ends(cycle string) (time.Time, error) {
 	c, err := policy.ParseCycle(cycle)
 	if err != nil {

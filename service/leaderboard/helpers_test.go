@@ -158,6 +158,7 @@ func seedBoard(t testing.TB, db *models.DB) fixture {
 			roadCounty = append(roadCounty, c.ID)
 		}
 	}
+	registered := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC) // before the cycle: they take part in it
 	// roads: 0..3 in county 0 (road 2 stays empty, road 3 has one merchant,
 	// road 1 only a closed one besides ties), 4..5 in county 1.
 	seeds := []merchantSeed{
@@ -181,7 +182,7 @@ func seedBoard(t testing.TB, db *models.DB) fixture {
 			status = "closed"
 		}
 		m := models.Merchant{Code: s.code, CountyID: roadCounty[s.road], RoadID: fx.roads[s.road],
-			Name: fmt.Sprintf("商户:%d", i), Status: status, QRGeneration: 1}
+			Name: fmt.Sprintf("商户:%d", i), Status: status, QRGeneration: 1, CreatedAt: registered}
 		if err := db.CreateMerchant(ctx, &m); err != nil {
 			t.Fatal(err)
 		}
