@@ -192,7 +192,11 @@ func (s *Service) Login(ctx context.Context, username, password string) (LoginRe
 	if err := f.err(); err != nil {
 		return LoginResult{}, err
 	}
-	if wait := s.logins.blocked(username, s.now()); wait > 0 {
+	wait, err := s.logins.blocked(ctx, username, s.now())
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if wait > 0 {
 		e := Errorf(CodeRateLimited, "登录失败次数过多，请 %d 分钟后再试", (wait+time.Minute-1)/time.Minute)
 		e.RetryAfter = int((wait + time.Second - 1) / time.Second)
 		return LoginResult{}, e
@@ -208,10 +212,16 @@ func (s *Service) Login(ctx context.Context, username, password string) (LoginRe
 		hash = dummyHash()
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || u.Disabled {
-		s.logins.fail(username, s.now())
+		// A failure that cannot be counted must not go uncounted: without
+		// the record, the limit would not hold.
+		if err := s.logins.fail(ctx, username, s.now()); err != nil {
+			return LoginResult{}, err
+		}
 		return LoginResult{}, Errorf(CodeUnauthorized, "用户名或密码错误")
 	}
-	s.logins.reset(username)
+	if err := s.logins.reset(ctx, username); err != nil {
+		return LoginResult{}, err
+	}
 	tok, exp, err := s.IssueToken(u)
 	if err != nil {
 		return LoginResult{}, err
@@ -219,54 +229,59 @@ func (s *Service) Login(ctx context.Context, username, password string) (LoginRe
 	return LoginResult{Token: tok, ExpiresAt: exp, User: u}, nil
 }
 
-// loginLimiter counts failed logins per username in a sliding window.
+// loginFailures is the storage of the login limiter: models.DB, behind an
+// interface so tests can make it fail.
+type loginFailures interface {
+	RecordLoginFailure(ctx context.Context, username string, at, windowStart time.Time) error
+	LoginFailuresAfter(ctx context.Context, username string, after time.Time) ([]time.Time, error)
+	ClearLoginFailures(ctx context.Context, username string) error
+}
+
+// loginLimiter counts failed logins per username in a sliding window: a
+// username is blocked while at least max of its failures are younger than
+// window. The failures live in the database, so every instance behind the load
+// balancer counts the same ones and a restart forgets none.
 type loginLimiter struct {
-	mu       sync.Mutex
-	max      int
-	window   time.Duration
-	failures map[string][]time.Time
+	store  loginFailures
+	max    int
+	window time.Duration
 }
 
-func newLoginLimiter(max int, window time.Duration) *loginLimiter {
-	return &loginLimiter{max: max, window: window, failures: map[string][]time.Time{}}
+func newLoginLimiter(store loginFailures, max int, window time.Duration) *loginLimiter {
+	return &loginLimiter{store: store, max: max, window: window}
 }
 
-func (l *loginLimiter) recent(user string, now time.Time) []time.Time {
-	kept := l.failures[user][:0]
-	for _, t := range l.failures[user] {
-		if now.Sub(t) < l.window {
-			kept = append(kept, t)
-		}
+// blocked returns how long the username must wait, 0 when it may try: until
+// the max-th most recent failure leaves the window.
+func (l *loginLimiter) blocked(ctx context.Context, user string, now time.Time) (time.Duration, error) {
+	// Failures are stored to the millisecond; so is the clock they are compared with.
+	now = now.Truncate(time.Millisecond)
+	r, err := l.store.LoginFailuresAfter(ctx, user, now.Add(-l.window))
+	if err != nil {
+		return 0, fmt.Errorf("login failures: %w", err)
 	}
-	if len(kept) == 0 {
-		delete(l.failures, user)
-		return nil
-	}
-	l.failures[user] = kept
-	return kept
-}
-
-// blocked returns how long the username must wait, 0 when it may try.
-func (l *loginLimiter) blocked(user string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	r := l.recent(user, now)
 	if len(r) < l.max {
-		return 0
+		return 0, nil
 	}
-	return r[len(r)-l.max].Add(l.window).Sub(now)
+	return r[len(r)-l.max].Add(l.window).Sub(now), nil
 }
 
-func (l *loginLimiter) fail(user string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.failures[user] = append(l.recent(user, now), now)
+// fail counts a failed login of user at now, and forgets every username's
+// failures that have left the window.
+func (l *loginLimiter) fail(ctx context.Context, user string, now time.Time) error {
+	now = now.Truncate(time.Millisecond)
+	if err := l.store.RecordLoginFailure(ctx, user, now, now.Add(-l.window)); err != nil {
+		return fmt.Errorf("record login failure: %w", err)
+	}
+	return nil
 }
 
-func (l *loginLimiter) reset(user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.failures, user)
+// reset forgets user's failures, after a successful login.
+func (l *loginLimiter) reset(ctx context.Context, user string) error {
+	if err := l.store.ClearLoginFailures(ctx, user); err != nil {
+		return fmt.Errorf("clear login failures: %w", err)
+	}
+	return nil
 }
 
 // RandomPassword makes a readable 16-character password for the bootstrap admin.

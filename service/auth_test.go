@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -180,47 +181,100 @@ func TestTokenForgeries(t *testing.T) {
 	}
 }
 
+// adminDB returns a fresh database of dialect d with its city admin, admin,
+// whose password is correct-horse-1.
+func adminDB(t *testing.T, d models.Dialect) *models.DB {
+	t.Helper()
+	db := dbtest.Open(t, d)
+	if _, _, err := Bootstrap(context.Background(), db, "correct-horse-1"); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// storedFailures counts the rows of user in the login_failures table.
+func storedFailures(t *testing.T, db *models.DB, user string) int {
+	t.Helper()
+	var n int
+	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM login_failures WHERE username = ?`, user).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func TestLoginLimiterWindow(t *testing.T) {
 	t.Parallel()
-	t0 := time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC)
-	l := newLoginLimiter(5, 15*time.Minute)
-	for i := range 4 {
-		l.fail("alice", t0.Add(time.Duration(i)*time.Minute))
-	}
-	if w := l.blocked("alice", t0.Add(4*time.Minute)); w != 0 {
-		t.Errorf("after 4 failures: blocked %v, want 0", w)
-	}
-	l.fail("alice", t0.Add(4*time.Minute))
-	for _, c := range []struct {
-		at   time.Duration
-		want time.Duration
-	}{
-		{4 * time.Minute, 11 * time.Minute}, // until the first failure leaves the window
-		{14*time.Minute + 59*time.Second, time.Second},
-		{15 * time.Minute, 0}, // the first failure is out: four remain
-	} {
-		if got := l.blocked("alice", t0.Add(c.at)); got != c.want {
-			t.Errorf("at +%v: blocked %v, want %v", c.at, got, c.want)
-		}
-	}
-	if got := l.blocked("bob", t0.Add(5*time.Minute)); got != 0 {
-		t.Errorf("bob is blocked by alice's failures: %v", got)
-	}
-	// The window slides: one more failure blocks again, until the second
-	// failure (at +1m) is 15 minutes old.
-	l.fail("alice", t0.Add(15*time.Minute))
-	if got := l.blocked("alice", t0.Add(15*time.Minute)); got != time.Minute {
-		t.Errorf("after a sixth failure: blocked %v, want 1m", got)
-	}
-	l.reset("alice")
-	if got := l.blocked("alice", t0.Add(15*time.Minute)); got != 0 {
-		t.Errorf("after reset: blocked %v", got)
-	}
-	// Old failures are forgotten, not kept forever.
-	l.fail("carol", t0)
-	l.blocked("carol", t0.Add(16*time.Minute))
-	if _, kept := l.failures["carol"]; kept {
-		t.Errorf("failures older than the window are still kept")
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := dbtest.Open(t, d)
+			t0 := time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC)
+			l := newLoginLimiter(db, 5, 15*time.Minute)
+			fail := func(user string, at time.Time) {
+				t.Helper()
+				if err := l.fail(ctx, user, at); err != nil {
+					t.Fatal(err)
+				}
+			}
+			blocked := func(user string, at time.Time) time.Duration {
+				t.Helper()
+				w, err := l.blocked(ctx, user, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return w
+			}
+			for i := range 4 {
+				fail("alice", t0.Add(time.Duration(i)*time.Minute))
+			}
+			if w := blocked("alice", t0.Add(4*time.Minute)); w != 0 {
+				t.Errorf("after 4 failures: blocked %v, want 0", w)
+			}
+			fail("alice", t0.Add(4*time.Minute))
+			for _, c := range []struct {
+				at   time.Duration
+				want time.Duration
+			}{
+				{4 * time.Minute, 11 * time.Minute}, // until the first failure leaves the window
+				{14*time.Minute + 59*time.Second, time.Second},
+				{15*time.Minute - time.Millisecond, time.Millisecond},
+				{15 * time.Minute, 0}, // the first failure is out: four remain
+			} {
+				if got := blocked("alice", t0.Add(c.at)); got != c.want {
+					t.Errorf("at +%v: blocked %v, want %v", c.at, got, c.want)
+				}
+			}
+			if got := blocked("bob", t0.Add(5*time.Minute)); got != 0 {
+				t.Errorf("bob is blocked by alice's failures: %v", got)
+			}
+			// The window slides: one more failure blocks again, until the second
+			// failure (at +1m) is 15 minutes old.
+			fail("alice", t0.Add(15*time.Minute))
+			if got := blocked("alice", t0.Add(15*time.Minute)); got != time.Minute {
+				t.Errorf("after a sixth failure: blocked %v, want 1m", got)
+			}
+			if err := l.reset(ctx, "alice"); err != nil {
+				t.Fatal(err)
+			}
+			if got := blocked("alice", t0.Add(15*time.Minute)); got != 0 {
+				t.Errorf("after reset: blocked %v", got)
+			}
+			if n := storedFailures(t, db, "alice"); n != 0 {
+				t.Errorf("after reset: %d rows of alice kept", n)
+			}
+			// Old failures are deleted from the table, not kept forever: the
+			// next failure of anyone prunes them, and only them.
+			fail("carol", t0)
+			fail("erin", t0.Add(2*time.Minute))
+			fail("dave", t0.Add(16*time.Minute))
+			if n := storedFailures(t, db, "carol"); n != 0 {
+				t.Errorf("%d failures older than the window are still kept", n)
+			}
+			if n := storedFailures(t, db, "erin"); n != 1 {
+				t.Errorf("a failure inside the window: %d rows kept, want 1", n)
+			}
+		})
 	}
 }
 
@@ -229,70 +283,191 @@ func TestLoginLimiterWindow(t *testing.T) {
 // fail like wrong passwords; the window's end lets the right password in.
 func TestLoginRateLimit(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db := dbtest.Open(t, models.SQLite)
-	if _, _, err := Bootstrap(ctx, db, "correct-horse-1"); err != nil {
-		t.Fatal(err)
-	}
-	stored, err := db.UserByUsername(ctx, "admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if stored.PasswordHash == "correct-horse-1" || strings.Contains(stored.PasswordHash, "correct-horse") || !strings.HasPrefix(stored.PasswordHash, "$2") {
-		t.Errorf("stored password = %q, want a bcrypt hash", stored.PasswordHash)
-	}
-	s, clk := newAuthService(t, db, "secret-one-0123456789")
-	for i := range 5 {
-		if _, err := s.Login(ctx, "admin", "wrong-password"); ErrorCode(err) != CodeUnauthorized {
-			t.Fatalf("failure %d: %v, want %s", i+1, err, CodeUnauthorized)
-		}
-		clk.add(time.Second)
-	}
-	for _, pw := range []string{"wrong-password", "correct-horse-1"} {
-		_, err := s.Login(ctx, "admin", pw)
-		e, ok := err.(*Error)
-		if !ok || e.Code != CodeRateLimited || e.RetryAfter < 1 || e.RetryAfter > 900 {
-			t.Fatalf("blocked login with %q: %v, want %s with Retry-After in 1..900", pw, err, CodeRateLimited)
-		}
-		if want := 900 - 5; e.RetryAfter != want {
-			t.Errorf("RetryAfter = %d, want %d (15 minutes from the first failure)", e.RetryAfter, want)
-		}
-	}
-	clk.add(15 * time.Minute)
-	res, err := s.Login(ctx, "admin", "correct-horse-1")
-	if err != nil {
-		t.Fatalf("after the window: %v", err)
-	}
-	if res.User.Username != "admin" || res.Token == "" {
-		t.Errorf("login = %+v", res)
-	}
-	if a, err := s.Authenticate(res.Token); err != nil || a.Role != RoleCityAdmin {
-		t.Errorf("the login's token: %+v, %v", a, err)
-	}
-	if n := len(s.logins.recent("admin", clk.now())); n != 0 {
-		t.Errorf("a successful login leaves %d failures counted", n)
-	}
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := adminDB(t, d)
+			stored, err := db.UserByUsername(ctx, "admin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored.PasswordHash == "correct-horse-1" || strings.Contains(stored.PasswordHash, "correct-horse") || !strings.HasPrefix(stored.PasswordHash, "$2") {
+				t.Errorf("stored password = %q, want a bcrypt hash", stored.PasswordHash)
+			}
+			s, clk := newAuthService(t, db, "secret-one-0123456789")
+			for i := range 5 {
+				if _, err := s.Login(ctx, "admin", "wrong-password"); ErrorCode(err) != CodeUnauthorized {
+					t.Fatalf("failure %d: %v, want %s", i+1, err, CodeUnauthorized)
+				}
+				clk.add(time.Second)
+			}
+			for _, pw := range []string{"wrong-password", "correct-horse-1"} {
+				_, err := s.Login(ctx, "admin", pw)
+				e, ok := err.(*Error)
+				if !ok || e.Code != CodeRateLimited || e.RetryAfter < 1 || e.RetryAfter > 900 {
+					t.Fatalf("blocked login with %q: %v, want %s with Retry-After in 1..900", pw, err, CodeRateLimited)
+				}
+				if want := 900 - 5; e.RetryAfter != want {
+					t.Errorf("RetryAfter = %d, want %d (15 minutes from the first failure)", e.RetryAfter, want)
+				}
+			}
+			clk.add(15 * time.Minute)
+			res, err := s.Login(ctx, "admin", "correct-horse-1")
+			if err != nil {
+				t.Fatalf("after the window: %v", err)
+			}
+			if res.User.Username != "admin" || res.Token == "" {
+				t.Errorf("login = %+v", res)
+			}
+			if a, err := s.Authenticate(res.Token); err != nil || a.Role != RoleCityAdmin {
+				t.Errorf("the login's token: %+v, %v", a, err)
+			}
+			if n := storedFailures(t, db, "admin"); n != 0 {
+				t.Errorf("a successful login leaves %d failures counted", n)
+			}
 
-	// Unknown and disabled users are refused like wrong passwords, and count.
-	if _, err := s.Login(ctx, "nobody", "whatever-pw"); ErrorCode(err) != CodeUnauthorized {
-		t.Errorf("unknown user: %v", err)
+			// Unknown and disabled users are refused like wrong passwords, and count.
+			if _, err := s.Login(ctx, "nobody", "whatever-pw"); ErrorCode(err) != CodeUnauthorized {
+				t.Errorf("unknown user: %v", err)
+			}
+			if n := storedFailures(t, db, "nobody"); n != 1 {
+				t.Errorf("an unknown user's failure counted %d times, want 1", n)
+			}
+			off := models.User{Username: "retired", PasswordHash: stored.PasswordHash, Role: RoleCityAdmin, Disabled: true}
+			if err := db.CreateUser(ctx, &off); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Login(ctx, "retired", "correct-horse-1"); ErrorCode(err) != CodeUnauthorized {
+				t.Errorf("disabled user: %v, want %s", err, CodeUnauthorized)
+			}
+			if n := storedFailures(t, db, "retired"); n != 1 {
+				t.Errorf("a disabled user's failure counted %d times, want 1", n)
+			}
+			tok, _, _ := s.IssueToken(off)
+			a, err := s.Authenticate(tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Me(ctx, a); ErrorCode(err) != CodeUnauthorized {
+				t.Errorf("Me of a disabled user: %v, want %s", err, CodeUnauthorized)
+			}
+		})
 	}
-	if n := len(s.logins.recent("nobody", clk.now())); n != 1 {
-		t.Errorf("an unknown user's failure counted %d times, want 1", n)
+}
+
+// TestLoginLimitSharedByInstances: two instances behind a load balancer over
+// one database count the same failures, so an attacker gets five tries in all,
+// not five per instance; and a success on one clears the count on both.
+func TestLoginLimitSharedByInstances(t *testing.T) {
+	t.Parallel()
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := adminDB(t, d)
+			one, clk := newAuthService(t, db, "secret-one-0123456789")
+			two := New(Options{DB: db, Policy: policy.Default(), Secret: []byte("secret-one-0123456789"), Clock: clk.now})
+			wrong := func(s *Service, name string) {
+				t.Helper()
+				if _, err := s.Login(ctx, "admin", "wrong-password"); ErrorCode(err) != CodeUnauthorized {
+					t.Fatalf("wrong password through %s: %v, want %s", name, err, CodeUnauthorized)
+				}
+				clk.add(time.Second)
+			}
+
+			// Four failures through one, a success through two, one more
+			// failure through one: one's count restarted at two's success.
+			for range 4 {
+				wrong(one, "one")
+			}
+			if _, err := two.Login(ctx, "admin", "correct-horse-1"); err != nil {
+				t.Fatalf("right password through two after 4 failures: %v", err)
+			}
+			wrong(one, "one")
+			if _, err := one.Login(ctx, "admin", "correct-horse-1"); err != nil {
+				t.Errorf("right password through one after two's success and 1 failure: %v, want a login (the success cleared the count)", err)
+			}
+
+			// Three failures through one and two through two block both.
+			for range 3 {
+				wrong(one, "one")
+			}
+			for range 2 {
+				wrong(two, "two")
+			}
+			for name, s := range map[string]*Service{"one": one, "two": two} {
+				_, err := s.Login(ctx, "admin", "correct-horse-1")
+				e, ok := err.(*Error)
+				if !ok || e.Code != CodeRateLimited {
+					t.Fatalf("right password through %s after 3+2 failures: %v, want %s", name, err, CodeRateLimited)
+				}
+				if want := 900 - 5; e.RetryAfter != want {
+					t.Errorf("%s: RetryAfter = %d, want %d", name, e.RetryAfter, want)
+				}
+			}
+			clk.add(15 * time.Minute)
+			if _, err := two.Login(ctx, "admin", "correct-horse-1"); err != nil {
+				t.Errorf("after the window: %v", err)
+			}
+		})
 	}
-	off := models.User{Username: "retired", PasswordHash: stored.PasswordHash, Role: RoleCityAdmin, Disabled: true}
-	if err := db.CreateUser(ctx, &off); err != nil {
-		t.Fatal(err)
+}
+
+// failingFailures is the real store, with one of its methods failing.
+type failingFailures struct {
+	*models.DB
+	failing string
+}
+
+var errStoreDown = errors.New("store down")
+
+func (f failingFailures) RecordLoginFailure(ctx context.Context, username string, at, windowStart time.Time) error {
+	if f.failing == "record" {
+		return errStoreDown
 	}
-	if _, err := s.Login(ctx, "retired", "correct-horse-1"); ErrorCode(err) != CodeUnauthorized {
-		t.Errorf("disabled user: %v, want %s", err, CodeUnauthorized)
+	return f.DB.RecordLoginFailure(ctx, username, at, windowStart)
+}
+
+func (f failingFailures) LoginFailuresAfter(ctx context.Context, username string, after time.Time) ([]time.Time, error) {
+	if f.failing == "read" {
+		return nil, errStoreDown
 	}
-	tok, _, _ := s.IssueToken(off)
-	a, err := s.Authenticate(tok)
-	if err != nil {
-		t.Fatal(err)
+	return f.DB.LoginFailuresAfter(ctx, username, after)
+}
+
+func (f failingFailures) ClearLoginFailures(ctx context.Context, username string) error {
+	if f.failing == "clear" {
+		return errStoreDown
 	}
-	if _, err := s.Me(ctx, a); ErrorCode(err) != CodeUnauthorized {
-		t.Errorf("Me of a disabled user: %v, want %s", err, CodeUnauthorized)
+	return f.DB.ClearLoginFailures(ctx, username)
+}
+
+// TestLoginStoreFailure: when the failures cannot be read, recorded or
+// cleared, Login fails with the error: it neither lets the caller in nor
+// turns an uncounted failure into an ordinary wrong password, which would
+// lift the limit whenever the store is down.
+func TestLoginStoreFailure(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := adminDB(t, models.SQLite)
+	s, _ := newAuthService(t, db, "secret-one-0123456789")
+	for _, c := range []struct {
+		failing, password string
+	}{
+		{"read", "correct-horse-1"},
+		{"read", "wrong-password"},
+		{"record", "wrong-password"},
+		{"clear", "correct-horse-1"},
+	} {
+		s.logins = newLoginLimiter(failingFailures{DB: db, failing: c.failing}, 5, 15*time.Minute)
+		res, err := s.Login(ctx, "admin", c.password)
+		if !errors.Is(err, errStoreDown) || ErrorCode(err) != CodeInternal || res.Token != "" {
+			t.Errorf("%s fails, login with %q: %+v, %v; want the store's error", c.failing, c.password, res, err)
+		}
+	}
+	s.logins = newLoginLimiter(db, 5, 15*time.Minute)
+	if _, err := s.Login(ctx, "admin", "correct-horse-1"); err != nil {
+		t.Errorf("the control, with the store working: %v", err)
 	}
 }

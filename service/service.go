@@ -75,7 +75,7 @@ func New(o Options) *Service {
 	s := &Service{
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
 		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board, sqlBoard: leaderboard.NewSQL(o.DB, o.Policy),
-		logins: newLoginLimiter(5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL), stars: newStarCache(), pages: newBoardMemo(), active: newActiveCache(),
+		logins: newLoginLimiter(o.DB, 5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL), stars: newStarCache(), pages: newBoardMemo(), active: newActiveCache(),
 		tokens: newTokenCache(),
 	}
 	s.scores = notifier{s: s, next: o.Board}
