@@ -36,6 +36,15 @@ var importColumns = []struct {
 	{"纬度", "lat", false}, {"经度", "lng", false},
 }
 
+// ImportTemplate returns the header row of the import template to those who
+// may import (the county and city admins).
+func (s *Service) ImportTemplate(a Actor) ([]string, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
+		return nil, errForbidden
+	}
+	return ImportHeader(), nil
+}
+
 // ImportHeader is the template's header row.
 func ImportHeader() []string {
 	out := make([]string, len(importColumns))

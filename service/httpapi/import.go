@@ -69,9 +69,14 @@ func (a *API) importMerchants(c *gin.Context) {
 	c.JSON(status, rep)
 }
 
-// importTemplate serves the empty register with its header and one example row.
+// importTemplate serves the empty register with its header and one example
+// row, to those who may import.
 func (a *API) importTemplate(c *gin.Context) {
-	header := service.ImportHeader()
+	header, err := a.svc.ImportTemplate(actor(c))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
 	example := []string{"张记烧烤", "柳泉路", "91370303MA3C0YX87F", "餐饮", "张三", "13853312345", "张店区柳泉路 88 号", "36.8131", "118.0549"}
 	switch c.DefaultQuery("format", "xlsx") {
 	case "csv":
