@@ -85,16 +85,9 @@ func (s *Service) Appeals(ctx context.Context, a Actor, f AppealFilter) ([]model
 		return nil, 0, Invalid(map[string]string{"status": "应为 pending、accepted 或 rejected"})
 	}
 	q := models.AppealFilter{Status: f.Status, Limit: p.Limit, Offset: p.Offset}
-	switch {
-	case a.Role == RoleMerchant:
-		q.MerchantID = a.MerchantID
-	case f.CountyID != 0:
-		if !a.InCounty(f.CountyID) {
-			return nil, 0, errForbidden
-		}
-		q.CountyIDs = []int64{f.CountyID}
-	default:
-		q.CountyIDs = a.countyScope()
+	q.CountyIDs, q.MerchantID, err = a.listScope(f.CountyID)
+	if err != nil {
+		return nil, 0, err
 	}
 	out, total, err := s.db.ListAppeals(ctx, q)
 	if out == nil {

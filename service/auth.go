@@ -45,6 +45,23 @@ func (a Actor) IsCity() bool { return a.Role == RoleCityAdmin }
 // InCounty reports whether the actor may see county id's data.
 func (a Actor) InCounty(id int64) bool { return a.IsCity() || (a.CountyID != 0 && a.CountyID == id) }
 
+// listScope is whose records a list of appeals or notices shows: a
+// merchant's own (whatever county it names), else the county asked for
+// (errForbidden outside the caller's), else the caller's county, or every
+// county (nil) for the city admin.
+func (a Actor) listScope(countyID int64) (counties []int64, merchantID int64, err error) {
+	switch {
+	case a.Role == RoleMerchant:
+		return nil, a.MerchantID, nil
+	case countyID != 0:
+		if !a.InCounty(countyID) {
+			return nil, 0, errForbidden
+		}
+		return []int64{countyID}, 0, nil
+	}
+	return a.countyScope(), 0, nil
+}
+
 // countyScope is the county filter of list queries: nil means all.
 func (a Actor) countyScope() []int64 {
 	if a.IsCity() {

@@ -220,16 +220,9 @@ func (s *Service) NoticeList(ctx context.Context, a Actor, f NoticeFilter) ([]No
 	default:
 		return nil, 0, Invalid(map[string]string{"status": "应为 open、overdue、rectified 或 all"})
 	}
-	switch {
-	case a.Role == RoleMerchant:
-		q.MerchantID = a.MerchantID
-	case f.CountyID != 0:
-		if !a.InCounty(f.CountyID) {
-			return nil, 0, errForbidden
-		}
-		q.CountyIDs = []int64{f.CountyID}
-	default:
-		q.CountyIDs = a.countyScope()
+	q.CountyIDs, q.MerchantID, err = a.listScope(f.CountyID)
+	if err != nil {
+		return nil, 0, err
 	}
 	if f.RoadID != 0 {
 		county, err := s.countyOf(ctx, "road", f.RoadID)
