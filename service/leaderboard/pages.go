@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -48,10 +49,18 @@ type heldPage struct {
 	version string
 	items   []Entry // read only
 	total   int
+	read    time.Time // when the page itself was last read
 }
 
 // maxHeld bounds the pages remembered; past it they are forgotten at once.
 const maxHeld = 4096
+
+// maxHeldAge is how long a held page may stand for the sets: a page is read
+// again at least this often even when its version says it is unchanged. The
+// versions are exact; this only bounds what a writer that does not bump them
+// (an instance of an older menqian during a rolling upgrade, a hand edit) can
+// leave stale.
+const maxHeldAge = time.Second
 
 // pageRead is one page read waiting for, or answered by, a round trip.
 type pageRead struct {
@@ -146,6 +155,12 @@ func (r *Redis) readPages(batch map[pageKey]*pageRead) {
 		held = make(map[pageKey]heldPage, len(batch))
 		r.pages.held = held
 	}
+	now := time.Now()
+	for key := range batch {
+		if h, ok := held[key]; ok && now.Sub(h.read) >= r.heldAge {
+			delete(held, key)
+		}
+	}
 	ready := map[string]*redis.IntCmd{}
 	pages := make(map[pageKey]*redis.Cmd, len(batch))
 	send := func(p redis.Pipeliner, eval func(context.Context, redis.Scripter, []string, ...any) *redis.Cmd) error {
@@ -177,6 +192,9 @@ func (r *Redis) readPages(batch map[pageKey]*pageRead) {
 			delete(held, key)
 			r.log.Warn("leaderboard: incomplete page in redis, answering from SQL", "set", key.set, "err", err)
 			continue
+		}
+		if page.read.IsZero() { // read now, not answered unchanged
+			page.read = now
 		}
 		held[key] = page
 		read.items, read.total, read.ok = page.items, page.total, true

@@ -4,7 +4,11 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service/policy"
 )
@@ -120,5 +124,46 @@ func TestHeldPagesFollowRebuilds(t *testing.T) {
 				t.Errorf("county page after the rebuild names %s %q", fx.merchants[3].Code, names[fx.merchants[3].Code])
 			}
 		})
+	}
+}
+
+// TestHeldPagesAge: a write that does not bump the version (a hand edit, or
+// an older menqian during a rolling upgrade) is not hidden for longer than
+// the held pages' age: the page is then read again.
+func TestHeldPagesAge(t *testing.T) {
+	db := dbtest.Open(t, models.SQLite)
+	fx := seedBoard(t, db)
+	rdb, prefix := sharedRedis(t)
+	r := NewRedis(rdb, db, policy.Default(), quiet(), WithPrefix(prefix))
+	ctx := context.Background()
+	if err := r.Rebuild(ctx, fx.cycle); err != nil {
+		t.Fatal(err)
+	}
+	county := Scope{Kind: County, CountyID: fx.counties[0]}
+	scoreOf := func() int {
+		t.Helper()
+		items, _, err := r.Top(ctx, fx.cycle, county, MaxLimit, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.Code == fx.merchants[0].Code {
+				return it.Score
+			}
+		}
+		t.Fatalf("%s not on the page %v", fx.merchants[0].Code, items)
+		return 0
+	}
+	before := scoreOf()
+	if err := rdb.ZAdd(ctx, r.keys(fx.cycle).county(county.CountyID), redis.Z{Score: -1, Member: fx.merchants[0].Code}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := scoreOf(); got != before {
+		t.Fatalf("an unversioned write showed at once (%d): the page was not held", got)
+	}
+	r.heldAge = time.Millisecond
+	time.Sleep(5 * time.Millisecond)
+	if got := scoreOf(); got != 1 {
+		t.Errorf("after the held age: score %d, want the written 1", got)
 	}
 }

@@ -58,6 +58,7 @@ type Redis struct {
 
 	lockTTL   time.Duration
 	opTimeout time.Duration
+	heldAge   time.Duration // maxHeldAge; shorter in tests
 
 	mu    sync.Mutex
 	stale map[string]bool // cycles whose Redis state this instance could not keep right
@@ -88,7 +89,7 @@ func NewRedis(rdb redis.UniversalClient, db *models.DB, p *policy.Policy, log *s
 	}
 	r := &Redis{
 		rdb: rdb, db: db, policy: p, sql: newSQL(db, p), log: log, prefix: "lb", clock: time.Now,
-		lockTTL: 30 * time.Second, opTimeout: 2 * time.Second,
+		lockTTL: 30 * time.Second, opTimeout: 2 * time.Second, heldAge: maxHeldAge,
 		stale: map[string]bool{}, kick: make(chan struct{}, 1),
 	}
 	for _, o := range opts {
