@@ -1,11 +1,15 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +25,7 @@ import (
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service"
 )
 
 // chromium finds a Chromium or Chrome binary. None found skips the test, or
@@ -215,7 +220,9 @@ func (p *page) login(username, password string) {
 // survive a reload), are sent in order once the network is back, each exactly
 // once with its own shop, items and photo; a refused record is dropped with
 // its error and does not hold up the others; an expired login keeps the
-// queue until the officer logs in again. SQLite only: it tests the page.
+// queue until the officer logs in again; a camera photo over the server's
+// 5 MB is made a 1600 px JPEG before it is queued, while a small photo is sent
+// unchanged. SQLite only: it tests the page.
 func TestInspectPageBrowserQueue(t *testing.T) {
 	exe := chromium(t)
 	e := newEnv(t, models.SQLite)
@@ -316,8 +323,8 @@ func TestInspectPageBrowserQueue(t *testing.T) {
 	if err := e.db.SQL().QueryRow("SELECT id, sha256 FROM photos ORDER BY id DESC LIMIT 1").Scan(&photoID, &sum); err != nil {
 		t.Fatal(err)
 	}
-	if want := sha256.Sum256(png); sum != hex.EncodeToString(want[:]) {
-		t.Fatalf("uploaded photo sha256 %s, want that of the file chosen", sum)
+	if want := sha256.Sum256(png); sum != hex.EncodeToString(want[:]) { // small (under 1600 px and 1 MB): sent as it is
+		t.Fatalf("uploaded photo sha256 %s, want that of the file chosen: a small photo is uploaded unchanged", sum)
 	}
 	ia := e.must(200, "GET", "/api/v1/merchants/"+itoa(shopA)+"/inspections", w.Admin[0], nil).JSON["items"].([]any)[0].(map[string]any)
 	if ph := ia["photos"].([]any); len(ph) != 1 || int64(ph[0].(float64)) != photoID {
@@ -414,12 +421,117 @@ func TestInspectPageBrowserQueue(t *testing.T) {
 		t.Fatalf("inspections of the old page's record: %d, want 1", n)
 	}
 
+	// 7. A camera photo over the server's 5 MB is made small on the phone before
+	// the record is saved: a JPEG of 1600 px on the long side, uploaded once
+	// across a 503, the evidence of a deduction.
+	camera := cameraJPEG(t, 4000, 3000)
+	if len(camera) <= service.MaxPhotoBytes {
+		t.Fatalf("the camera photo is %d bytes, want over %d", len(camera), service.MaxPhotoBytes)
+	}
+	big := filepath.Join(t.TempDir(), "IMG_20261115_100000.jpg")
+	if err := os.WriteFile(big, camera, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	photos7 := e.count("photos", "1=1")
+	gate.mode.Store(netDown)
+	p.record(tokB, map[string]string{"HJWS-01": "3"}, big, "门前堆放杂物")
+	p.until("the camera photo's record queued or refused", `document.body.innerText.includes('待发送 1 条') || document.getElementById('out').textContent.includes('5 MB')`)
+	if out := p.text(); strings.Contains(out, "每张照片不能超过 5 MB") {
+		t.Fatalf("the camera photo of %d bytes was refused, not made small; page: %s", len(camera), out)
+	}
+	p.until("the form to be cleared", `document.getElementById('photo').files.length === 0 && document.getElementById('note').value === ''`)
+	if err := os.Remove(big); err != nil {
+		t.Fatal(err)
+	}
+	type queuedPhoto struct {
+		Name, Type, SHA256 string
+		Size               int
+	}
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	qp, err := chromedp.Run(qctx, chromedp.Evaluate[[]queuedPhoto](`queued().then(rs => Promise.all(rs.flatMap(r => r.photos).map(async ph =>
+		({name: ph.name, type: ph.blob.type, size: ph.blob.size, sha256: Array.from(new Uint8Array(
+			await crypto.subtle.digest('SHA-256', await ph.blob.arrayBuffer())), b => b.toString(16).padStart(2, '0')).join('')}))))`,
+		chromedp.EvalAwaitPromise))
+	cancel()
+	if err != nil {
+		t.Fatalf("reading the queue: %v; page: %s", err, p.text())
+	}
+	if len(qp) != 1 || qp[0].Name != "photo-1.jpg" || qp[0].Type != "image/jpeg" || qp[0].Size >= service.MaxPhotoBytes/4 {
+		t.Fatalf("queued photos %+v, want one JPEG photo-1.jpg well under 5 MB", qp)
+	}
+	if n := e.count("photos", "1=1"); n != photos7 {
+		t.Fatalf("photos while offline: %d, want %d", n, photos7)
+	}
+	p.idle()
+	gate.mode.Store(net503)
+	answered := gate.answered.Load()
+	p.do(p.click("重新发送"))
+	waitFor(t, "the camera photo's upload and a 503", func() bool { return gate.answered.Load() > answered })
+	p.idle()
+	p.shows("the camera photo's record still queued", "待发送 1 条")
+	if n := e.count("photos", "1=1"); n != photos7+1 {
+		t.Fatalf("photos after the 503: %d, want %d", n, photos7+1)
+	}
+	gate.mode.Store(netUp)
+	p.do(p.click("重新发送"))
+	p.shows("an empty queue after the camera photo", "待发送 0 条")
+	p.line(tokB, "已记录 -3 分", "本月积分 102")
+	if n := e.count("photos", "1=1"); n != photos7+1 {
+		t.Fatalf("photos after the camera photo's record: %d, want %d: uploaded once", n, photos7+1)
+	}
+	var ctype string
+	var size int
+	if err := e.db.SQL().QueryRow("SELECT id, sha256, content_type, size_bytes FROM photos ORDER BY id DESC LIMIT 1").Scan(&photoID, &sum, &ctype, &size); err != nil {
+		t.Fatal(err)
+	}
+	if sum != qp[0].SHA256 || ctype != "image/jpeg" || size != qp[0].Size {
+		t.Fatalf("stored photo %s %s %d bytes, want the queued one %+v", sum, ctype, size, qp[0])
+	}
+	stored := e.must(200, "GET", "/api/v1/photos/"+itoa(photoID), w.Admin[0], nil).Body // the file on disk
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(stored))
+	if got := sha256.Sum256(stored); err != nil || format != "jpeg" || cfg.Width != 1600 || cfg.Height != 1200 ||
+		hex.EncodeToString(got[:]) != sum || len(stored) != size {
+		t.Fatalf("stored photo: %s %d×%d (%v), %d bytes, sha256 %x; want a JPEG of 1600×1200, %d bytes, sha256 %s",
+			format, cfg.Width, cfg.Height, err, len(stored), got, size, sum)
+	}
+	t.Logf("camera photo %d×%d, %d bytes → stored %d×%d, %d bytes", 4000, 3000, len(camera), cfg.Width, cfg.Height, len(stored))
+	ib := e.must(200, "GET", "/api/v1/merchants/"+itoa(shopB)+"/inspections", w.Admin[0], nil).JSON["items"].([]any)[0].(map[string]any)
+	if ph := ib["photos"].([]any); len(ph) != 1 || int64(ph[0].(float64)) != photoID || ib["note"] != "门前堆放杂物" || num(ib["delta"]) != -3 {
+		t.Fatalf("shop B inspection %v, want −3 with photo %d", ib, photoID)
+	}
+	if n := inspections(shopB); n != 4 {
+		t.Fatalf("shop B inspections after the camera photo: %d, want 4", n)
+	}
+
 	p.mu.Lock()
 	if len(p.js) > 0 {
 		t.Errorf("script errors on the page: %q", p.js)
 	}
 	p.mu.Unlock()
 	e.checkClean()
+}
+
+// cameraJPEG is a photo as a phone camera makes it, w×h pixels: a colour
+// gradient under fine noise, encoded at quality 100, so that its file is over
+// 5 MB (as camera photos of 12 megapixels and more often are).
+func cameraJPEG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	r := rand.New(rand.NewPCG(7, 7))
+	for y := range h {
+		for x := range w {
+			i, n := img.PixOffset(x, y), r.Uint32()
+			img.Pix[i] = uint8(32 + 160*x/w + int(n&31))
+			img.Pix[i+1] = uint8(32 + 160*y/h + int(n>>8&31))
+			img.Pix[i+2] = uint8(96 + int(n>>16&31))
+			img.Pix[i+3] = 255
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 100}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // jsString quotes s as a JavaScript string literal.
