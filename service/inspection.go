@@ -306,7 +306,7 @@ func (s *Service) applyEntries(ctx context.Context, merchantID int64, cycle poli
 			return s.db.AppendLedger(ctx, batch)
 		})
 		if errors.Is(err, errNoScoreRow) {
-			if err = s.db.EnsureScoreRow(ctx, merchantID, cycle.String(), s.policy.BaseScore); err != nil {
+			if err = s.ensureScoreRow(ctx, merchantID, cycle.String()); err != nil {
 				return err
 			}
 			err = errNoScoreRow

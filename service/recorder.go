@@ -149,13 +149,27 @@ func (s *Service) recordTogether(rs []*recording) {
 		// into a gap another one has locked.
 		ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 		for _, r := range missing {
-			if err := s.db.EnsureScoreRow(ctx, r.merchantID, r.cycle.String(), s.policy.BaseScore); err != nil {
+			if err := s.ensureScoreRow(ctx, r.merchantID, r.cycle.String()); err != nil {
 				r.err = err
 			}
 		}
 		cancel()
 		rs = slices.DeleteFunc(missing, func(r *recording) bool { return r.err != nil })
 	}
+}
+
+// ensureScoreRow makes a merchant's score row of the cycle if it has none.
+// Its insert can deadlock with a recording transaction's locking read of the
+// rows around it (MariaDB gap locks); like those transactions, it then runs
+// again.
+func (s *Service) ensureScoreRow(ctx context.Context, merchantID int64, cycle string) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = s.db.EnsureScoreRow(ctx, merchantID, cycle, s.policy.BaseScore); err == nil || !models.IsRetryable(err) {
+			break
+		}
+	}
+	return err
 }
 
 // scoreKey names one merchant's score row of one cycle.
