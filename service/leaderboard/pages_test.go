@@ -13,6 +13,22 @@ import (
 	"github.com/menqian/menqian/service/policy"
 )
 
+// builtBoard seeds the fixture on a database of dialect d and returns it, the
+// database, a Redis board over the shared Redis that has rebuilt the cycle,
+// and a maker of more instances sharing its keys.
+func builtBoard(t *testing.T, d models.Dialect) (fixture, *models.DB, *Redis, func() *Redis) {
+	t.Helper()
+	db := dbtest.Open(t, d)
+	fx := seedBoard(t, db)
+	rdb, prefix := sharedRedis(t)
+	another := func() *Redis { return NewRedis(rdb, db, policy.Default(), quiet(), WithPrefix(prefix)) }
+	r := another()
+	if err := r.Rebuild(context.Background(), fx.cycle); err != nil {
+		t.Fatal(err)
+	}
+	return fx, db, r, another
+}
+
 // TestPageReadsSeeEarlierWrites keeps one instance busy with reads of a
 // county page, so that its page reads are always being coalesced, while a
 // second instance changes a merchant's score: every read of the county or the
@@ -21,16 +37,9 @@ import (
 func TestPageReadsSeeEarlierWrites(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
-			db := dbtest.Open(t, d)
-			fx := seedBoard(t, db)
-			rdb, prefix := sharedRedis(t)
-			p := policy.Default()
-			reader := NewRedis(rdb, db, p, quiet(), WithPrefix(prefix))
-			writer := NewRedis(rdb, db, p, quiet(), WithPrefix(prefix))
+			fx, _, reader, another := builtBoard(t, d)
+			writer := another()
 			ctx := context.Background()
-			if err := reader.Rebuild(ctx, fx.cycle); err != nil {
-				t.Fatal(err)
-			}
 			county := Scope{Kind: County, CountyID: fx.counties[0]}
 			m := fx.merchants[0]
 
@@ -87,16 +96,9 @@ func TestPageReadsSeeEarlierWrites(t *testing.T) {
 func TestHeldPagesFollowRebuilds(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
-			db := dbtest.Open(t, d)
-			fx := seedBoard(t, db)
-			rdb, prefix := sharedRedis(t)
-			p := policy.Default()
-			r := NewRedis(rdb, db, p, quiet(), WithPrefix(prefix))
-			sql := NewSQL(db, p)
+			fx, db, r, _ := builtBoard(t, d)
+			sql := NewSQL(db, policy.Default())
 			ctx := context.Background()
-			if err := r.Rebuild(ctx, fx.cycle); err != nil {
-				t.Fatal(err)
-			}
 			sameAnswers(t, db, sql, r, fx.cycle)
 
 			for i, m := range fx.merchants[:3] {
@@ -131,14 +133,8 @@ func TestHeldPagesFollowRebuilds(t *testing.T) {
 // an older menqian during a rolling upgrade) is not hidden for longer than
 // the held pages' age: the page is then read again.
 func TestHeldPagesAge(t *testing.T) {
-	db := dbtest.Open(t, models.SQLite)
-	fx := seedBoard(t, db)
-	rdb, prefix := sharedRedis(t)
-	r := NewRedis(rdb, db, policy.Default(), quiet(), WithPrefix(prefix))
+	fx, _, r, _ := builtBoard(t, models.SQLite)
 	ctx := context.Background()
-	if err := r.Rebuild(ctx, fx.cycle); err != nil {
-		t.Fatal(err)
-	}
 	county := Scope{Kind: County, CountyID: fx.counties[0]}
 	scoreOf := func() int {
 		t.Helper()
@@ -155,7 +151,7 @@ func TestHeldPagesAge(t *testing.T) {
 		return 0
 	}
 	before := scoreOf()
-	if err := rdb.ZAdd(ctx, r.keys(fx.cycle).county(county.CountyID), redis.Z{Score: -1, Member: fx.merchants[0].Code}).Err(); err != nil {
+	if err := r.rdb.ZAdd(ctx, r.keys(fx.cycle).county(county.CountyID), redis.Z{Score: -1, Member: fx.merchants[0].Code}).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if got := scoreOf(); got != before {
