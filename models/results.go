@@ -41,7 +41,7 @@ func (db *DB) DemoEvents(ctx context.Context, roadID int64) ([]RoadDemoEvent, er
 	return out, translate(db.conn(ctx).Where("road_id = ?", roadID).Order("id").Find(&out).Error)
 }
 
-// CountyMerchant is what a county's cycle view needs of each active merchant.
+// CountyMerchant is what a county's cycle view needs of each ranked merchant.
 type CountyMerchant struct {
 	ID        int64
 	Code      string
@@ -50,9 +50,9 @@ type CountyMerchant struct {
 	CreatedAt time.Time
 }
 
-// ActiveMerchantsOfCounty lists by code the county's merchants that rank in
+// RankedMerchantsOfCounty lists by code the county's merchants that rank in
 // a cycle that ends at ended (see BoardScope.Ended; zero: the active ones).
-func (db *DB) ActiveMerchantsOfCounty(ctx context.Context, countyID int64, ended time.Time) ([]CountyMerchant, error) {
+func (db *DB) RankedMerchantsOfCounty(ctx context.Context, countyID int64, ended time.Time) ([]CountyMerchant, error) {
 	var out []CountyMerchant
 	cond, args := BoardScope{CountyID: countyID, Ended: ended}.where()
 	err := db.conn(ctx).Table("merchants m").Select("m.id, m.code, m.name, m.road_id, m.created_at").

@@ -170,7 +170,7 @@ func (s *Service) computeCountyCycle(ctx context.Context, county models.County, 
 	if err != nil {
 		return nil, nil, err
 	}
-	ms, err := s.db.ActiveMerchantsOfCounty(ctx, county.ID, s.policy.CycleStart(c.Next()))
+	ms, err := s.db.RankedMerchantsOfCounty(ctx, county.ID, s.policy.CycleStart(c.Next()))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -125,7 +125,7 @@ func (s *Service) ImportMerchants(ctx context.Context, a Actor, countyID int64, 
 	for _, rd := range roads {
 		roadByName[rd.Name] = rd.ID
 	}
-	existing, err := s.db.ActiveMerchantsOfCounty(ctx, countyID, time.Time{})
+	existing, err := s.db.RankedMerchantsOfCounty(ctx, countyID, time.Time{}) // the active ones
 	if err != nil {
 		return rep, err
 	}
