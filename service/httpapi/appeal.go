@@ -10,13 +10,6 @@ import (
 	"github.com/menqian/menqian/service"
 )
 
-// appealRoutes registers the routes of merchants' appeals (申诉).
-func (a *API) appealRoutes(g *gin.RouterGroup) {
-	g.POST("/merchants/:id/ledger/:entry/appeal", a.fileAppeal)
-	g.GET("/appeals", a.listAppeals)
-	g.POST("/appeals/:id/decision", a.decideAppeal)
-}
-
 type appealResponse struct {
 	ID           int64      `json:"id"`
 	MerchantID   int64      `json:"merchant_id"`

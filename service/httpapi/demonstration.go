@@ -14,13 +14,6 @@ import (
 	"github.com/menqian/menqian/service"
 )
 
-// demonstrationRoutes registers the routes of demonstration roads and bulletins.
-func (a *API) demonstrationRoutes(g *gin.RouterGroup) {
-	g.PUT("/roads/:id/demonstration", a.setDemonstration)
-	g.GET("/counties/:id/demonstration", a.demonstration)
-	g.GET("/counties/:id/bulletins/:cycle", a.bulletin)
-}
-
 type demonstrationRequest struct {
 	Status string `json:"status"`
 	Note   string `json:"note"`

@@ -14,12 +14,6 @@ import (
 	"github.com/menqian/menqian/service"
 )
 
-// importRoutes registers the routes of bulk merchant import.
-func (a *API) importRoutes(g *gin.RouterGroup) {
-	g.POST("/merchants/import", a.importMerchants)
-	g.GET("/merchants/import/template", a.importTemplate)
-}
-
 // importMerchants takes multipart field `file` (CSV or XLSX) with
 // ?county_id=&commit=true|false; without commit=true it is a dry run.
 func (a *API) importMerchants(c *gin.Context) {

@@ -9,14 +9,6 @@ import (
 	"github.com/menqian/menqian/service"
 )
 
-// noticeRoutes registers the routes of rectification notices (限期整改通知).
-func (a *API) noticeRoutes(g *gin.RouterGroup) {
-	g.POST("/merchants/:id/notices", a.issueNotice)
-	g.GET("/merchants/:id/notices", a.listNotices)
-	g.GET("/notices", a.noticeWorklist)
-	g.POST("/notices/:id/rectified", a.rectifyNotice)
-}
-
 type noticeResponse struct {
 	ID             int64      `json:"id"`
 	MerchantID     int64      `json:"merchant_id"`

@@ -14,12 +14,6 @@ import (
 	"github.com/menqian/menqian/service"
 )
 
-// plaqueRoutes registers the routes of printable plaque sheets and ZIPs.
-func (a *API) plaqueRoutes(g *gin.RouterGroup) {
-	g.GET("/roads/:id/plaques", a.roadPlaques)
-	g.GET("/counties/:id/plaques", a.countyPlaques)
-}
-
 func (a *API) roadPlaques(c *gin.Context) {
 	id, ok := a.idParam(c, "id")
 	if !ok {

@@ -11,14 +11,6 @@ import (
 	"github.com/menqian/menqian/service"
 )
 
-// rankingRoutes registers the routes of leaderboards and ranks.
-func (a *API) rankingRoutes(g *gin.RouterGroup) {
-	g.GET("/leaderboards/merchants", a.merchantBoard)
-	g.GET("/leaderboards/roads", a.roadBoard)
-	g.GET("/leaderboards/counties", a.countyBoard)
-	g.GET("/merchants/:id/rank", a.merchantRank)
-}
-
 func (a *API) merchantBoard(c *gin.Context) {
 	f := map[string]string{}
 	q := service.BoardQuery{Scope: c.DefaultQuery("scope", "county"), ID: queryInt(c, "id", f), Cycle: c.Query("cycle"), Paging: paging(c, f)}

@@ -26,7 +26,8 @@ type Options struct {
 	Ready    func() error         // readiness: the database answers
 }
 
-// New returns the HTTP handler with every route of menqian.
+// New returns the HTTP handler. Every route of menqian is registered here
+// and nowhere else, so this function is the table of the API.
 func New(o Options) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	a := &API{svc: o.Service, log: o.Logger, ready: o.Ready, metrics: newMetrics(o.Registry)}
@@ -52,22 +53,26 @@ func New(o Options) http.Handler {
 	v1.POST("/auth/login", a.login)
 
 	auth := v1.Group("", a.authenticate)
+	// Accounts and the scoring rules.
 	auth.GET("/me", a.me)
 	auth.POST("/users", a.createUser)
 	auth.GET("/users", a.listUsers)
 	auth.PATCH("/users/:id", a.updateUser)
 	auth.GET("/rules", a.rules)
 
+	// Counties.
 	auth.POST("/counties", a.createCounty)
 	auth.GET("/counties", a.listCounties)
 	auth.GET("/counties/:id", a.getCounty)
 	auth.PATCH("/counties/:id", a.updateCounty)
 
+	// Roads.
 	auth.POST("/roads", a.createRoad)
 	auth.GET("/roads", a.listRoads)
 	auth.GET("/roads/:id", a.getRoad)
 	auth.PATCH("/roads/:id", a.updateRoad)
 
+	// Merchants, their history and their QR codes.
 	auth.POST("/merchants", a.createMerchant)
 	auth.GET("/merchants", a.listMerchants)
 	auth.GET("/merchants/:id", a.getMerchant)
@@ -78,15 +83,39 @@ func New(o Options) http.Handler {
 	auth.GET("/merchants/:id/qrcode.png", a.qrcodePNG)
 	auth.POST("/merchants/:id/qrcode/reissue", a.reissueQRCode)
 
+	// Photos and inspections.
 	auth.POST("/photos", a.uploadPhoto)
 	auth.GET("/photos/:id", a.getPhoto)
 	auth.POST("/inspections", a.createInspection)
 
-	a.plaqueRoutes(auth)
-	a.rankingRoutes(auth)
-	a.demonstrationRoutes(auth)
-	a.importRoutes(auth)
-	a.appealRoutes(auth)
-	a.noticeRoutes(auth)
+	// Printable plaque sheets and ZIPs.
+	auth.GET("/roads/:id/plaques", a.roadPlaques)
+	auth.GET("/counties/:id/plaques", a.countyPlaques)
+
+	// Leaderboards and ranks.
+	auth.GET("/leaderboards/merchants", a.merchantBoard)
+	auth.GET("/leaderboards/roads", a.roadBoard)
+	auth.GET("/leaderboards/counties", a.countyBoard)
+	auth.GET("/merchants/:id/rank", a.merchantRank)
+
+	// Demonstration roads and bulletins.
+	auth.PUT("/roads/:id/demonstration", a.setDemonstration)
+	auth.GET("/counties/:id/demonstration", a.demonstration)
+	auth.GET("/counties/:id/bulletins/:cycle", a.bulletin)
+
+	// Bulk merchant import.
+	auth.POST("/merchants/import", a.importMerchants)
+	auth.GET("/merchants/import/template", a.importTemplate)
+
+	// Merchants' appeals (申诉).
+	auth.POST("/merchants/:id/ledger/:entry/appeal", a.fileAppeal)
+	auth.GET("/appeals", a.listAppeals)
+	auth.POST("/appeals/:id/decision", a.decideAppeal)
+
+	// Rectification notices (限期整改通知).
+	auth.POST("/merchants/:id/notices", a.issueNotice)
+	auth.GET("/merchants/:id/notices", a.listNotices)
+	auth.GET("/notices", a.noticeWorklist)
+	auth.POST("/notices/:id/rectified", a.rectifyNotice)
 	return r
 }
