@@ -63,6 +63,15 @@ func (a *API) fail(c *gin.Context, err error) {
 	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, RequestID: requestID(c), Fields: e.Fields}})
 }
 
+// respond writes v with status, or the error.
+func respond[T any](a *API, c *gin.Context, status int, v T, err error) {
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(status, v)
+}
+
 // maxBody bounds JSON request bodies.
 const maxBody = 64 << 10
 
