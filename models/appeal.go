@@ -27,6 +27,7 @@ type Appeal struct {
 	DecidedBy    *int64
 	DecidedAt    *time.Time
 	DecisionNote string
+	PhotoIDs     string // comma-separated ids of the merchant's photos
 }
 
 // CreateAppeal stores a. A second appeal of one entry is ErrDuplicate (uq_appeals_entry).

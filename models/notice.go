@@ -27,6 +27,11 @@ type Notice struct {
 	ResolvedBy     *int64
 	ResolvedAt     *time.Time
 	ResolutionNote string
+	// The merchant's report that it fixed the shop front (已整改), which an
+	// officer confirms at re-inspection; it moves nothing by itself.
+	ReportedAt     *time.Time
+	ReportNote     string
+	ReportPhotoIDs string
 }
 
 // CreateNotice stores n.
@@ -124,4 +129,19 @@ func (db *DB) ListNotices(ctx context.Context, f NoticeFilter) ([]NoticeLine, in
 		Select("notices.*, merchants.code AS merchant_code, merchants.name AS merchant_name, merchants.road_id AS road_id, roads.name AS road_name").
 		Order(order).Limit(f.Limit).Offset(f.Offset).Scan(&out).Error
 	return out, total, translate(err)
+}
+
+// ReportNoticeFixed records the merchant's report that an open notice was
+// fixed; a notice confirmed meanwhile is ErrNotFound. A later report replaces
+// an earlier one (a better photo), the officer's confirmation stays needed.
+func (db *DB) ReportNoticeFixed(ctx context.Context, id int64, at time.Time, note, photoIDs string) error {
+	res := db.conn(ctx).Exec(`UPDATE notices SET reported_at = ?, report_note = ?, report_photo_ids = ?
+		WHERE id = ? AND status = ?`, at.UTC(), note, photoIDs, id, NoticeOpen)
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
 }

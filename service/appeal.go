@@ -18,8 +18,9 @@ const AppealWindow = 7 * 24 * time.Hour
 // FileAppeal lets a merchant contest one of its deductions with a reason (申诉).
 // Errors: CodeForbidden (not the merchant), CodeNotFound, CodeInvalid (reason,
 // not a deduction, too late), CodeCycleClosed, CodeConflict (already appealed
-// or reversed).
-func (s *Service) FileAppeal(ctx context.Context, a Actor, merchantID, entryID int64, reason string) (models.Appeal, error) {
+// or reversed). photos are up to MaxMerchantPhotos of the merchant's own
+// uploads (the shop front as it really was).
+func (s *Service) FileAppeal(ctx context.Context, a Actor, merchantID, entryID int64, reason string, photos ...int64) (models.Appeal, error) {
 	if a.Role != RoleMerchant {
 		return models.Appeal{}, errForbidden
 	}
@@ -29,6 +30,10 @@ func (s *Service) FileAppeal(ctx context.Context, a Actor, merchantID, entryID i
 	f := fieldErrors{}
 	reason = f.text("reason", reason, true, 500)
 	if err := f.err(); err != nil {
+		return models.Appeal{}, err
+	}
+	photoIDs, err := s.ownPhotos(ctx, a, "photos", photos)
+	if err != nil {
 		return models.Appeal{}, err
 	}
 	e, err := s.db.LedgerEntryByID(ctx, entryID)
@@ -58,7 +63,7 @@ func (s *Service) FileAppeal(ctx context.Context, a Actor, merchantID, entryID i
 		return models.Appeal{}, Errorf(CodeConflict, "该扣分已被冲正")
 	}
 	ap := models.Appeal{MerchantID: merchantID, EntryID: e.ID, Cycle: e.Cycle, Reason: reason, Status: models.AppealPending,
-		FiledBy: a.UserID, FiledAt: now.Truncate(time.Millisecond)}
+		PhotoIDs: photoIDs, FiledBy: a.UserID, FiledAt: now.Truncate(time.Millisecond)}
 	if err := s.db.CreateAppeal(ctx, &ap); models.IsDuplicateOf(err, "uq_appeals_entry") {
 		return models.Appeal{}, Errorf(CodeConflict, "该扣分已提交过申诉")
 	} else if err != nil {

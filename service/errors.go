@@ -80,3 +80,31 @@ func (f fieldErrors) err() error {
 	}
 	return Invalid(f)
 }
+
+// HTTPStatus is the one table from error codes to HTTP statuses, shared by
+// the JSON API and the pages; an unknown code is 500.
+func HTTPStatus(code string) int {
+	switch code {
+	case CodeInvalid:
+		return 400
+	case CodeUnauthorized:
+		return 401
+	case CodeForbidden:
+		return 403
+	case CodeNotFound:
+		return 404
+	case CodeDuplicate, CodeConflict, CodeCycleClosed:
+		return 409
+	case CodeTooLarge:
+		return 413
+	case CodeUnsupportedMed:
+		return 415
+	case CodeKeyReused:
+		return 422
+	case CodeRateLimited:
+		return 429
+	case CodeUnavailable:
+		return 503
+	}
+	return 500
+}

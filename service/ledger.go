@@ -305,3 +305,32 @@ func inspectionIDs(es []models.LedgerEntry) []int64 {
 	}
 	return out
 }
+
+// LedgerEntryOf returns one entry of a merchant's ledger with its rule,
+// author, photos, reversal and appeal (county users and the merchant itself).
+func (s *Service) LedgerEntryOf(ctx context.Context, a Actor, merchantID, entryID int64) (LedgerView, error) {
+	if _, err := s.historyMerchant(ctx, a, merchantID); err != nil {
+		return LedgerView{}, err
+	}
+	e, err := s.db.LedgerEntryByID(ctx, entryID)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && e.MerchantID != merchantID) {
+		return LedgerView{}, errNotFound
+	}
+	if err != nil {
+		return LedgerView{}, err
+	}
+	var ins []models.Inspection
+	if e.InspectionID != nil {
+		if ins, err = s.db.InspectionsByIDs(ctx, []int64{*e.InspectionID}); err != nil {
+			return LedgerView{}, err
+		}
+	}
+	vs, err := s.ledgerViews(ctx, []models.LedgerEntry{e}, ins)
+	if err != nil {
+		return LedgerView{}, err
+	}
+	return vs[0], nil
+}
+
+// ParseIDs reads a stored comma-separated id list.
+func ParseIDs(s string) []int64 { return parseIDs(s) }

@@ -28,8 +28,9 @@ type NoticeInput struct {
 // NoticeView is a notice with whether it is overdue now.
 type NoticeView struct {
 	models.Notice
-	Photos  []int64
-	Overdue bool
+	Photos       []int64
+	ReportPhotos []int64 // the merchant's photos of the fix
+	Overdue      bool
 }
 
 // IssueNotice gives a merchant a rectification notice (限期整改通知) instead of,
@@ -143,8 +144,48 @@ func (s *Service) RectifyNotice(ctx context.Context, a Actor, id int64, note str
 	return s.noticeView(n, now), err
 }
 
+// ReportNoticeFixed is the merchant's "已整改": it fixed what an open notice
+// asked, with a note and up to MaxMerchantPhotos photos of its own. It moves
+// no points and closes nothing: an officer confirms it at re-inspection
+// (RectifyNotice). A later report replaces an earlier one. Errors:
+// CodeForbidden (not a merchant), CodeNotFound (not its notice), CodeInvalid,
+// CodeConflict (confirmed already).
+func (s *Service) ReportNoticeFixed(ctx context.Context, a Actor, id int64, note string, photos []int64) (NoticeView, error) {
+	if a.Role != RoleMerchant {
+		return NoticeView{}, errForbidden
+	}
+	n, err := s.db.NoticeByID(ctx, id)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && n.MerchantID != a.MerchantID) {
+		return NoticeView{}, errNotFound
+	}
+	if err != nil {
+		return NoticeView{}, err
+	}
+	f := fieldErrors{}
+	note = f.text("note", note, false, 500)
+	if len(photos) == 0 {
+		f.add("photos", "请上传整改后的门前照片")
+	}
+	if err := f.err(); err != nil {
+		return NoticeView{}, err
+	}
+	ids, err := s.ownPhotos(ctx, a, "photos", photos)
+	if err != nil {
+		return NoticeView{}, err
+	}
+	now := s.now().Truncate(time.Millisecond)
+	switch err := s.db.ReportNoticeFixed(ctx, id, now, note, ids); {
+	case errors.Is(err, models.ErrNotFound):
+		return NoticeView{}, Errorf(CodeConflict, "该整改通知已确认整改")
+	case err != nil:
+		return NoticeView{}, err
+	}
+	n, err = s.db.NoticeByID(ctx, id)
+	return s.noticeView(n, now), err
+}
+
 func (s *Service) noticeView(n models.Notice, now time.Time) NoticeView {
-	return NoticeView{Notice: n, Photos: parseIDs(n.PhotoIDs), Overdue: n.Status == models.NoticeOpen && now.After(n.DueAt)}
+	return NoticeView{Notice: n, Photos: parseIDs(n.PhotoIDs), ReportPhotos: parseIDs(n.ReportPhotoIDs), Overdue: n.Status == models.NoticeOpen && now.After(n.DueAt)}
 }
 
 // overdueNotices counts, per merchant of the county, the notices that were

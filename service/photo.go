@@ -22,10 +22,20 @@ import (
 const MaxPhotoBytes = 5 << 20
 
 // UploadPhoto stores an evidence photo, checked by content (JPEG or PNG with a
-// readable header), under its SHA-256. Officers and admins of a county upload.
+// readable header), under its SHA-256. Officers and admins of a county upload
+// evidence; a merchant uploads the photos of its appeals and of its reports
+// that a notice was fixed (its own, seen by its county and itself).
 func (s *Service) UploadPhoto(ctx context.Context, a Actor, r io.Reader) (models.Photo, error) {
-	if !a.can(RoleOfficer, RoleCountyAdmin) {
+	if !a.can(RoleOfficer, RoleCountyAdmin, RoleMerchant) {
 		return models.Photo{}, errForbidden
+	}
+	county := a.CountyID
+	if a.Role == RoleMerchant {
+		m, err := s.Merchant(ctx, a, a.MerchantID)
+		if err != nil {
+			return models.Photo{}, err
+		}
+		county = m.CountyID
 	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxPhotoBytes+1))
 	if err != nil {
@@ -43,7 +53,7 @@ func (s *Service) UploadPhoto(ctx context.Context, a Actor, r io.Reader) (models
 	}
 	sum := sha256.Sum256(data)
 	p := models.Photo{SHA256: hex.EncodeToString(sum[:]), ContentType: ct, SizeBytes: int64(len(data)),
-		CountyID: a.CountyID, UploadedBy: a.UserID}
+		CountyID: county, UploadedBy: a.UserID}
 	if err := s.writePhotoFile(p.SHA256, data); err != nil {
 		return models.Photo{}, err
 	}
@@ -107,7 +117,8 @@ func (s *Service) Photo(ctx context.Context, a Actor, id int64) (PhotoFile, erro
 }
 
 // photoOfMerchant reports whether photo id is evidence of one of the
-// merchant's inspections or rectification notices.
+// merchant's inspections or rectification notices (the merchant's own
+// photos it sees as their uploader).
 func (s *Service) photoOfMerchant(ctx context.Context, merchantID, id int64) (bool, error) {
 	ins, _, err := s.db.ListInspections(ctx, merchantID, 10_000, 0)
 	if err != nil {
@@ -130,4 +141,32 @@ func (s *Service) photoOfMerchant(ctx context.Context, merchantID, id int64) (bo
 		}
 	}
 	return false, nil
+}
+
+// MaxMerchantPhotos bounds the photos of one appeal or fix report.
+const MaxMerchantPhotos = 3
+
+// ownPhotos checks that ids are at most MaxMerchantPhotos photos the actor
+// uploaded itself (so a merchant cannot attach another's evidence).
+func (s *Service) ownPhotos(ctx context.Context, a Actor, field string, ids []int64) (string, error) {
+	if len(ids) == 0 {
+		return "", nil
+	}
+	if len(ids) > MaxMerchantPhotos {
+		return "", Invalid(map[string]string{field: fmt.Sprintf("最多 %d 张照片", MaxMerchantPhotos)})
+	}
+	ps, err := s.db.PhotosByIDs(ctx, ids)
+	if err != nil {
+		return "", err
+	}
+	mine := map[int64]bool{}
+	for _, p := range ps {
+		mine[p.ID] = p.UploadedBy == a.UserID
+	}
+	for _, id := range ids {
+		if !mine[id] {
+			return "", Invalid(map[string]string{field: "照片不存在或不是本账号上传的"})
+		}
+	}
+	return formatIDs(ids), nil
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/service/policy"
@@ -79,3 +80,94 @@ func (s *Service) CurrentScores(ctx context.Context, ms []models.Merchant) (map[
 
 // CurrentCycle names the cycle now in progress.
 func (s *Service) CurrentCycle() string { return s.policy.CycleOf(s.now()).String() }
+
+// MerchantOutlook explains a merchant's rated star now: each term, which hold
+// it down, and what the next star needs (whoever may see the merchant).
+func (s *Service) MerchantOutlook(ctx context.Context, a Actor, id int64) (policy.Outlook, policy.Result, error) {
+	m, err := s.Merchant(ctx, a, id)
+	if err != nil {
+		return policy.Outlook{}, policy.Result{}, err
+	}
+	c := s.policy.CycleOf(s.now())
+	rows, err := s.db.ScoresOf(ctx, []int64{m.ID}, s.historyCycles(c))
+	if err != nil {
+		return policy.Outlook{}, policy.Result{}, err
+	}
+	st := s.standingFrom(m, c, rows)
+	return s.policy.Explain(st), s.policy.Evaluate(st), nil
+}
+
+// CycleScore is a merchant's score of one cycle: final for an ended cycle,
+// live for the current one.
+type CycleScore struct {
+	Cycle policy.Cycle
+	Score int
+	Star  int
+}
+
+// ScoreHistory returns a merchant's scores of the last n cycles up to the
+// current one, oldest first, from the cycle it was registered in (whoever
+// may see the merchant). A cycle without records has the base score.
+func (s *Service) ScoreHistory(ctx context.Context, a Actor, id int64, n int) ([]CycleScore, error) {
+	m, err := s.Merchant(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	cur := s.policy.CycleOf(s.now())
+	first := s.policy.CycleOf(m.CreatedAt)
+	var cycles []string
+	for i := n - 1; i >= 0; i-- {
+		if c := cur.Add(-i); !c.Before(first) {
+			cycles = append(cycles, c.String())
+		}
+	}
+	rows, err := s.db.ScoresOf(ctx, []int64{m.ID}, cycles)
+	if err != nil {
+		return nil, err
+	}
+	tally := map[string]policy.Tally{}
+	for _, r := range rows {
+		tally[r.Cycle] = policy.Tally{Deductions: r.Deductions, Bonuses: r.Bonuses, Serious: r.Serious}
+	}
+	out := make([]CycleScore, 0, len(cycles))
+	for _, name := range cycles {
+		c, _ := policy.ParseCycle(name)
+		score := s.policy.Score(tally[name])
+		out = append(out, CycleScore{Cycle: c, Score: score, Star: s.policy.Star(score)})
+	}
+	return out, nil
+}
+
+// MerchantFile is a merchant with the names of its road and county.
+type MerchantFile struct {
+	models.Merchant
+	RoadName, CountyName string
+}
+
+// MerchantFileOf returns a merchant's file (whoever may see the merchant).
+func (s *Service) MerchantFileOf(ctx context.Context, a Actor, id int64) (MerchantFile, error) {
+	m, err := s.Merchant(ctx, a, id)
+	if err != nil {
+		return MerchantFile{}, err
+	}
+	pm, err := s.db.PublicMerchantByCode(ctx, m.Code)
+	if err != nil {
+		return MerchantFile{}, storeErr(err, "商户")
+	}
+	return MerchantFile{Merchant: m, RoadName: pm.RoadName, CountyName: pm.CountyName}, nil
+}
+
+// Now is the service's clock (injected in tests), in UTC.
+func (s *Service) Now() time.Time { return s.now() }
+
+// AppealDeadline is the last moment a deduction can be appealed: AppealWindow
+// after it was recorded, and no later than its cycle's closing.
+func (s *Service) AppealDeadline(e models.LedgerEntry) time.Time {
+	end := e.CreatedAt.Add(AppealWindow)
+	if c, err := policy.ParseCycle(e.Cycle); err == nil {
+		if g := s.policy.GraceEnd(c); g.Before(end) {
+			end = g
+		}
+	}
+	return end
+}

@@ -1,0 +1,116 @@
+package service
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/menqian/menqian/models"
+)
+
+// WebSession is a signed-in browser: its secret id (the cookie's value, shown
+// once), the account and when it ends.
+type WebSession struct {
+	ID        string
+	Actor     Actor
+	User      models.User
+	ExpiresAt time.Time
+}
+
+// StartSession signs a browser in: the password check, its rate limit and
+// its messages are Login's. The session lasts as long as a login token.
+func (s *Service) StartSession(ctx context.Context, username, password string) (WebSession, error) {
+	res, err := s.Login(ctx, username, password)
+	if err != nil {
+		return WebSession{}, err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return WebSession{}, fmt.Errorf("session id: %w", err)
+	}
+	id := base64.RawURLEncoding.EncodeToString(b)
+	now := s.now().Truncate(time.Millisecond)
+	row := models.WebSession{IDHash: sessionHash(id), UserID: res.User.ID, TokenGeneration: res.User.TokenGeneration,
+		CreatedAt: now, ExpiresAt: now.Add(TokenTTL)}
+	if err := s.db.CreateWebSession(ctx, &row); err != nil {
+		return WebSession{}, err
+	}
+	return WebSession{ID: id, Actor: actorOf(res.User), User: res.User, ExpiresAt: row.ExpiresAt}, nil
+}
+
+// Session returns the signed-in account of a session id. A session that was
+// ended, has expired, or whose account was disabled, changed role or had its
+// password reset since is CodeUnauthorized, checked on every call (the
+// database answers, not a cache), so a disable ends its sessions at once.
+func (s *Service) Session(ctx context.Context, id string) (WebSession, error) {
+	if id == "" || len(id) > 64 {
+		return WebSession{}, errNoSession
+	}
+	row, err := s.db.WebSessionByHash(ctx, sessionHash(id))
+	if errors.Is(err, models.ErrNotFound) {
+		return WebSession{}, errNoSession
+	}
+	if err != nil {
+		return WebSession{}, err
+	}
+	if row.EndedAt != nil || !s.now().Before(row.ExpiresAt) {
+		return WebSession{}, errNoSession
+	}
+	u, err := s.db.UserByID(ctx, row.UserID)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && u.Disabled) {
+		return WebSession{}, Errorf(CodeUnauthorized, "账号不存在或已停用")
+	}
+	if err != nil {
+		return WebSession{}, err
+	}
+	if u.TokenGeneration != row.TokenGeneration {
+		return WebSession{}, errPasswordReset()
+	}
+	return WebSession{ID: id, Actor: actorOf(u), User: u, ExpiresAt: row.ExpiresAt}, nil
+}
+
+// EndSession signs a browser out; the id stops working on every instance.
+func (s *Service) EndSession(ctx context.Context, id string) error {
+	if id == "" || len(id) > 64 {
+		return nil
+	}
+	return s.db.EndWebSession(ctx, sessionHash(id), s.now())
+}
+
+// CSRFToken is the token a session's forms carry: an HMAC of the session id,
+// so it needs no storage and dies with the session.
+func (s *Service) CSRFToken(sessionID string) string {
+	m := hmac.New(sha256.New, s.tokenKey)
+	m.Write([]byte("csrf\x00" + sessionID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// CheckCSRF reports whether token is the session's CSRF token.
+func (s *Service) CheckCSRF(sessionID, token string) bool {
+	return sessionID != "" && hmac.Equal([]byte(token), []byte(s.CSRFToken(sessionID)))
+}
+
+var errNoSession = Errorf(CodeUnauthorized, "请先登录")
+
+func sessionHash(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// actorOf is the caller an account signs in as.
+func actorOf(u models.User) Actor {
+	a := Actor{UserID: u.ID, Username: u.Username, Role: u.Role, generation: u.TokenGeneration}
+	if u.CountyID != nil {
+		a.CountyID = *u.CountyID
+	}
+	if u.MerchantID != nil {
+		a.MerchantID = *u.MerchantID
+	}
+	return a
+}

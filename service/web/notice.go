@@ -1,0 +1,125 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/menqian/menqian/service"
+)
+
+// merchantNotices lists the merchant's rectification notices with their
+// deadlines, and lets it report an open one fixed.
+func (p *Pages) merchantNotices(w http.ResponseWriter, r *http.Request) {
+	p.showMerchantNotices(w, r, http.StatusOK, 0, nil)
+}
+
+func (p *Pages) showMerchantNotices(w http.ResponseWriter, r *http.Request, status int, failedID int64, problem error) {
+	ctx, a := r.Context(), actorOf(r)
+	ns, _, err := p.svc.Notices(ctx, a, a.MerchantID, service.Paging{Limit: service.MaxPage})
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	v := view{"Tab": "notices", "Notices": ns, "Reported": r.URL.Query().Get("reported") != "", "FailedID": failedID}
+	if problem != nil {
+		v["Problem"] = problemOf(problem)
+	}
+	p.render(w, r, status, "merchant_notices.html", v)
+}
+
+// reportFixed is the merchant's "已整改" with a photo of the shop front.
+func (p *Pages) reportFixed(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), actorOf(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	note := formValue(r, "note")
+	photos, err := p.formPhotos(r, "photo")
+	if err == nil {
+		_, err = p.svc.ReportNoticeFixed(ctx, a, id, note, photos)
+	}
+	if err != nil {
+		if _, ok := err.(*service.Error); !ok || service.ErrorCode(err) == service.CodeNotFound {
+			p.fail(w, r, err)
+			return
+		}
+		p.showMerchantNotices(w, r, service.HTTPStatus(service.ErrorCode(err)), id, err)
+		return
+	}
+	http.Redirect(w, r, "/merchant/notices?reported=1#notice-"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+}
+
+// noticeForm is the officer's rectification notice for a shop (instead of a deduction).
+func (p *Pages) noticeForm(w http.ResponseWriter, r *http.Request) {
+	p.showNoticeForm(w, r, http.StatusOK, nil)
+}
+
+func (p *Pages) showNoticeForm(w http.ResponseWriter, r *http.Request, status int, problem error) {
+	ctx, a := r.Context(), actorOf(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	f, err := p.svc.MerchantFileOf(ctx, a, id)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	v := view{"Tab": "work", "F": f, "Groups": catalogueGroups(p.svc.Policy(), false), "Default": service.NoticeDefaultDays,
+		"MaxDays": service.NoticeMaxDays, "Rule": formValue(r, "rule_code"), "Note": formValue(r, "note")}
+	if problem != nil {
+		v["Problem"] = problemOf(problem)
+	}
+	p.render(w, r, status, "officer_notice.html", v)
+}
+
+// issueNotice issues the notice, with optional photos.
+func (p *Pages) issueNotice(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), actorOf(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	in := service.NoticeInput{RuleCode: formValue(r, "rule_code"), Note: formValue(r, "note")}
+	if d := formValue(r, "due_days"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			p.showNoticeForm(w, r, http.StatusBadRequest, service.Invalid(map[string]string{"due_days": "请填写 1 到 30 之间的天数"}))
+			return
+		}
+		in.DueDays = &n
+	}
+	in.Photos, err = p.formPhotos(r, "photo")
+	if err == nil {
+		_, err = p.svc.IssueNotice(ctx, a, id, in)
+	}
+	if err != nil {
+		if _, ok := err.(*service.Error); !ok || service.ErrorCode(err) == service.CodeNotFound {
+			p.fail(w, r, err)
+			return
+		}
+		p.showNoticeForm(w, r, service.HTTPStatus(service.ErrorCode(err)), err)
+		return
+	}
+	http.Redirect(w, r, "/officer/shops/"+strconv.FormatInt(id, 10)+"?notice=1", http.StatusSeeOther)
+}
+
+// confirmNotice confirms at re-inspection (复查) that a notice's problem is fixed.
+func (p *Pages) confirmNotice(w http.ResponseWriter, r *http.Request) {
+	ctx, a := r.Context(), actorOf(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	n, err := p.svc.RectifyNotice(ctx, a, id, formValue(r, "note"))
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/officer/shops/"+strconv.FormatInt(n.MerchantID, 10)+"?rectified=1", http.StatusSeeOther)
+}

@@ -1,0 +1,30 @@
+package web
+
+import (
+	"net/http"
+	"os"
+)
+
+// photo serves an evidence photo to whoever the service lets see it: the
+// county's users, its uploader and the merchant it concerns.
+func (p *Pages) photo(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	ph, err := p.svc.Photo(r.Context(), actorOf(r), id)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	f, err := os.Open(ph.Path)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", ph.ContentType)
+	w.Header().Set("Cache-Control", "private, max-age=86400, immutable")
+	http.ServeContent(w, r, "", ph.CreatedAt, f)
+}

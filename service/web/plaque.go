@@ -1,0 +1,66 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/menqian/menqian/service"
+)
+
+// publicProfile is the public JSON of a plaque (the API contract of
+// GET /q/{token} with Accept: application/json): what is on the shop front
+// anyway, never the owner, phone, USCC, address, photos or ids.
+type publicProfile struct {
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	Road      string `json:"road"`
+	County    string `json:"county"`
+	Category  string `json:"category"`
+	Star      int    `json:"star"`
+	RatedStar int    `json:"rated_star"`
+	Score     int    `json:"score"`
+	Cycle     string `json:"cycle"`
+}
+
+// plaque is the page a plaque's QR code opens: HTML for phones, the public
+// JSON profile for Accept: application/json. A forged, unknown or closed
+// plaque is 404; a replaced one is 404 too, and its page says so without
+// naming the shop.
+func (p *Pages) plaque(w http.ResponseWriter, r *http.Request) {
+	wantJSON := strings.Contains(r.Header.Get("Accept"), "application/json")
+	// The answer depends on Accept, and the page on who is signed in.
+	w.Header().Set("Vary", "Accept, Cookie")
+	if w.Header().Get("Cache-Control") == "" {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	prof, err := p.svc.ProfileByToken(r.Context(), r.PathValue("token"))
+	if err != nil {
+		if wantJSON {
+			e, ok := err.(*service.Error)
+			if !ok {
+				p.fail(w, r, err)
+				return
+			}
+			writeJSON(w, service.HTTPStatus(e.Code), map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
+			return
+		}
+		if service.ErrorCode(err) != service.CodeNotFound {
+			p.fail(w, r, err)
+			return
+		}
+		p.render(w, r, http.StatusNotFound, "plaque_gone.html", view{"Replaced": errors.Is(err, service.ErrPlaqueReplaced)})
+		return
+	}
+	if wantJSON {
+		writeJSON(w, http.StatusOK, publicProfile{Code: prof.Code, Name: prof.Name, Road: prof.Road, County: prof.County, Category: prof.Category,
+			Star: prof.Score.Star, RatedStar: prof.Score.RatedStar, Score: prof.Score.Score, Cycle: prof.Score.Cycle})
+		return
+	}
+	a := actorOf(r)
+	canInspect := sessionOf(r) != nil && a.InCounty(prof.CountyID) && (a.Role == service.RoleOfficer || a.Role == service.RoleCountyAdmin)
+	pol := p.svc.Policy()
+	p.render(w, r, http.StatusOK, "plaque.html", view{"P": prof, "Policy": pol, "Groups": catalogueGroups(pol, true),
+		"Duties": p.svc.Duties(), "Token": r.PathValue("token"), "CanInspect": canInspect,
+		"Own": a.Role == service.RoleMerchant && sessionOf(r) != nil})
+}

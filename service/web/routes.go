@@ -1,0 +1,85 @@
+package web
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/menqian/menqian/service"
+)
+
+// Pages holds the handlers' dependencies.
+type Pages struct {
+	svc     *service.Service
+	log     *slog.Logger
+	views   *views
+	secure  bool // MENQIAN_PUBLIC_URL is https: cookies are Secure
+	metrics *prometheus.HistogramVec
+}
+
+// Options configure the pages.
+type Options struct {
+	Service  *service.Service
+	Logger   *slog.Logger
+	Secure   bool                 // the public URL is https
+	Registry *prometheus.Registry // page latencies are registered here
+}
+
+// New returns the handler of every page.
+func New(o Options) http.Handler {
+	p := &Pages{svc: o.Service, log: o.Logger, secure: o.Secure, views: newViews(o.Service.Policy())}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	p.metrics = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "menqian_page_request_duration_seconds",
+		Help:    "Page latency by route pattern, method and status.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"route", "method", "status"})
+	if o.Registry != nil {
+		o.Registry.MustRegister(p.metrics)
+	}
+
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(files, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(static)))
+
+	// Everyone.
+	mux.HandleFunc("GET /{$}", p.home)
+	mux.HandleFunc("GET /login", p.loginForm)
+	mux.HandleFunc("POST /login", p.login)
+	mux.HandleFunc("POST /logout", p.signedIn(p.logout))
+	mux.HandleFunc("GET /q/{token}", p.plaque)
+	mux.HandleFunc("GET /photos/{id}", p.signedIn(p.photo))
+
+	// The merchant (商户端).
+	merchant := p.role(service.RoleMerchant)
+	mux.HandleFunc("GET /merchant", merchant(p.merchantHome))
+	mux.HandleFunc("GET /merchant/ledger", merchant(p.merchantLedger))
+	mux.HandleFunc("GET /merchant/ledger/{entry}/appeal", merchant(p.appealForm))
+	mux.HandleFunc("POST /merchant/ledger/{entry}/appeal", merchant(p.fileAppeal))
+	mux.HandleFunc("GET /merchant/appeals", merchant(p.merchantAppeals))
+	mux.HandleFunc("GET /merchant/notices", merchant(p.merchantNotices))
+	mux.HandleFunc("POST /merchant/notices/{id}/fixed", merchant(p.reportFixed))
+
+	// The patrol officer (巡查员); county admins may patrol too.
+	officer := p.role(service.RoleOfficer, service.RoleCountyAdmin)
+	mux.HandleFunc("GET /officer", officer(p.worklist))
+	mux.HandleFunc("GET /officer/roads/{id}", officer(p.roadShops))
+	mux.HandleFunc("GET /officer/shops/{id}", officer(p.shopFile))
+	mux.HandleFunc("GET /officer/shops/{id}/notice", officer(p.noticeForm))
+	mux.HandleFunc("POST /officer/shops/{id}/notice", officer(p.issueNotice))
+	mux.HandleFunc("POST /officer/notices/{id}/rectified", officer(p.confirmNotice))
+	mux.HandleFunc("GET /inspect", officer(p.inspectForm))
+	// The inspection form's offline queue sends here (JSON answers, the API's error format).
+	mux.HandleFunc("POST /inspect/photos", officer(p.uploadPhoto))
+	mux.HandleFunc("POST /inspect/records", officer(p.recordInspection))
+
+	// The offices' console (issue 12 builds it out).
+	mux.HandleFunc("GET /console", p.role(service.RoleCountyAdmin, service.RoleCityAdmin)(p.console))
+
+	mux.HandleFunc("/", p.notFound)
+	return p.observe(p.secureHeaders(p.withSession(p.checkCSRF(mux))))
+}
