@@ -80,18 +80,28 @@ func (a Actor) can(roles ...string) bool {
 	return false
 }
 
-// HashPassword hashes with bcrypt at the default cost.
-func HashPassword(pw string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+// HashPassword hashes with bcrypt at cost (0: bcrypt.DefaultCost).
+func HashPassword(pw string, cost int) (string, error) {
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
 	return string(h), err
 }
 
-// dummyHash makes logins of unknown users cost as much as real ones; made on
-// first use, so commands that never log anyone in do not pay for it.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("menqian-timing"), bcrypt.DefaultCost)
-	return h
-})
+// hashPassword hashes at the service's cost.
+func (s *Service) hashPassword(pw string) (string, error) { return HashPassword(pw, s.hashCost) }
+
+// newDummyHash returns the hash that logins of unknown users are checked
+// against, so that they cost as much as real ones: at the cost of real
+// hashes, made on first use, so commands that never log anyone in do not pay
+// for it.
+func newDummyHash(cost int) func() []byte {
+	return sync.OnceValue(func() []byte {
+		h, _ := HashPassword("menqian-timing", cost)
+		return []byte(h)
+	})
+}
 
 // tokenKey derives the login-token key from the service secret, so it differs
 // from the plaque key made from the same secret.
@@ -226,7 +236,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (LoginRe
 	if err == nil {
 		hash = []byte(u.PasswordHash)
 	} else {
-		hash = dummyHash()
+		hash = s.dummyHash()
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || u.Disabled {
 		// A failure that cannot be counted must not go uncounted: without

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,31 +32,52 @@ func (c *testClock) add(d time.Duration) { c.set(c.now().Add(d)) }
 func newAuthService(t *testing.T, db *models.DB, secret string) (*Service, *testClock) {
 	t.Helper()
 	clk := &testClock{t: time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC)}
-	return New(Options{DB: db, Policy: policy.Default(), Secret: []byte(secret), Clock: clk.now}), clk
+	return New(Options{DB: db, Policy: policy.Default(), Secret: []byte(secret), Clock: clk.now, PasswordCost: bcrypt.MinCost}), clk
 }
 
 func TestHashPassword(t *testing.T) {
 	t.Parallel()
 	const pw = "correct-horse-battery"
-	h1, err := HashPassword(pw)
+	h1, err := HashPassword(pw, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2, _ := HashPassword(pw)
+	h2, _ := HashPassword(pw, bcrypt.MinCost)
 	if h1 == pw || strings.Contains(h1, pw) || !strings.HasPrefix(h1, "$2") {
 		t.Errorf("hash = %q, want a bcrypt hash that does not contain the password", h1)
 	}
 	if h1 == h2 {
 		t.Errorf("two hashes of one password are equal: no salt")
 	}
-	if cost, err := bcrypt.Cost([]byte(h1)); err != nil || cost < bcrypt.DefaultCost {
-		t.Errorf("bcrypt cost = %d (%v), want at least %d", cost, err, bcrypt.DefaultCost)
-	}
 	if bcrypt.CompareHashAndPassword([]byte(h1), []byte(pw)) != nil {
 		t.Errorf("the hash does not verify its password")
 	}
 	if bcrypt.CompareHashAndPassword([]byte(h1), []byte(pw+"x")) == nil {
 		t.Errorf("the hash verifies another password")
+	}
+}
+
+// TestPasswordCost: stored passwords and the hash that logins of unknown
+// users are checked against have the service's cost, the default unless set
+// (production sets none), so a failed login of an unknown user takes as long
+// as one of a real user.
+func TestPasswordCost(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ set, want int }{{0, bcrypt.DefaultCost}, {bcrypt.MinCost, bcrypt.MinCost}} {
+		t.Run(strconv.Itoa(c.set), func(t *testing.T) {
+			t.Parallel()
+			s := New(Options{Secret: []byte("secret-one-0123456789"), PasswordCost: c.set})
+			h, err := s.hashPassword("correct-horse-battery")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cost, err := bcrypt.Cost([]byte(h)); err != nil || cost != c.want {
+				t.Errorf("stored password: bcrypt cost = %d (%v), want %d", cost, err, c.want)
+			}
+			if cost, err := bcrypt.Cost(s.dummyHash()); err != nil || cost != c.want {
+				t.Errorf("unknown users' hash: bcrypt cost = %d (%v), want %d", cost, err, c.want)
+			}
+		})
 	}
 }
 
@@ -186,7 +208,8 @@ func TestTokenForgeries(t *testing.T) {
 func adminDB(t *testing.T, d models.Dialect) *models.DB {
 	t.Helper()
 	db := dbtest.Open(t, d)
-	if _, _, err := Bootstrap(context.Background(), db, "correct-horse-1"); err != nil {
+	s, _ := newAuthService(t, db, "secret-one-0123456789")
+	if _, _, err := s.Bootstrap(context.Background(), "correct-horse-1"); err != nil {
 		t.Fatal(err)
 	}
 	return db
@@ -367,7 +390,7 @@ func TestLoginLimitSharedByInstances(t *testing.T) {
 			ctx := context.Background()
 			db := adminDB(t, d)
 			one, clk := newAuthService(t, db, "secret-one-0123456789")
-			two := New(Options{DB: db, Policy: policy.Default(), Secret: []byte("secret-one-0123456789"), Clock: clk.now})
+			two := New(Options{DB: db, Policy: policy.Default(), Secret: []byte("secret-one-0123456789"), Clock: clk.now, PasswordCost: bcrypt.MinCost})
 			wrong := func(s *Service, name string) {
 				t.Helper()
 				if _, err := s.Login(ctx, "admin", "wrong-password"); ErrorCode(err) != CodeUnauthorized {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service/policy"
@@ -122,8 +124,8 @@ func newBatchWorld(t *testing.T, d models.Dialect) *batchWorld {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC)
 	s := New(Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"), PhotoDir: t.TempDir(),
-		PublicURL: "http://mq.test", Clock: func() time.Time { return now }})
-	if _, _, err := Bootstrap(ctx, db, "admin-password-1"); err != nil {
+		PublicURL: "http://mq.test", Clock: func() time.Time { return now }, PasswordCost: bcrypt.MinCost})
+	if _, _, err := s.Bootstrap(ctx, "admin-password-1"); err != nil {
 		t.Fatal(err)
 	}
 	admin := Actor{UserID: 1, Username: "admin", Role: RoleCityAdmin}

@@ -577,7 +577,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (models
 			return models.User{}, err
 		}
 	}
-	hash, err := HashPassword(in.Password)
+	hash, err := s.hashPassword(in.Password)
 	if err != nil {
 		return models.User{}, err
 	}

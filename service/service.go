@@ -35,6 +35,10 @@ type Options struct {
 	Clock     func() time.Time // nil: time.Now
 	Logger    *slog.Logger
 	Board     leaderboard.Board // rankings; nil: SQL only
+	// PasswordCost is the bcrypt cost of stored passwords; 0: bcrypt.DefaultCost.
+	// Tests use bcrypt.MinCost: under -race a default-cost hash takes most
+	// of a second.
+	PasswordCost int
 }
 
 // Service is menqian's business layer; handlers call its methods with an Actor.
@@ -58,6 +62,8 @@ type Service struct {
 	active    *activeCache  // accounts recently found enabled
 	known     sync.Map      // county and road ids seen to exist (never deleted) → county id
 	recorder  *recorder     // inspections, committed in batches
+	hashCost  int           // bcrypt cost of stored passwords; 0: the default
+	dummyHash func() []byte // what logins of unknown users are checked against
 
 }
 
@@ -76,7 +82,7 @@ func New(o Options) *Service {
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
 		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board, sqlBoard: leaderboard.NewSQL(o.DB, o.Policy),
 		logins: newLoginLimiter(o.DB, 5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL), stars: newStarCache(), pages: newBoardMemo(), active: newActiveCache(),
-		tokens: newTokenCache(),
+		tokens: newTokenCache(), hashCost: o.PasswordCost, dummyHash: newDummyHash(o.PasswordCost),
 	}
 	s.scores = notifier{s: s, next: o.Board}
 	lanes := recordLanesMySQL
@@ -115,8 +121,8 @@ func LoadSecret(ctx context.Context, db *models.DB, configured string) ([]byte, 
 // Bootstrap creates the city admin `admin` when the database has no users.
 // With an empty password it generates one; the password is returned so the
 // caller can print it once. created is false when users already existed.
-func Bootstrap(ctx context.Context, db *models.DB, password string) (generated string, created bool, err error) {
-	n, err := db.CountUsers(ctx)
+func (s *Service) Bootstrap(ctx context.Context, password string) (generated string, created bool, err error) {
+	n, err := s.db.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return "", false, err
 	}
@@ -126,11 +132,11 @@ func Bootstrap(ctx context.Context, db *models.DB, password string) (generated s
 			return "", false, err
 		}
 	}
-	hash, err := HashPassword(pw)
+	hash, err := s.hashPassword(pw)
 	if err != nil {
 		return "", false, err
 	}
-	err = db.CreateUser(ctx, &models.User{Username: "admin", PasswordHash: hash, Role: RoleCityAdmin, DisplayName: "市级管理员"})
+	err = s.db.CreateUser(ctx, &models.User{Username: "admin", PasswordHash: hash, Role: RoleCityAdmin, DisplayName: "市级管理员"})
 	if errors.Is(err, models.ErrDuplicate) {
 		return "", false, nil // another instance won the race
 	}

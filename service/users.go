@@ -139,7 +139,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id int64, in UserChan
 	if in.Password != nil {
 		if n := len(*in.Password); n < 8 || n > 72 {
 			f.add("password", "密码长度应为 8 到 72 个字符")
-		} else if cols["password_hash"], err = HashPassword(*in.Password); err != nil {
+		} else if cols["password_hash"], err = s.hashPassword(*in.Password); err != nil {
 			return models.User{}, err
 		}
 	}

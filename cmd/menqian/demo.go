@@ -45,7 +45,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer a.Close()
-	adminPW, _, err := service.Bootstrap(ctx, a.db, a.cfg.AdminPassword)
+	adminPW, _, err := a.svc.Bootstrap(ctx, a.cfg.AdminPassword)
 	if err != nil {
 		return err
 	}

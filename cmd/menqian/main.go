@@ -204,7 +204,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := os.MkdirAll(cfg.PhotoDir, 0o750); err != nil {
 		return fmt.Errorf("MENQIAN_PHOTO_DIR: %v", err)
 	}
-	pw, created, err := service.Bootstrap(ctx, a.db, cfg.AdminPassword)
+	pw, created, err := a.svc.Bootstrap(ctx, cfg.AdminPassword)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
@@ -23,13 +24,14 @@ import (
 // seedPassword is the password of every account seedFast makes.
 const seedPassword = "password-seeded"
 
-var seedHash = sync.OnceValues(func() (string, error) { return service.HashPassword(seedPassword) })
+var seedHash = sync.OnceValues(func() (string, error) { return service.HashPassword(seedPassword, bcrypt.MinCost) })
 
 // seedFast builds the world of env.seed — counties, roads, shops and photos
 // through the API, the same names, USCCs and usernames — but stores the six
 // accounts with one shared bcrypt hash and issues their tokens directly:
-// under -race each bcrypt costs most of a second, and creating accounts and
-// logging in through HTTP are tested on their own (TestRegistry, TestBadInput).
+// creating accounts and logging in through HTTP are tested on their own
+// (TestRegistry, TestBadInput), and a bcrypt run is not free even at the
+// minimum cost under -race.
 func seedFast(e *env) world {
 	e.t.Helper()
 	hash, err := seedHash()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
@@ -59,9 +60,6 @@ func newEnvWith(t testing.TB, d models.Dialect, board func(db *models.DB, p *pol
 	t.Helper()
 	db := dbtest.Open(t, d)
 	ctx := context.Background()
-	if _, _, err := service.Bootstrap(ctx, db, adminPassword); err != nil {
-		t.Fatal(err)
-	}
 	clk := &clock{t: time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC)}
 	pol := policy.Default()
 	var b leaderboard.Board
@@ -69,7 +67,10 @@ func newEnvWith(t testing.TB, d models.Dialect, board func(db *models.DB, p *pol
 		b = board(db, pol, clk.Now)
 	}
 	svc := service.New(service.Options{DB: db, Policy: pol, Secret: []byte("test-secret-0123456789"),
-		PhotoDir: t.TempDir(), PublicURL: "http://mq.test", Clock: clk.Now, Board: b})
+		PhotoDir: t.TempDir(), PublicURL: "http://mq.test", Clock: clk.Now, Board: b, PasswordCost: bcrypt.MinCost})
+	if _, _, err := svc.Bootstrap(ctx, adminPassword); err != nil {
+		t.Fatal(err)
+	}
 	h := httpapi.New(httpapi.Options{Service: svc, Registry: prometheus.NewRegistry(), Ready: func() error { return db.Ping(ctx) }})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
