@@ -24,6 +24,7 @@ import (
 	"github.com/menqian/menqian/service/httpapi"
 	"github.com/menqian/menqian/service/leaderboard"
 	"github.com/menqian/menqian/service/policy"
+	"github.com/menqian/menqian/service/web"
 )
 
 func main() {
@@ -216,17 +217,19 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	handler := httpapi.New(httpapi.Options{Service: a.svc, Logger: a.log, Registry: reg, Ready: func() error {
+	api := httpapi.New(httpapi.Options{Service: a.svc, Logger: a.log, Registry: reg, Ready: func() error {
 		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		return a.db.Ping(c)
 	}})
+	pages := web.New(web.Options{Service: a.svc, Logger: a.log, Registry: reg, Secure: strings.HasPrefix(cfg.PublicURL, "https://")})
+	handler := routes(api, pages)
 	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	a.startBackground(ctx)
-	fmt.Fprintf(stdout, "menqian listening on %s — log in at %s/inspect or POST %s/api/v1/auth/login\n", cfg.Addr, cfg.PublicURL, cfg.PublicURL)
+	fmt.Fprintf(stdout, "menqian listening on %s — open %s/login in a browser (plaques point at %s)\n", listenURL(cfg.Addr), listenURL(cfg.Addr), cfg.PublicURL)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
@@ -314,3 +317,29 @@ func cmdHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 }
 
 func splitPort(addr string) (string, string, error) { return net.SplitHostPort(addr) }
+
+// routes joins the JSON API and the pages: /api/ and the ops endpoints go to
+// the API, everything else (the sign-in, the phone pages, the plaque page) to
+// the pages.
+func routes(api, pages http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api)
+	mux.Handle("/healthz", api)
+	mux.Handle("/readyz", api)
+	mux.Handle("/metrics", api)
+	mux.Handle("/", pages)
+	return mux
+}
+
+// listenURL is the address the service actually listens on, as a browser on
+// this machine opens it (":8080" is http://localhost:8080).
+func listenURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

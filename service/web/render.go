@@ -18,7 +18,7 @@ import (
 	"github.com/menqian/menqian/service/policy"
 )
 
-//go:embed templates static
+//go:embed templates/*.html static/*
 var files embed.FS
 
 // views are the page templates, each parsed with the one layout.
