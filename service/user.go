@@ -158,3 +158,93 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id int64, in UserChan
 	u, err = s.db.UserByID(ctx, id)
 	return u, storeErr(err, "用户")
 }
+
+// UserInput creates an account.
+type UserInput struct {
+	Username    string
+	Password    string
+	Role        string
+	CountyID    *int64
+	MerchantID  *int64
+	DisplayName string
+}
+
+// CreateUser adds an account. The city admin creates anyone; a county admin
+// creates officers and merchant accounts of its own county.
+func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (models.User, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
+		return models.User{}, errForbidden
+	}
+	f := fieldErrors{}
+	if !usernameRe.MatchString(in.Username) {
+		f.add("username", "3–64 位字母、数字或 _ . -")
+	}
+	if n := len(in.Password); n < 8 || n > 72 {
+		f.add("password", "密码长度应为 8 到 72 个字符")
+	}
+	name := f.text("display_name", in.DisplayName, false, 64)
+	u := models.User{Username: in.Username, Role: in.Role, DisplayName: name}
+	switch in.Role {
+	case RoleCityAdmin:
+		if in.CountyID != nil || in.MerchantID != nil {
+			f.add("county_id", "市级管理员不属于区县")
+		}
+	case RoleCountyAdmin, RoleOfficer:
+		if in.CountyID == nil {
+			f.add("county_id", "必填")
+		}
+		if in.MerchantID != nil {
+			f.add("merchant_id", "仅商户账号可关联商户")
+		}
+		u.CountyID = in.CountyID
+	case RoleMerchant:
+		if in.MerchantID == nil {
+			f.add("merchant_id", "必填")
+		}
+		u.MerchantID = in.MerchantID
+	default:
+		f.add("role", "应为 city_admin、county_admin、officer 或 merchant")
+	}
+	if err := f.err(); err != nil {
+		return models.User{}, err
+	}
+	if in.Role == RoleMerchant {
+		m, err := s.db.MerchantByID(ctx, *in.MerchantID)
+		if err != nil || !a.InCounty(m.CountyID) {
+			if err != nil && !errors.Is(err, models.ErrNotFound) {
+				return models.User{}, err
+			}
+			return models.User{}, Invalid(map[string]string{"merchant_id": "商户不存在"})
+		}
+		if in.CountyID != nil && *in.CountyID != m.CountyID {
+			return models.User{}, Invalid(map[string]string{"county_id": "与商户所属区县不一致"})
+		}
+		u.CountyID = &m.CountyID
+	}
+	if a.Role == RoleCountyAdmin && (in.Role == RoleCityAdmin || in.Role == RoleCountyAdmin || *u.CountyID != a.CountyID) {
+		return models.User{}, errForbidden
+	}
+	if u.CountyID != nil {
+		if _, err := s.db.CountyByID(ctx, *u.CountyID); err != nil {
+			if errors.Is(err, models.ErrNotFound) {
+				return models.User{}, Invalid(map[string]string{"county_id": "区县不存在"})
+			}
+			return models.User{}, err
+		}
+	}
+	hash, err := s.hashPassword(in.Password)
+	if err != nil {
+		return models.User{}, err
+	}
+	u.PasswordHash = hash
+	return u, storeErr(s.db.CreateUser(ctx, &u), "用户名")
+}
+
+// Me returns the actor's own account.
+func (s *Service) Me(ctx context.Context, a Actor) (models.User, error) {
+	u, err := s.db.UserByID(ctx, a.UserID)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && u.Disabled) {
+		return models.User{}, Errorf(CodeUnauthorized, "账号不存在或已停用")
+	}
+	return u, err
+}

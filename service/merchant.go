@@ -1,0 +1,240 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/qrcodes"
+)
+
+// MerchantInput creates or changes a merchant; nil fields are left alone on update.
+type MerchantInput struct {
+	RoadID    *int64
+	Name      *string
+	USCC      *string
+	Category  *string
+	OwnerName *string
+	Phone     *string
+	Address   *string
+	Lat       *float64
+	Lng       *float64
+	Status    *string
+}
+
+// checkMerchantFields validates the fields present in in, into m and cols.
+func checkMerchantFields(f fieldErrors, in MerchantInput, m *models.Merchant, cols map[string]any, creating bool) {
+	if in.Name != nil || creating {
+		m.Name = f.text("name", deref(in.Name), true, 128)
+		cols["name"] = m.Name
+	}
+	if in.USCC != nil {
+		u := strings.ToUpper(strings.TrimSpace(*in.USCC))
+		switch {
+		case u == "":
+			m.USCC = nil
+		case !ValidUSCC(u):
+			f.add("uscc", "统一社会信用代码无效（18 位，校验位不符）")
+		default:
+			m.USCC = &u
+		}
+		cols["uscc"] = m.USCC
+	}
+	if in.Category != nil {
+		m.Category = f.text("category", *in.Category, false, 64)
+		cols["category"] = m.Category
+	}
+	if in.OwnerName != nil {
+		m.OwnerName = f.text("owner_name", *in.OwnerName, false, 64)
+		cols["owner_name"] = m.OwnerName
+	}
+	if in.Phone != nil {
+		p := strings.TrimSpace(*in.Phone)
+		if p != "" && !ValidPhone(p) {
+			f.add("phone", "电话号码无效（手机 11 位或带区号的固话）")
+		}
+		m.Phone = p
+		cols["phone"] = p
+	}
+	if in.Address != nil {
+		m.Address = f.text("address", *in.Address, false, 255)
+		cols["address"] = m.Address
+	}
+	if in.Lat != nil {
+		if *in.Lat < -90 || *in.Lat > 90 {
+			f.add("lat", "纬度应在 -90 到 90 之间")
+		}
+		m.Lat = in.Lat
+		cols["lat"] = *in.Lat
+	}
+	if in.Lng != nil {
+		if *in.Lng < -180 || *in.Lng > 180 {
+			f.add("lng", "经度应在 -180 到 180 之间")
+		}
+		m.Lng = in.Lng
+		cols["lng"] = *in.Lng
+	}
+	if in.Status != nil {
+		if *in.Status != "active" && *in.Status != "closed" {
+			f.add("status", "应为 active 或 closed")
+		}
+		m.Status = *in.Status
+		cols["status"] = m.Status
+	}
+}
+
+// CreateMerchant registers a shop on a road and gives it a random public code.
+func (s *Service) CreateMerchant(ctx context.Context, a Actor, in MerchantInput) (models.Merchant, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
+		return models.Merchant{}, errForbidden
+	}
+	f := fieldErrors{}
+	m := models.Merchant{Status: "active", QRGeneration: 1}
+	if in.RoadID == nil || *in.RoadID <= 0 {
+		f.add("road_id", "必填")
+	}
+	checkMerchantFields(f, in, &m, map[string]any{}, true)
+	if err := f.err(); err != nil {
+		return models.Merchant{}, err
+	}
+	road, err := s.db.RoadByID(ctx, *in.RoadID)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && !a.InCounty(road.CountyID)) {
+		return models.Merchant{}, Invalid(map[string]string{"road_id": "道路不存在"})
+	}
+	if err != nil {
+		return models.Merchant{}, err
+	}
+	m.RoadID, m.CountyID = road.ID, road.CountyID
+	// Registration time decides whether the merchant has a previous cycle, so it
+	// comes from the service clock, not the database's.
+	m.CreatedAt = s.now().Truncate(time.Millisecond)
+	m.UpdatedAt = m.CreatedAt
+	for attempt := 0; ; attempt++ {
+		if m.Code, err = qrcodes.NewCode(); err != nil {
+			return models.Merchant{}, err
+		}
+		err = s.db.CreateMerchant(ctx, &m)
+		if models.IsDuplicateOf(err, "uq_merchants_code") && attempt < 5 {
+			continue // a 40-bit random code collided; draw again
+		}
+		if err == nil && s.scores != nil {
+			s.scores.ScoreChanged(ctx, m, s.policy.CycleOf(s.now()).String(), s.policy.BaseScore, -1)
+		}
+		return m, storeErr(err, "统一社会信用代码")
+	}
+}
+
+// Merchant returns a merchant visible to the actor: admins and officers of its
+// county, and the merchant's own account.
+func (s *Service) Merchant(ctx context.Context, a Actor, id int64) (models.Merchant, error) {
+	m, err := s.db.MerchantByID(ctx, id)
+	if err != nil {
+		return models.Merchant{}, storeErr(err, "商户")
+	}
+	if !s.canSeeMerchant(a, m) {
+		return models.Merchant{}, errNotFound
+	}
+	return m, nil
+}
+
+func (s *Service) canSeeMerchant(a Actor, m models.Merchant) bool {
+	switch a.Role {
+	case RoleCityAdmin:
+		return true
+	case RoleCountyAdmin, RoleOfficer:
+		return a.CountyID == m.CountyID
+	case RoleMerchant:
+		return a.MerchantID == m.ID
+	}
+	return false
+}
+
+// MerchantFilter narrows Merchants.
+type MerchantFilter struct {
+	CountyID int64
+	RoadID   int64
+	Status   string
+	Query    string
+	Paging
+}
+
+// Merchants lists merchants of the actor's counties (admins and officers).
+func (s *Service) Merchants(ctx context.Context, a Actor, f MerchantFilter) ([]models.Merchant, int64, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin, RoleOfficer) {
+		return nil, 0, errForbidden
+	}
+	p, err := f.Paging.check()
+	if err != nil {
+		return nil, 0, err
+	}
+	fe := fieldErrors{}
+	q := fe.text("q", f.Query, false, 64)
+	if f.Status != "" && f.Status != "active" && f.Status != "closed" {
+		fe.add("status", "应为 active 或 closed")
+	}
+	if err := fe.err(); err != nil {
+		return nil, 0, err
+	}
+	scope := a.countyScope()
+	if f.CountyID != 0 {
+		if !a.InCounty(f.CountyID) {
+			return nil, 0, errForbidden
+		}
+		scope = []int64{f.CountyID}
+	}
+	ms, total, err := s.db.ListMerchants(ctx, models.MerchantFilter{CountyIDs: scope, RoadID: f.RoadID, Status: f.Status,
+		Query: q, Limit: p.Limit, Offset: p.Offset})
+	if ms == nil {
+		ms = []models.Merchant{}
+	}
+	return ms, total, err
+}
+
+// UpdateMerchant changes the named fields of a merchant (county admin). Moving
+// to another road stays within the county.
+func (s *Service) UpdateMerchant(ctx context.Context, a Actor, id int64, in MerchantInput) (models.Merchant, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
+		return models.Merchant{}, errForbidden
+	}
+	m, err := s.Merchant(ctx, a, id)
+	if err != nil {
+		return models.Merchant{}, err
+	}
+	f := fieldErrors{}
+	cols := map[string]any{}
+	was := m.Status
+	checkMerchantFields(f, in, &m, cols, false)
+	switch {
+	case was != "closed" && m.Status == "closed":
+		cols["closed_at"] = s.now().Truncate(time.Millisecond) // it still ranks in the cycles it took part in
+	case was == "closed" && m.Status != "closed":
+		cols["closed_at"] = nil
+	}
+	if in.RoadID != nil && *in.RoadID != m.RoadID {
+		road, err := s.db.RoadByID(ctx, *in.RoadID)
+		if err != nil || road.CountyID != m.CountyID {
+			f.add("road_id", "道路不存在或不属于本区县")
+		}
+		cols["road_id"] = *in.RoadID
+	}
+	if err := f.err(); err != nil {
+		return models.Merchant{}, err
+	}
+	if err := s.db.UpdateMerchant(ctx, id, cols); err != nil {
+		return models.Merchant{}, storeErr(err, "统一社会信用代码")
+	}
+	m, err = s.db.MerchantByID(ctx, id)
+	if err == nil && s.scores != nil {
+		// Road moves, closing and renames change the rankings the merchant appears in.
+		_, moved := cols["road_id"]
+		_, renamed := cols["name"]
+		if moved || renamed || cols["status"] != nil {
+			c := s.policy.CycleOf(s.now())
+			st, _ := s.standings(ctx, []models.Merchant{m}, c)
+			s.scores.ScoreChanged(ctx, m, c.String(), st[m.ID].Score, -1)
+		}
+	}
+	return m, storeErr(err, "商户")
+}

@@ -1,0 +1,196 @@
+package service
+
+import (
+	"context"
+	"errors"
+
+	"github.com/menqian/menqian/models"
+)
+
+// RoadInput creates or changes a road; nil fields are left alone on update.
+type RoadInput struct {
+	CountyID   *int64
+	Name       *string
+	Town       *string
+	LengthM    *int
+	OfficerIDs *[]int64
+}
+
+// RoadView is a road with its responsible officers.
+type RoadView struct {
+	models.Road
+	OfficerIDs []int64
+}
+
+func (s *Service) canManageCounty(a Actor, countyID int64) bool {
+	return a.IsCity() || (a.Role == RoleCountyAdmin && a.CountyID == countyID)
+}
+
+// CreateRoad adds a road to a county (its county admin, or the city admin).
+func (s *Service) CreateRoad(ctx context.Context, a Actor, in RoadInput) (RoadView, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
+		return RoadView{}, errForbidden
+	}
+	f := fieldErrors{}
+	r := models.Road{DemoStatus: "none"}
+	if in.CountyID == nil || *in.CountyID <= 0 {
+		f.add("county_id", "必填")
+	} else {
+		r.CountyID = *in.CountyID
+	}
+	r.Name = f.text("name", deref(in.Name), true, 64)
+	r.Town = f.text("town", deref(in.Town), false, 64)
+	if in.LengthM != nil {
+		if *in.LengthM < 0 || *in.LengthM > 100000 {
+			f.add("length_m", "应在 0 到 100000 米之间")
+		}
+		r.LengthM = in.LengthM
+	}
+	if err := f.err(); err != nil {
+		return RoadView{}, err
+	}
+	if !s.canManageCounty(a, r.CountyID) {
+		return RoadView{}, errForbidden
+	}
+	if _, err := s.db.CountyByID(ctx, r.CountyID); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return RoadView{}, Invalid(map[string]string{"county_id": "区县不存在"})
+		}
+		return RoadView{}, err
+	}
+	var officers []int64
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.CreateRoad(ctx, &r); err != nil {
+			return storeErr(err, "同名道路")
+		}
+		if in.OfficerIDs == nil {
+			return nil
+		}
+		var err error
+		officers, err = s.setRoadOfficers(ctx, r, *in.OfficerIDs)
+		return err
+	})
+	return RoadView{Road: r, OfficerIDs: officers}, err
+}
+
+// setRoadOfficers checks that every id is an officer of the road's county.
+func (s *Service) setRoadOfficers(ctx context.Context, r models.Road, ids []int64) ([]int64, error) {
+	ids = uniqueIDs(ids)
+	if len(ids) > 50 {
+		return nil, Invalid(map[string]string{"officer_ids": "最多 50 名责任人"})
+	}
+	if len(ids) > 0 {
+		users, err := s.db.UsersByIDs(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		// An unknown id gets the same answer as another county's user, so a
+		// county admin cannot probe which accounts exist elsewhere.
+		ok := len(users) == len(ids)
+		for _, u := range users {
+			if u.Role != RoleOfficer || u.CountyID == nil || *u.CountyID != r.CountyID {
+				ok = false
+			}
+		}
+		if !ok {
+			return nil, Invalid(map[string]string{"officer_ids": "责任人须为本区县巡查员"})
+		}
+	}
+	return ids, s.db.SetRoadOfficers(ctx, r.ID, ids)
+}
+
+// Road returns a road visible to the actor (admins and officers of its county).
+func (s *Service) Road(ctx context.Context, a Actor, id int64) (RoadView, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin, RoleOfficer) {
+		return RoadView{}, errForbidden
+	}
+	r, err := s.db.RoadByID(ctx, id)
+	if err != nil {
+		return RoadView{}, storeErr(err, "道路")
+	}
+	if !a.InCounty(r.CountyID) {
+		return RoadView{}, errNotFound
+	}
+	off, err := s.db.RoadOfficers(ctx, []int64{id})
+	return RoadView{Road: r, OfficerIDs: off[id]}, err
+}
+
+// Roads lists roads of the actor's counties, optionally of one county.
+func (s *Service) Roads(ctx context.Context, a Actor, countyID int64, p Paging) ([]RoadView, int64, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin, RoleOfficer) {
+		return nil, 0, errForbidden
+	}
+	p, err := p.check()
+	if err != nil {
+		return nil, 0, err
+	}
+	scope := a.countyScope()
+	if countyID != 0 {
+		if !a.InCounty(countyID) {
+			return nil, 0, errForbidden
+		}
+		scope = []int64{countyID}
+	}
+	roads, total, err := s.db.ListRoads(ctx, models.RoadFilter{CountyIDs: scope, Limit: p.Limit, Offset: p.Offset})
+	if err != nil || len(roads) == 0 {
+		return []RoadView{}, total, err
+	}
+	ids := make([]int64, len(roads))
+	for i, r := range roads {
+		ids[i] = r.ID
+	}
+	off, err := s.db.RoadOfficers(ctx, ids)
+	out := make([]RoadView, len(roads))
+	for i, r := range roads {
+		out[i] = RoadView{Road: r, OfficerIDs: off[r.ID]}
+	}
+	return out, total, err
+}
+
+// UpdateRoad changes the named fields of a road (county admin of its county).
+func (s *Service) UpdateRoad(ctx context.Context, a Actor, id int64, in RoadInput) (RoadView, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
+		return RoadView{}, errForbidden
+	}
+	r, err := s.db.RoadByID(ctx, id)
+	if err != nil {
+		return RoadView{}, storeErr(err, "道路")
+	}
+	if !a.InCounty(r.CountyID) {
+		return RoadView{}, errNotFound
+	}
+	f := fieldErrors{}
+	cols := map[string]any{}
+	if in.CountyID != nil && *in.CountyID != r.CountyID {
+		f.add("county_id", "道路所属区县不可修改")
+	}
+	if in.Name != nil {
+		cols["name"] = f.text("name", *in.Name, true, 64)
+	}
+	if in.Town != nil {
+		cols["town"] = f.text("town", *in.Town, false, 64)
+	}
+	if in.LengthM != nil {
+		if *in.LengthM < 0 || *in.LengthM > 100000 {
+			f.add("length_m", "应在 0 到 100000 米之间")
+		}
+		cols["length_m"] = *in.LengthM
+	}
+	if err := f.err(); err != nil {
+		return RoadView{}, err
+	}
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.UpdateRoad(ctx, id, cols); err != nil {
+			return storeErr(err, "同名道路")
+		}
+		if in.OfficerIDs != nil {
+			_, err := s.setRoadOfficers(ctx, r, *in.OfficerIDs)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return RoadView{}, err
+	}
+	return s.Road(ctx, a, id)
+}
