@@ -55,7 +55,7 @@ func (s *Service) IssueNotice(ctx context.Context, a Actor, merchantID int64, in
 			n.RuleCode = it.Code
 		}
 	} else if n.Note == "" {
-		f.add("note", "请给出整改事项（rule_code 或 note）")
+		f.add("note", "请选择整改事项或写明要整改的问题")
 	}
 	days := NoticeDefaultDays
 	if in.DueDays != nil {
