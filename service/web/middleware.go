@@ -111,7 +111,7 @@ func (p *Pages) secureHeaders(next http.Handler) http.Handler {
 func (p *Pages) withSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ck, err := r.Cookie(sessionCookie)
-		if err != nil || ck.Value == "" {
+		if err != nil || ck.Value == "" || strings.HasPrefix(r.URL.Path, "/static/") {
 			next.ServeHTTP(w, r)
 			return
 		}
