@@ -170,3 +170,22 @@ func (s *Service) ownPhotos(ctx context.Context, a Actor, field string, ids []in
 	}
 	return formatIDs(ids), nil
 }
+
+// WithUploads stores photos and runs fn with their ids in one transaction, so
+// a form whose photos are stored but whose request is then refused (an
+// appeal too late, a notice without a subject) keeps no photo row. (The
+// content-addressed file may stay on disk, unreferenced, as after any
+// interrupted upload.)
+func (s *Service) WithUploads(ctx context.Context, a Actor, photos []io.Reader, fn func(ctx context.Context, ids []int64) error) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		ids := make([]int64, 0, len(photos))
+		for _, r := range photos {
+			p, err := s.UploadPhoto(ctx, a, r)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, p.ID)
+		}
+		return fn(ctx, ids)
+	})
+}

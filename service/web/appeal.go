@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 
@@ -58,17 +61,17 @@ func problemOf(err error) problem {
 // fileAppeal files the appeal with its photos; a refused appeal shows the
 // form again with the reason kept and the problem beside it.
 func (p *Pages) fileAppeal(w http.ResponseWriter, r *http.Request) {
-	ctx, a := r.Context(), actorOf(r)
+	a := actorOf(r)
 	id, err := pathID(r, "entry")
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
 	reason := formValue(r, "reason")
-	photos, err := p.formPhotos(r, "photo")
-	if err == nil {
-		_, err = p.svc.FileAppeal(ctx, a, a.MerchantID, id, reason, photos...)
-	}
+	err = p.withPhotos(r, "photo", func(ctx context.Context, photos []int64) error {
+		_, err := p.svc.FileAppeal(ctx, a, a.MerchantID, id, reason, photos...)
+		return err
+	})
 	if err != nil {
 		if _, ok := err.(*service.Error); !ok || service.ErrorCode(err) == service.CodeNotFound {
 			p.fail(w, r, err)
@@ -108,35 +111,51 @@ func (p *Pages) merchantAppeals(w http.ResponseWriter, r *http.Request) {
 		"Filed": r.URL.Query().Get("filed") != ""})
 }
 
-// formPhotos stores the photos of a form's file field (empty parts, which
-// browsers send for an empty picker, are skipped).
-func (p *Pages) formPhotos(r *http.Request, field string) ([]int64, error) {
+// formPhotos opens the photos of a form's file field (empty parts, which
+// browsers send for an empty picker, are skipped); close them with closeAll.
+func formPhotos(r *http.Request, field string) ([]io.Reader, func(), error) {
 	if r.MultipartForm == nil {
 		if formValue(r, csrfField); r.MultipartForm == nil {
-			return nil, nil
+			return nil, func() {}, nil
 		}
 	}
-	var ids []int64
+	var files []multipart.File
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	var out []io.Reader
 	for _, fh := range r.MultipartForm.File[field] {
 		if fh.Size == 0 {
 			continue
 		}
-		if len(ids) == service.MaxMerchantPhotos {
-			return nil, service.Invalid(map[string]string{"photos": "最多 3 张照片"})
+		if len(out) == service.MaxMerchantPhotos {
+			closeAll()
+			return nil, func() {}, service.Invalid(map[string]string{"photos": "最多 3 张照片"})
 		}
 		if fh.Size > service.MaxPhotoBytes {
-			return nil, service.Errorf(service.CodeTooLarge, "每张照片不能超过 5 MB")
+			closeAll()
+			return nil, func() {}, service.Errorf(service.CodeTooLarge, "每张照片不能超过 5 MB")
 		}
 		f, err := fh.Open()
 		if err != nil {
-			return nil, err
+			closeAll()
+			return nil, func() {}, err
 		}
-		ph, err := p.svc.UploadPhoto(r.Context(), actorOf(r), f)
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, ph.ID)
+		files = append(files, f)
+		out = append(out, f)
 	}
-	return ids, nil
+	return out, closeAll, nil
+}
+
+// withPhotos stores a form's photos and runs fn with their ids in one
+// transaction: a refused request keeps none of them.
+func (p *Pages) withPhotos(r *http.Request, field string, fn func(ctx context.Context, ids []int64) error) error {
+	photos, done, err := formPhotos(r, field)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return p.svc.WithUploads(r.Context(), actorOf(r), photos, fn)
 }

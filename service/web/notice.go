@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -29,17 +30,17 @@ func (p *Pages) showMerchantNotices(w http.ResponseWriter, r *http.Request, stat
 
 // reportFixed is the merchant's "已整改" with a photo of the shop front.
 func (p *Pages) reportFixed(w http.ResponseWriter, r *http.Request) {
-	ctx, a := r.Context(), actorOf(r)
+	a := actorOf(r)
 	id, err := pathID(r, "id")
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
 	note := formValue(r, "note")
-	photos, err := p.formPhotos(r, "photo")
-	if err == nil {
-		_, err = p.svc.ReportNoticeFixed(ctx, a, id, note, photos)
-	}
+	err = p.withPhotos(r, "photo", func(ctx context.Context, photos []int64) error {
+		_, err := p.svc.ReportNoticeFixed(ctx, a, id, note, photos)
+		return err
+	})
 	if err != nil {
 		if _, ok := err.(*service.Error); !ok || service.ErrorCode(err) == service.CodeNotFound {
 			p.fail(w, r, err)
@@ -78,7 +79,7 @@ func (p *Pages) showNoticeForm(w http.ResponseWriter, r *http.Request, status in
 
 // issueNotice issues the notice, with optional photos.
 func (p *Pages) issueNotice(w http.ResponseWriter, r *http.Request) {
-	ctx, a := r.Context(), actorOf(r)
+	a := actorOf(r)
 	id, err := pathID(r, "id")
 	if err != nil {
 		p.fail(w, r, err)
@@ -93,10 +94,11 @@ func (p *Pages) issueNotice(w http.ResponseWriter, r *http.Request) {
 		}
 		in.DueDays = &n
 	}
-	in.Photos, err = p.formPhotos(r, "photo")
-	if err == nil {
-		_, err = p.svc.IssueNotice(ctx, a, id, in)
-	}
+	err = p.withPhotos(r, "photo", func(ctx context.Context, photos []int64) error {
+		in.Photos = photos
+		_, err := p.svc.IssueNotice(ctx, a, id, in)
+		return err
+	})
 	if err != nil {
 		if _, ok := err.(*service.Error); !ok || service.ErrorCode(err) == service.CodeNotFound {
 			p.fail(w, r, err)
