@@ -63,7 +63,7 @@ func scoreChart(hist []service.CycleScore, pol *policy.Policy) chart {
 	ch := chart{Width: w, Height: h}
 	y := func(v int) int { return top + (hi-v)*(h-top-bottom)/max(1, hi-lo) }
 	for v := lo; v <= hi; v += 10 {
-		if (v-lo)%20 == 0 || v == hi {
+		if (v-lo)%20 == 0 { // every 20 points: labels of 18 px never touch
 			ch.Grid = append(ch.Grid, chartGrid{Y: y(v), Value: v})
 		}
 	}
