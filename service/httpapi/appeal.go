@@ -20,15 +20,17 @@ type appealResponse struct {
 	FiledAt      time.Time  `json:"filed_at"`
 	DecidedAt    *time.Time `json:"decided_at,omitempty"`
 	DecisionNote string     `json:"decision_note,omitempty"`
+	Photos       []int64    `json:"photos"`
 }
 
 func toAppeal(ap models.Appeal) appealResponse {
 	return appealResponse{ID: ap.ID, MerchantID: ap.MerchantID, EntryID: ap.EntryID, Cycle: ap.Cycle, Reason: ap.Reason,
-		Status: ap.Status, FiledAt: ap.FiledAt, DecidedAt: ap.DecidedAt, DecisionNote: ap.DecisionNote}
+		Status: ap.Status, FiledAt: ap.FiledAt, DecidedAt: ap.DecidedAt, DecisionNote: ap.DecisionNote, Photos: service.ParseIDs(ap.PhotoIDs)}
 }
 
 type appealRequest struct {
-	Reason string `json:"reason"`
+	Reason string  `json:"reason"`
+	Photos []int64 `json:"photos"` // the merchant's own uploads (POST /api/v1/photos)
 }
 
 func (a *API) fileAppeal(c *gin.Context) {
@@ -41,7 +43,7 @@ func (a *API) fileAppeal(c *gin.Context) {
 	if !ok || !a.bind(c, &req) {
 		return
 	}
-	ap, err := a.svc.FileAppeal(c.Request.Context(), actor(c), id, entry, req.Reason)
+	ap, err := a.svc.FileAppeal(c.Request.Context(), actor(c), id, entry, req.Reason, req.Photos...)
 	respond(a, c, http.StatusCreated, toAppeal(ap), err)
 }
 

@@ -105,3 +105,48 @@ func TestAppeals(t *testing.T) {
 		})
 	}
 }
+
+// TestAppealPhotos: a merchant attaches up to three photos it uploaded itself;
+// another account's photo, or a fourth, is refused and stores nothing.
+func TestAppealPhotos(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seed()
+			m := w.Merchant[0]
+			e.record(w.Officer[0], m, w.Photo[0], map[string]any{"rule_code": "SRZJ-01"})
+			entry := e.entryIDs(w.Shop[0], m, "2026-11")[0]
+			path := fmt.Sprintf("/api/v1/merchants/%d/ledger/%d/appeal", m, entry)
+			var mine []any
+			for i := range 4 {
+				mine = append(mine, float64(e.uploadPhoto(w.Shop[0], tinyPNG(100+i)).id()))
+			}
+			theirs := e.uploadPhoto(w.Shop[1], tinyPNG(200)).id()
+
+			before := e.snapshot()
+			for name, photos := range map[string][]any{
+				"another merchant's photo": {theirs},
+				"the officer's evidence":   {w.Photo[0]},
+				"four photos":              mine,
+				"unknown photo":            {999999},
+			} {
+				r := e.must(400, "POST", path, w.Shop[0], map[string]any{"reason": "路人乱丢", "photos": photos})
+				if f, _ := r.JSON["error"].(map[string]any)["fields"].(map[string]any); f["photos"] == nil {
+					t.Errorf("%s: no fields.photos in %s", name, r.Body)
+				}
+			}
+			if after := e.snapshot(); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("refused appeals changed tables:\n%v\n%v", before, after)
+			}
+			r := e.must(201, "POST", path, w.Shop[0], map[string]any{"reason": "路人乱丢", "photos": mine[:3]})
+			if got := fmt.Sprint(r.JSON["photos"]); got != fmt.Sprint(mine[:3]) {
+				t.Errorf("appeal photos %s, want %v", got, mine[:3])
+			}
+			// The county sees the merchant's photos; the other county does not.
+			id := int64(mine[0].(float64))
+			e.must(200, "GET", fmt.Sprintf("/api/v1/photos/%d", id), w.Admin[0], nil)
+			e.must(404, "GET", fmt.Sprintf("/api/v1/photos/%d", id), w.Admin[1], nil)
+			e.must(404, "GET", fmt.Sprintf("/api/v1/photos/%d", id), w.Shop[1], nil)
+		})
+	}
+}
