@@ -5,7 +5,11 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
@@ -264,6 +268,45 @@ func TestInvalidatedRebuildIsNotReady(t *testing.T) {
 	if n, _ := rdb.Exists(ctx, k.ready(), k.lock()).Result(); n != 0 {
 		t.Errorf("ready or lock left: %d", n)
 	}
+}
+
+// TestChangeSkippedDuringRebuild: a change that this instance did not write
+// to Redis (a read had failed a moment before) after a rebuild had read the
+// database is missing from that rebuild's sets, so the rebuild must leave
+// this instance reading SQL until the next rebuild repairs the cycle.
+func TestChangeSkippedDuringRebuild(t *testing.T) {
+	db := dbtest.Open(t, models.SQLite)
+	fx := seedBoard(t, db)
+	rdb, prefix := sharedRedis(t)
+	november := func() time.Time { return time.Date(2026, 11, 20, 4, 0, 0, 0, time.UTC) }
+	p := policy.Default()
+	r := NewRedis(rdb, db, p, quiet(), WithPrefix(prefix), WithClock(november))
+	ctx := context.Background()
+	m := fx.merchants[1]
+	var swapping atomic.Bool
+	rdb.AddHook(redisHook{pipeline: func(cmds []redis.Cmder) {
+		// The rebuild renames its keys: it has read the database.
+		if len(cmds) == 0 || cmds[0].Name() != "rename" || !swapping.CompareAndSwap(false, true) {
+			return
+		}
+		if _, err := db.SQL().Exec("UPDATE scores SET score = 70 WHERE merchant_id = ? AND cycle = ?", m.ID, fx.cycle); err != nil {
+			t.Error(err)
+		}
+		r.downUntil.Store(time.Now().Add(time.Minute).UnixMilli()) // a read just failed
+		r.ScoreChanged(ctx, m, fx.cycle, 70, -1)
+		r.downUntil.Store(0)
+	}})
+	if err := r.Rebuild(ctx, fx.cycle); err != nil {
+		t.Fatal(err)
+	}
+	if ServedFromRedis(r, fx.cycle) {
+		t.Error("the sets of a rebuild that missed a change are served")
+	}
+	sql := NewSQL(db, p)
+	sameAnswers(t, db, sql, r, fx.cycle)
+	r.reconcile(ctx)
+	servesFromRedis(t, r, fx.cycle)
+	sameAnswers(t, db, sql, r, fx.cycle)
 }
 
 func TestKeyLayout(t *testing.T) {

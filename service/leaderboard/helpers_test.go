@@ -337,3 +337,30 @@ func waitServed(t testing.TB, r *Redis, cycle string, within time.Duration) {
 	}
 	t.Fatalf("cycle %s not served from Redis after %v", cycle, within)
 }
+
+// redisHook lets a test step in before each command or pipeline a client
+// sends, between two writes of the board.
+type redisHook struct {
+	command  func(redis.Cmder)   // nil: none
+	pipeline func([]redis.Cmder) // nil: none
+}
+
+func (h redisHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h redisHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.command != nil {
+			h.command(cmd)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.pipeline != nil {
+			h.pipeline(cmds)
+		}
+		return next(ctx, cmds)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -66,6 +67,9 @@ func (r *Redis) Rebuild(ctx context.Context, cycle string) error {
 		return err
 	}
 	k := r.keys(cycle)
+	// A cycle marked stale before this point is repaired by this rebuild,
+	// which reads the database later; one marked afterwards may not be.
+	marks := r.staleMarks()
 	token, err := newToken()
 	if err != nil {
 		return err
@@ -96,9 +100,7 @@ func (r *Redis) Rebuild(ctx context.Context, cycle string) error {
 		done()
 		return fmt.Errorf("rebuild %s: %w", cycle, err)
 	}
-	r.mu.Lock()
-	delete(r.stale, cycle)
-	r.mu.Unlock()
+	r.clearStale(cycle, marks)
 	return nil
 }
 
@@ -405,21 +407,16 @@ func (r *Redis) Run(ctx context.Context, every time.Duration) {
 // reconcile makes one repair pass.
 func (r *Redis) reconcile(ctx context.Context) {
 	r.mu.Lock()
-	var stale []string
-	for c := range r.stale {
-		stale = append(stale, c)
-	}
+	stale := maps.Clone(r.stale)
 	r.mu.Unlock()
-	for _, c := range stale {
+	for c, mark := range stale {
 		// Redis answers again: make every instance stop trusting the cycle,
 		// then this one may read it again once it is rebuilt.
 		if err := r.invalidate(ctx, c); err != nil {
 			r.log.Warn("leaderboard: redis still unreachable", "err", err)
 			return
 		}
-		r.mu.Lock()
-		delete(r.stale, c)
-		r.mu.Unlock()
+		r.clearStale(c, mark)
 	}
 	cycle := r.policy.CycleOf(r.clock()).String()
 	k := r.keys(cycle)

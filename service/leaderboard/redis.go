@@ -61,7 +61,8 @@ type Redis struct {
 	heldAge   time.Duration // maxHeldAge; shorter in tests
 
 	mu    sync.Mutex
-	stale map[string]bool // cycles whose Redis state this instance could not keep right
+	stale map[string]uint64 // cycles whose Redis state this instance could not keep right → their last mark
+	marks uint64            // stale marks so far: tells a mark made during a rebuild from one made before
 
 	downUntil  atomic.Int64 // unix ms until which reads skip Redis after an error
 	kick       chan struct{}
@@ -90,7 +91,7 @@ func NewRedis(rdb redis.UniversalClient, db *models.DB, p *policy.Policy, log *s
 	r := &Redis{
 		rdb: rdb, db: db, policy: p, sql: newSQL(db, p), log: log, prefix: "lb", clock: time.Now,
 		lockTTL: 30 * time.Second, opTimeout: 2 * time.Second, heldAge: maxHeldAge,
-		stale: map[string]bool{}, kick: make(chan struct{}, 1),
+		stale: map[string]uint64{}, kick: make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(r)
@@ -166,7 +167,8 @@ func (r *Redis) usable(cycle string) bool {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return !r.stale[cycle]
+	_, stale := r.stale[cycle]
+	return !stale
 }
 
 // readFailed logs a failed read and keeps reads off Redis for a moment, so a
@@ -509,9 +511,29 @@ func (r *Redis) markStale(ctx context.Context, cycle string) {
 // invalidated it in Redis and a rebuild succeeded.
 func (r *Redis) setStale(cycle string) {
 	r.mu.Lock()
-	r.stale[cycle] = true
+	r.marks++
+	r.stale[cycle] = r.marks
 	r.mu.Unlock()
 	r.notReady()
+}
+
+// staleMarks is the count of stale marks made so far.
+func (r *Redis) staleMarks() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.marks
+}
+
+// clearStale lets this instance read the cycle from Redis again, unless it
+// was marked stale again after mark upTo: a change skipped after a rebuild
+// read the database, or after an invalidation, may be missing from the sets
+// of that rebuild, or of the rebuild that follows the invalidation.
+func (r *Redis) clearStale(cycle string, upTo uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m, ok := r.stale[cycle]; ok && m <= upTo {
+		delete(r.stale, cycle)
+	}
 }
 
 // invalidate makes every instance read the cycle from SQL until a rebuild
