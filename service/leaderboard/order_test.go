@@ -2,7 +2,10 @@ package leaderboard
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
@@ -44,4 +47,33 @@ func TestOlderChangeIsIgnored(t *testing.T) {
 	if got := score(); got != 88 {
 		t.Errorf("after an unordered change: score %d, want 88", got)
 	}
+}
+
+// TestCrossedCountyWrites: two changes of one merchant write the city keys in
+// order but reach the county keys, in a script of their own, in the other
+// order: the county and road sets keep the newer score too.
+func TestCrossedCountyWrites(t *testing.T) {
+	db := dbtest.Open(t, models.SQLite)
+	fx := seedBoard(t, db)
+	sql, r := newBoards(t, db, fx.cycle)
+	ctx := context.Background()
+	m := fx.merchants[0]
+	// Both commits are in: 95 at version 5, then 92 at version 6.
+	if _, err := db.SQL().Exec("UPDATE scores SET score = 92 WHERE merchant_id = ? AND cycle = ?", m.ID, fx.cycle); err != nil {
+		t.Fatal(err)
+	}
+	county := r.keys(fx.cycle).county(m.CountyID)
+	var crossed atomic.Bool
+	r.rdb.AddHook(redisHook{command: func(cmd redis.Cmder) {
+		// Version 5 is about to write the county keys: version 6 overtakes it.
+		if args := cmd.Args(); len(args) > 3 && args[3] == county && crossed.CompareAndSwap(false, true) {
+			r.ScoreChanged(ctx, m, fx.cycle, 92, 6)
+		}
+	}})
+	r.ScoreChanged(ctx, m, fx.cycle, 95, 5)
+	if !crossed.Load() {
+		t.Fatal("the county write of version 5 was not seen")
+	}
+	servesFromRedis(t, r, fx.cycle)
+	sameAnswers(t, db, sql, r, fx.cycle)
 }

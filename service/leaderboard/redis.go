@@ -30,12 +30,14 @@ import (
 //	P:{city}:C:epoch     int, bumped by every invalidation
 //	P:{city}:C:dirty     set of codes changed while a rebuild runs
 //	P:{city}:C:ver       hash  g → the last rebuild's token, n → writes since: the city keys' version
+//	P:{city}:C:versions  hash  code → version of the last change written to the city keys
 //	P:{c:K}:C:county     zset  code → −score, the county's active merchants
 //	P:{c:K}:C:road:R     zset  code → −score, road R's active merchants
 //	P:{c:K}:C:roads      hash  s:R → sum of road R's live scores, n:R → its merchants
 //	P:{c:K}:C:roadof     hash  code → road id, to move merchants between roads
 //	P:{c:K}:C:meta       hash  code → "id:name" of the county's active merchants
 //	P:{c:K}:C:ver        hash  g, n as above: the version of the county's keys
+//	P:{c:K}:C:versions   hash  code → version of the last change written to the county's keys
 //
 // Scores are stored negated so that ascending order is score descending and,
 // within equal scores, code ascending (Redis orders equal scores by member).
@@ -149,6 +151,10 @@ func (k keys) countyVer(c int64) string  { return k.countyTag(c) + ":ver" }
 func (k keys) road(c, road int64) string {
 	return k.countyTag(c) + ":road:" + strconv.FormatInt(road, 10)
 }
+
+// countyVersions is versions for the county's keys, which a change reaches
+// after the city keys, in a script of its own.
+func (k keys) countyVersions(c int64) string { return k.countyTag(c) + ":versions" }
 
 // expireAt is when a cycle's keys go: after the grace period of the following
 // cycle, so last month's ranking stays served while it can still change.
@@ -401,10 +407,16 @@ return 1
 // It also keeps the county's copy of the merchant's meta, and bumps the
 // county keys' version. (0 - x and x + 0, not -x and x: a Lua −0 reaches
 // HINCRBY as "-0", which is not an integer.)
-// KEYS: county, roads, roadof, new road set, old road set, county meta, ver.
-// ARGV: code, active, −score, new road id, old road id or "", expire ms, meta.
+// Like cityScript it returns 2 and writes nothing for a versioned change
+// older than the last one written: two changes that passed cityScript in
+// order may still reach the county keys in the other order.
+// KEYS: county, roads, roadof, new road set, old road set, county meta, ver,
+// versions. ARGV: code, active, −score, new road id, old road id or "",
+// expire ms, meta, version (-1: unordered).
 var countyScript = redis.NewScript(`
 local code = ARGV[1]
+local v = tonumber(ARGV[8])
+if v >= 0 and v < tonumber(redis.call('HGET', KEYS[8], code) or '-1') then return 2 end
 local cur = redis.call('HGET', KEYS[3], code) or ''
 if cur ~= ARGV[5] then return -1 end
 local old = redis.call('ZSCORE', KEYS[1], code)
@@ -425,8 +437,9 @@ else
   redis.call('HDEL', KEYS[3], code)
   redis.call('HDEL', KEYS[6], code)
 end
+if v >= 0 then redis.call('HSET', KEYS[8], code, v) end
 redis.call('HINCRBY', KEYS[7], 'n', 1)
-for i = 1, 7 do redis.call('PEXPIREAT', KEYS[i], ARGV[6]) end
+for i = 1, 8 do redis.call('PEXPIREAT', KEYS[i], ARGV[6]) end
 return 1
 `)
 
@@ -488,9 +501,10 @@ func (r *Redis) apply(ctx context.Context, k keys, c change) error {
 			oldRoad = k.road(c.countyID, id)
 		}
 		res, err := countyScript.Run(ctx, r.rdb,
-			[]string{k.county(c.countyID), k.roads(c.countyID), k.roadOf(c.countyID), newRoad, oldRoad, k.countyMeta(c.countyID), k.countyVer(c.countyID)},
-			c.code, active, neg, c.roadID, old, expMs, meta).Int()
-		if err != nil || res == 1 {
+			[]string{k.county(c.countyID), k.roads(c.countyID), k.roadOf(c.countyID), newRoad, oldRoad, k.countyMeta(c.countyID),
+				k.countyVer(c.countyID), k.countyVersions(c.countyID)},
+			c.code, active, neg, c.roadID, old, expMs, meta, c.version).Int()
+		if err != nil || res != -1 { // written, or older than the last change written
 			return err
 		}
 	}
