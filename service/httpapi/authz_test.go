@@ -571,15 +571,34 @@ func authzRows(f *authzFixture) []authzRow {
 					t.Errorf("reversal entry = %v", entry)
 				}
 			}},
-		// The design names officers; county admins may upload too (their county).
+		// The design names officers; county admins may upload too (their
+		// county), and merchants the photos of their appeals and fix reports
+		// (their shop's county; who sees them: the "merchant's upload" row).
 		{method: "POST", route: "/api/v1/photos", scopes: scopesNone, upload: true, path: fixedPath("/api/v1/photos"),
-			want: map[string][]int{"city_admin": {403}, "county_admin": {201}, "officer": {201}, "merchant": {403}},
+			want: map[string][]int{"city_admin": {403}, "county_admin": {201}, "officer": {201}, "merchant": {201}},
 			check: func(t *testing.T, _ authzTarget, r resp, _ string) {
 				if r.id() <= 0 || r.JSON["content_type"] != "image/png" {
 					t.Errorf("photo = %s", r.Body)
 				}
 			}},
 		{method: "GET", route: "/api/v1/photos/:id", scopes: scopes3, path: idPath("/api/v1/photos/", photoOf, ""),
+			want: map[string][]int{"city_admin": {200, 200, 200}, "county_admin": {200, 404, 200}, "officer": {200, 404, 200}, "merchant": {200, 404, 404}},
+			check: func(t *testing.T, _ authzTarget, r resp, _ string) {
+				if !bytes.HasPrefix(r.Body, pngMagic) {
+					t.Errorf("photo body is not the PNG: %q", r.Body[:min(len(r.Body), 16)])
+				}
+			}},
+		// A merchant's own upload, of the target shop's merchant account: seen
+		// by itself, its county and the city admin, not by another merchant of
+		// the county nor by another county.
+		{method: "GET", route: "/api/v1/photos/:id", name: "merchant's upload", scopes: scopes3,
+			path: func(f *authzFixture, e *env, tg authzTarget) string {
+				r := e.uploadPhoto(tg.shop, tinyPNG(1000+f.next()))
+				if r.Status != 201 {
+					e.t.Fatalf("the target shop's merchant uploads: %d %s", r.Status, r.Body)
+				}
+				return "/api/v1/photos/" + itoa(r.id())
+			},
 			want: map[string][]int{"city_admin": {200, 200, 200}, "county_admin": {200, 404, 200}, "officer": {200, 404, 200}, "merchant": {200, 404, 404}},
 			check: func(t *testing.T, _ authzTarget, r resp, _ string) {
 				if !bytes.HasPrefix(r.Body, pngMagic) {

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/service/wrktest"
 )
 
 // TestLeaderboardThroughputRatio measures GET /api/v1/leaderboards/merchants
@@ -23,12 +24,12 @@ import (
 // (-count=1: go test would otherwise replay a cached run; without /.*/redis
 // the SQL board is measured too, which is not what the target is about.)
 //
-// The yardstick of the target is bareGin, the scan benchmarks' small body. A
+// The yardstick of the target is bareGin, a public profile's small body. A
 // second ratio, logged besides, is against a bare Gin handler that renders a
 // copy of the same page (an equal-sized body, about ten times larger), so
 // that the cost of moving the bytes is left out of the comparison.
 func TestLeaderboardThroughputRatio(t *testing.T) {
-	args := wrkArgs(t)
+	args := wrktest.Args(t)
 	boards(t, func(t *testing.T, e *env) {
 		w := e.seed()
 		ctx := context.Background()
@@ -47,10 +48,11 @@ func TestLeaderboardThroughputRatio(t *testing.T) {
 		page := e.must(200, "GET", url[len(e.srv.URL):], w.Officer[0], nil)
 		bare := bareGin(t)
 		same := bareGinPage(t, page.Body)
-		auth := []string{"Authorization: Bearer " + w.Officer[0]}
-		got, base := wrkRatio(t, url, bare.URL+"/bare", auth, args)
+		accept := []string{"Accept: application/json"}
+		auth := append([]string{"Authorization: Bearer " + w.Officer[0]}, accept...)
+		got, base := wrktest.Ratio(t, url, auth, bare.URL+"/bare", accept, args)
 		t.Logf("leaderboard default page (20) %.0f req/s, bare Gin JSON %.0f req/s, ratio %.2f (target 0.5)", got, base, got/base)
-		got2, base2 := wrkRatio(t, url, same.URL+"/bare", auth, args)
+		got2, base2 := wrktest.Ratio(t, url, auth, same.URL+"/bare", accept, args)
 		t.Logf("equal-sized body (%d bytes): leaderboard %.0f req/s, bare Gin rendering the same page %.0f req/s, ratio %.2f",
 			len(page.Body), got2, base2, got2/base2)
 	})
@@ -79,6 +81,20 @@ func bareGinPage(tb testing.TB, body []byte) *httptest.Server {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.GET("/bare", func(c *gin.Context) { c.JSON(http.StatusOK, page) })
+	srv := httptest.NewServer(r)
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// bareGin is the yardstick of the throughput ratios: a Gin engine with no
+// middleware answering a JSON object of the public plaque profile's shape.
+func bareGin(tb testing.TB) *httptest.Server {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.GET("/bare", func(c *gin.Context) {
+		c.JSON(http.StatusOK, gin.H{"code": "K7M2Q9XW", "name": "张记烧烤张店区", "road": "柳泉路", "county": "张店区",
+			"category": "餐饮", "star": 5, "rated_star": 5, "score": 100, "cycle": "2026-11"})
+	})
 	srv := httptest.NewServer(r)
 	tb.Cleanup(srv.Close)
 	return srv

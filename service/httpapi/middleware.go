@@ -111,7 +111,7 @@ func (a *API) observe(c *gin.Context) {
 		method = "OTHER" // clients choose methods: keep the label set bounded
 	}
 	a.metrics.observer(route, method, status).Observe(time.Since(start).Seconds())
-	if (status >= 500 || route != "/q/:token" && route != "/healthz" && route != "/metrics") && a.log.Enabled(c, slog.LevelDebug) {
+	if (status >= 500 || route != "/healthz" && route != "/metrics") && a.log.Enabled(c, slog.LevelDebug) {
 		a.log.Debug("request", "request_id", requestID(c), "method", c.Request.Method, "route", route,
 			"status", status, "ms", time.Since(start).Milliseconds())
 	}
@@ -125,31 +125,37 @@ func (a *API) metricsHandler(reg *prometheus.Registry) gin.HandlerFunc {
 	return func(c *gin.Context) { h.ServeHTTP(c.Writer, c.Request) }
 }
 
+// sessionCookie is the pages' sign-in cookie (package web sets it).
+const sessionCookie = "menqian_session"
+
 // authenticate requires a valid bearer token and puts its actor in the context.
-// For GET the login cookie of the phone and print pages also counts, so an
-// admin can open a plaque sheet straight in the browser; writes need the
-// header, which a cross-site form cannot send.
+// For GET and HEAD the pages' session cookie also counts, so a county admin
+// signed in to the pages can open a plaque sheet straight in the browser;
+// writes need the header, which a cross-site form cannot send. What a cookie
+// opened is personal: never cached, and varying by the cookie.
 func (a *API) authenticate(c *gin.Context) {
-	h := c.GetHeader("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) {
-		if ck, err := c.Cookie("menqian_token"); err == nil {
-			tok, ok = ck, true
+	var act service.Actor
+	var err error
+	if tok, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer "); ok && tok != "" {
+		act, err = a.svc.Authenticate(tok)
+		if err == nil {
+			err = a.svc.CheckActive(c.Request.Context(), act)
 		}
-	}
-	if !ok || tok == "" {
-		a.fail(c, service.Errorf(service.CodeUnauthorized, "请先登录"))
-		return
-	}
-	actor, err := a.svc.Authenticate(tok)
-	if err == nil {
-		err = a.svc.CheckActive(c.Request.Context(), actor)
+	} else if ck, cerr := c.Cookie(sessionCookie); cerr == nil && ck != "" && c.GetHeader("Authorization") == "" &&
+		(c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) {
+		var s service.WebSession
+		s, err = a.svc.Session(c.Request.Context(), ck)
+		act = s.Actor
+		c.Header("Vary", "Cookie")
+		c.Header("Cache-Control", "private, no-store")
+	} else {
+		err = service.Errorf(service.CodeUnauthorized, "请先登录")
 	}
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	c.Set(ctxActor, actor)
+	c.Set(ctxActor, act)
 	c.Next()
 }
 
@@ -157,24 +163,6 @@ func actor(c *gin.Context) service.Actor {
 	v, _ := c.Get(ctxActor)
 	act, _ := v.(service.Actor)
 	return act
-}
-
-// optionalActor returns the caller when a valid token came along (public pages).
-func (a *API) optionalActor(c *gin.Context) (service.Actor, bool) {
-	tok, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
-	if !ok {
-		if ck, err := c.Cookie("menqian_token"); err == nil {
-			tok, ok = ck, true
-		}
-	}
-	if !ok {
-		return service.Actor{}, false
-	}
-	act, err := a.svc.Authenticate(tok)
-	if err == nil {
-		err = a.svc.CheckActive(c.Request.Context(), act)
-	}
-	return act, err == nil
 }
 
 func (a *API) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }

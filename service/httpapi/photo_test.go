@@ -53,7 +53,7 @@ func padded(n int) []byte {
 
 // TestPhotoUpload: JPEG and PNG are recognised by content, anything else is
 // refused whatever its name, the size limit is 5 MiB, and the same bytes are
-// stored once.
+// stored once. (A merchant's uploads: TestMerchantPhotoUpload.)
 func TestPhotoUpload(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
@@ -89,7 +89,9 @@ func TestPhotoUpload(t *testing.T) {
 				{"one byte over 5 MiB", off, "file", "big.jpg", padded(service.MaxPhotoBytes + 1), 413, "payload_too_large"},
 				{"far over 5 MiB", off, "file", "huge.jpg", padded(service.MaxPhotoBytes + 1<<20), 413, "payload_too_large"},
 				{"wrong field", off, "photo", "a.png", tinyPNG(3), 400, "invalid_input"},
-				{"merchant role", w.Shop[0], "file", "a.png", tinyPNG(3), 403, "forbidden"},
+				{"GIF from a merchant", w.Shop[0], "file", "a.gif", encodeGIF(), 400, "invalid_input"},
+				{"city admin (no county)", e.admin, "file", "a.png", tinyPNG(3), 403, "forbidden"},
+				{"no login", "", "file", "a.png", tinyPNG(3), 401, "unauthorized"},
 			} {
 				before := e.snapshot()
 				r := e.postFile(c.token, c.field, c.file, "image/jpeg", c.data)
@@ -145,6 +147,77 @@ func TestPhotoUpload(t *testing.T) {
 			}
 			e.must(201, "POST", "/api/v1/inspections", w.Officer[0], inspection(w.Merchant[0], []int64{again.id()}, item("HJWS-01")), "Idempotency-Key", "own")
 			e.checkClean()
+		})
+	}
+}
+
+// TestMerchantPhotoUpload: a merchant uploads the photos of its appeals and
+// fix reports. The photo belongs to its shop's county and is seen by itself,
+// that county's officers and admins and the city admin; not by another
+// merchant, even of the same county, nor by another county.
+func TestMerchantPhotoUpload(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seeded()
+			neighbour := e.newMerchant(w.Admin[0], w.Road[0], "李记面馆")
+			e.must(201, "POST", "/api/v1/users", w.Admin[0], map[string]any{"username": "shop_neighbour", "password": "password-neighbour",
+				"role": "merchant", "merchant_id": neighbour})
+			neighbourShop := e.login("shop_neighbour", "password-neighbour")
+
+			before := e.count("photos", "1=1")
+			r := e.postFile(w.Shop[0], "file", "门前已清理.jpg", "image/jpeg", encodeJPEG())
+			if r.Status != 201 || r.id() == 0 || r.JSON["content_type"] != "image/jpeg" {
+				t.Fatalf("merchant upload: %d %s, want 201", r.Status, r.Body)
+			}
+			if n := e.count("photos", "1=1"); n != before+1 {
+				t.Errorf("photos %d → %d, want one more", before, n)
+			}
+			var county, by int64
+			if err := e.db.SQL().QueryRow("SELECT county_id, uploaded_by FROM photos WHERE id = ?", r.id()).Scan(&county, &by); err != nil {
+				t.Fatal(err)
+			}
+			var shopUser int64
+			if err := e.db.SQL().QueryRow("SELECT id FROM users WHERE username = ?", "shop"+seedCounties[0][0]).Scan(&shopUser); err != nil {
+				t.Fatal(err)
+			}
+			if county != w.County[0] || by != shopUser {
+				t.Errorf("merchant's photo: county %d, uploaded by %d; want its shop's county %d and the merchant account %d", county, by, w.County[0], shopUser)
+			}
+
+			path := "/api/v1/photos/" + itoa(r.id())
+			for _, c := range []struct {
+				name, token string
+				status      int
+			}{
+				{"the merchant itself", w.Shop[0], 200},
+				{"officer of its county", w.Officer[0], 200},
+				{"county admin of its county", w.Admin[0], 200},
+				{"city admin", e.admin, 200},
+				{"another merchant of the same county", neighbourShop, 404},
+				{"merchant of the other county", w.Shop[1], 404},
+				{"officer of the other county", w.Officer[1], 404},
+				{"county admin of the other county", w.Admin[1], 404},
+				{"no login", "", 401},
+			} {
+				got := e.do("GET", path, c.token, nil)
+				if got.Status != c.status {
+					t.Errorf("%s: status %d, want %d: %.200s", c.name, got.Status, c.status, got.Body)
+				} else if c.status == 200 && !bytes.Equal(got.Body, encodeJPEG()) {
+					t.Errorf("%s: the photo's bytes differ from the upload", c.name)
+				}
+			}
+			// The other county's merchant uploads into its own county.
+			r2 := e.postFile(w.Shop[1], "file", "a.png", "image/png", tinyPNG(77))
+			if r2.Status != 201 {
+				t.Fatalf("other county's merchant upload: %d %s", r2.Status, r2.Body)
+			}
+			if n := e.count("photos", "id = ? AND county_id = ?", r2.id(), w.County[1]); n != 1 {
+				t.Errorf("other county's merchant's photo is not in its county %d", w.County[1])
+			}
+			if got := e.do("GET", "/api/v1/photos/"+itoa(r2.id()), w.Officer[0], nil); got.Status != 404 {
+				t.Errorf("first county's officer sees the other county's merchant's photo: %d", got.Status)
+			}
 		})
 	}
 }

@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -13,6 +17,72 @@ import (
 	"github.com/menqian/menqian/qrcodes"
 	"github.com/menqian/menqian/service"
 )
+
+//go:embed templates/plaques.html
+var templateFS embed.FS
+
+// sheetTemplate is the A4 print sheet of plaques, the one page the API
+// renders (the people's pages are package web).
+var sheetTemplate = template.Must(template.ParseFS(templateFS, "templates/plaques.html"))
+
+// qrcodePNG answers a merchant's current plaque as a PNG of ?size= pixels.
+func (a *API) qrcodePNG(c *gin.Context) {
+	id, ok := a.idParam(c, "id")
+	if !ok {
+		return
+	}
+	size := qrcodes.DefaultSize
+	if v := c.Query("size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < qrcodes.MinSize || n > qrcodes.MaxSize {
+			a.fail(c, service.Invalid(map[string]string{"size": "应在 128 到 2048 像素之间"}))
+			return
+		}
+		size = n
+	}
+	m, err := a.svc.PlaqueMerchant(c.Request.Context(), actor(c), id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	sum := sha256.Sum256([]byte(a.svc.PlaqueURL(m) + "|" + strconv.Itoa(size)))
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	c.Header("ETag", etag)
+	c.Header("Cache-Control", "private, max-age=3600")
+	if c.GetHeader("If-None-Match") == etag {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	png, err := a.svc.PlaquePNG(m, size)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "image/png", png)
+}
+
+type reissueResponse struct {
+	MerchantID int64  `json:"merchant_id"`
+	Code       string `json:"code"`
+	Generation int    `json:"generation"`
+	Token      string `json:"token"`
+	URL        string `json:"url"`
+}
+
+// reissueQRCode gives a merchant a new plaque; the old one stops resolving.
+func (a *API) reissueQRCode(c *gin.Context) {
+	id, ok := a.idParam(c, "id")
+	if !ok {
+		return
+	}
+	m, err := a.svc.ReissuePlaque(c.Request.Context(), actor(c), id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, reissueResponse{MerchantID: m.ID, Code: m.Code, Generation: m.QRGeneration,
+		Token: a.svc.PlaqueToken(m), URL: a.svc.PlaqueURL(m)})
+}
 
 func (a *API) roadPlaques(c *gin.Context) {
 	id, ok := a.idParam(c, "id")
@@ -155,6 +225,13 @@ func (a *API) plaqueSheet(c *gin.Context, set service.PlaqueSet) {
 	if int64(offset+len(ps)) < set.Total {
 		data["Next"] = link(offset + len(ps))
 	}
+	// Rendered into memory first, so a template error is an honest 500
+	// instead of half a page.
+	var buf bytes.Buffer
+	if err := sheetTemplate.ExecuteTemplate(&buf, "plaques.html", data); err != nil {
+		a.fail(c, err)
+		return
+	}
 	c.Header("Cache-Control", "private, no-store")
-	a.html(c, http.StatusOK, "plaques.html", data)
+	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
 }

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"image/png"
 	"io"
 	"net/http"
 	"os"
@@ -20,6 +22,8 @@ import (
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/qrcodes"
+	"github.com/menqian/menqian/qrcodes/qrtest"
+	"github.com/menqian/menqian/service"
 )
 
 // plaqueWorld is the seeded world plus a dozen merchants on county 0's first
@@ -376,6 +380,313 @@ func TestPlaqueZipLarge(t *testing.T) {
 				float64(base.HeapInuse)/(1<<20), float64(peak.Load())/(1<<20), (float64(peak.Load())-float64(base.HeapInuse))/(1<<20))
 			if grown := int64(peak.Load()) - int64(base.HeapInuse); grown > 64<<20 {
 				t.Errorf("heap grew by %d MiB while streaming: not streamed", grown>>20)
+			}
+		})
+	}
+}
+
+// decodeQR decodes a PNG with ZXing (a decoder no one here wrote).
+func decodeQR(t testing.TB, data []byte) string {
+	t.Helper()
+	text, _, err := qrtest.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text
+}
+
+// merchant reads a merchant straight from the database.
+func (e *env) merchant(id int64) models.Merchant {
+	e.t.Helper()
+	m, err := e.db.MerchantByID(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+// plaqueURL is what the merchant's current plaque must encode.
+func (e *env) plaqueURL(id int64) string {
+	return "http://mq.test/q/" + e.svc.PlaqueToken(e.merchant(id))
+}
+
+func (e *env) token(id int64) string { return e.svc.PlaqueToken(e.merchant(id)) }
+
+func TestQRCodePNG(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seed()
+			path := fmt.Sprintf("/api/v1/merchants/%d/qrcode.png", w.Merchant[0])
+			want := e.plaqueURL(w.Merchant[0])
+
+			for _, size := range []int{128, 512, 2048} {
+				r := e.must(200, "GET", fmt.Sprintf("%s?size=%d", path, size), w.Officer[0], nil)
+				if ct := r.Header.Get("Content-Type"); ct != "image/png" {
+					t.Errorf("size %d: Content-Type %q", size, ct)
+				}
+				if got := decodeQR(t, r.Body); got != want {
+					t.Errorf("size %d: decoded %q, want %q", size, got, want)
+				}
+				cfg, err := png.DecodeConfig(bytes.NewReader(r.Body))
+				if err != nil || cfg.Width > size || cfg.Width < size*3/4 {
+					t.Errorf("size %d: image %dx%d (%v)", size, cfg.Width, cfg.Height, err)
+				}
+			}
+			// Default size, county admin and city admin too.
+			for _, tok := range []string{w.Admin[0], e.admin} {
+				if got := decodeQR(t, e.must(200, "GET", path, tok, nil).Body); got != want {
+					t.Errorf("default size: decoded %q, want %q", got, want)
+				}
+			}
+
+			// ETag: the same plaque and size is 304; another size is another tag.
+			r := e.must(200, "GET", path+"?size=512", w.Officer[0], nil)
+			etag := r.Header.Get("ETag")
+			if etag == "" {
+				t.Fatal("no ETag")
+			}
+			if nm := e.do("GET", path+"?size=512", w.Officer[0], nil, "If-None-Match", etag); nm.Status != http.StatusNotModified || len(nm.Body) != 0 {
+				t.Errorf("If-None-Match: status %d, %d bytes; want 304 and no body", nm.Status, len(nm.Body))
+			}
+			if other := e.must(200, "GET", path+"?size=1024", w.Officer[0], nil); other.Header.Get("ETag") == etag {
+				t.Error("size 1024 has the ETag of size 512")
+			}
+			// A reissued plaque changes the image, so the old tag must not match.
+			e.must(200, "POST", fmt.Sprintf("/api/v1/merchants/%d/qrcode/reissue", w.Merchant[0]), w.Admin[0], nil)
+			if again := e.do("GET", path+"?size=512", w.Officer[0], nil, "If-None-Match", etag); again.Status != 200 {
+				t.Errorf("after reissue, old ETag: status %d, want 200", again.Status)
+			} else if got := decodeQR(t, again.Body); got != e.plaqueURL(w.Merchant[0]) || got == want {
+				t.Errorf("after reissue decoded %q, want the new URL %q", got, e.plaqueURL(w.Merchant[0]))
+			}
+
+			for _, c := range []struct {
+				name, path, token string
+				status            int
+				code              string
+			}{
+				{"size too small", path + "?size=127", w.Officer[0], 400, "invalid_input"},
+				{"size too large", path + "?size=2049", w.Officer[0], 400, "invalid_input"},
+				{"size not a number", path + "?size=big", w.Officer[0], 400, "invalid_input"},
+				{"officer of the other county", path, w.Officer[1], 404, "not_found"},
+				{"admin of the other county", path, w.Admin[1], 404, "not_found"},
+				{"the merchant itself", path, w.Shop[0], 403, "forbidden"},
+				{"no login", path, "", 401, "unauthorized"},
+				{"unknown merchant", "/api/v1/merchants/999999/qrcode.png", w.Officer[0], 404, "not_found"},
+			} {
+				if r := e.do("GET", c.path, c.token, nil); r.Status != c.status || r.code() != c.code {
+					t.Errorf("%s: status %d code %q, want %d %q", c.name, r.Status, r.code(), c.status, c.code)
+				}
+			}
+		})
+	}
+}
+
+// TestReissuePlaque: only a county admin of the shop's county (or the city
+// admin) reissues; the new token replaces the old at once, even in the
+// public profile cache; an old or forged plaque records no inspection. What
+// the plaque page shows for either is tested with the pages (package web).
+func TestReissuePlaque(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seed()
+			ctx := context.Background()
+			id := w.Merchant[0]
+			old := e.token(id)
+			// Scan it first, so a cached profile must not outlive the reissue.
+			if _, err := e.svc.ProfileByToken(ctx, old); err != nil {
+				t.Fatal(err)
+			}
+
+			reissue := fmt.Sprintf("/api/v1/merchants/%d/qrcode/reissue", id)
+			for _, c := range []struct {
+				name, token string
+				status      int
+			}{
+				{"officer", w.Officer[0], 403},
+				{"merchant", w.Shop[0], 403},
+				{"admin of the other county", w.Admin[1], 404},
+				{"no login", "", 401},
+			} {
+				if r := e.do("POST", reissue, c.token, nil); r.Status != c.status {
+					t.Errorf("reissue by %s: status %d, want %d", c.name, r.Status, c.status)
+				}
+			}
+			if got := e.token(id); got != old {
+				t.Fatal("a refused reissue changed the token")
+			}
+
+			r := e.must(200, "POST", reissue, w.Admin[0], nil)
+			fresh, _ := r.JSON["token"].(string)
+			if fresh == "" || fresh == old || fresh != e.token(id) {
+				t.Fatalf("reissue token %q (old %q, stored %q)", fresh, old, e.token(id))
+			}
+			if u, _ := r.JSON["url"].(string); u != "http://mq.test/q/"+fresh {
+				t.Errorf("reissue url %q", u)
+			}
+			if _, err := e.svc.ProfileByToken(ctx, old); !errors.Is(err, service.ErrPlaqueReplaced) {
+				t.Errorf("old plaque after the reissue: %v, want it replaced", err)
+			}
+			if p, err := e.svc.ProfileByToken(ctx, fresh); err != nil || p.Code != e.merchant(id).Code {
+				t.Errorf("new plaque: %+v, %v", p, err)
+			}
+			// The city admin may reissue anywhere.
+			e.must(200, "POST", fmt.Sprintf("/api/v1/merchants/%d/qrcode/reissue", w.Merchant[1]), e.admin, nil)
+
+			// Inspecting by scan: old and forged plaques record nothing.
+			flip := func(s string, i int) string {
+				b := []byte(s)
+				if b[i] == 'A' {
+					b[i] = 'B'
+				} else {
+					b[i] = 'A'
+				}
+				return string(b)
+			}
+			inspect := func(token, key string) resp {
+				return e.do("POST", "/api/v1/inspections", w.Officer[0], map[string]any{"qr_token": token,
+					"items": []map[string]any{{"rule_code": "BONUS-01"}}}, "Idempotency-Key", key)
+			}
+			before := e.snapshot()
+			for i, bad := range []string{old, flip(fresh, len(fresh)-2), flip(fresh, 0), e.merchant(id).Code} {
+				if r := inspect(bad, fmt.Sprint("bad-", i)); r.Status != 404 || r.code() != "not_found" {
+					t.Errorf("inspection with token %q: %d %s", bad, r.Status, r.Body)
+				}
+			}
+			if after := e.snapshot(); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("refused inspections stored something:\nbefore %v\nafter  %v", before, after)
+			}
+			r = inspect(fresh, "good-1")
+			if r.Status != 201 {
+				t.Fatalf("inspection with the new token: %d %s", r.Status, r.Body)
+			}
+			if mid, _ := r.JSON["merchant_id"].(float64); int64(mid) != id {
+				t.Errorf("inspection recorded for merchant %v, want %d", r.JSON["merchant_id"], id)
+			}
+			// An officer of the other county cannot inspect by scanning either.
+			if r := e.do("POST", "/api/v1/inspections", w.Officer[1], map[string]any{"qr_token": fresh,
+				"items": []map[string]any{{"rule_code": "BONUS-01"}}}, "Idempotency-Key", "other-1"); r.Status != 404 {
+				t.Errorf("other county's officer inspecting by token: %d %s", r.Status, r.Body)
+			}
+			e.checkClean()
+		})
+	}
+}
+
+// TestSessionCookieOpensAPIGets: a browser signed in to the pages (the
+// menqian_session cookie of a real web sign-in) may GET the API as its
+// account, so a county admin opens the plaque print sheet straight in the
+// browser; it may not write with the cookie alone; a session ended, expired,
+// disabled or reset stops at once; the old menqian_token cookie, even with
+// a valid login token in it, no longer counts.
+func TestSessionCookieOpensAPIGets(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seeded()
+			ctx := context.Background()
+			pw := "password-" + seedCounties[0][0]
+			signIn := func(username string) string {
+				t.Helper()
+				s, err := e.svc.StartSession(ctx, username, pw)
+				if err != nil {
+					t.Fatalf("sign in %s: %v", username, err)
+				}
+				return s.ID
+			}
+			cookie := func(id string) []string { return []string{"Cookie", "menqian_session=" + id} }
+			admin := signIn("admin" + seedCounties[0][0])
+			sheet := fmt.Sprintf("/api/v1/counties/%d/plaques?format=html", w.County[0])
+			code := e.merchant(w.Merchant[0]).Code
+
+			r := e.must(200, "GET", sheet, "", nil, cookie(admin)...)
+			if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(r.Body), `<span class="code">`+code+`</span>`) {
+				t.Errorf("plaque sheet by cookie: %s %.300s", r.Header.Get("Content-Type"), r.Body)
+			}
+			if cc := r.Header.Get("Cache-Control"); cc != "private, no-store" {
+				t.Errorf("plaque sheet by cookie: Cache-Control %q", cc)
+			}
+			if me := e.must(200, "GET", "/api/v1/me", "", nil, cookie(admin)...); me.JSON["username"] != "admin"+seedCounties[0][0] {
+				t.Errorf("me by cookie: %s", me.Body)
+			} else if cc, v := me.Header.Get("Cache-Control"), me.Header.Get("Vary"); cc != "private, no-store" || !strings.Contains(v, "Cookie") {
+				t.Errorf("me by cookie: Cache-Control %q, Vary %q; want private, no-store varying by Cookie", cc, v)
+			}
+			// The account's own rules hold: another county's sheet is unknown,
+			// a merchant's session prints nothing.
+			if r := e.do("GET", fmt.Sprintf("/api/v1/counties/%d/plaques?format=html", w.County[1]), "", nil, cookie(admin)...); r.Status != 404 || r.code() != "not_found" {
+				t.Errorf("other county's sheet by cookie: %d %s", r.Status, r.Body)
+			}
+			shop := signIn("shop" + seedCounties[0][0])
+			if r := e.do("GET", sheet, "", nil, cookie(shop)...); r.Status != 403 || r.code() != "forbidden" {
+				t.Errorf("merchant's cookie, plaque sheet: %d %s", r.Status, r.Body)
+			}
+
+			// Writes need the Authorization header: the cookie alone is 401 and
+			// changes nothing.
+			tok := e.token(w.Merchant[0])
+			before := e.snapshot()
+			for _, c := range []struct{ method, path string }{
+				{"POST", fmt.Sprintf("/api/v1/merchants/%d/qrcode/reissue", w.Merchant[0])},
+				{"PATCH", fmt.Sprintf("/api/v1/merchants/%d", w.Merchant[0])},
+				{"POST", "/api/v1/roads"},
+			} {
+				var body any
+				if c.method == "PATCH" {
+					body = map[string]any{"name": "改名"}
+				} else if c.path == "/api/v1/roads" {
+					body = map[string]any{"county_id": w.County[0], "name": "新路"}
+				}
+				if r := e.do(c.method, c.path, "", body, cookie(admin)...); r.Status != 401 || r.code() != "unauthorized" {
+					t.Errorf("%s %s by cookie: %d %s, want 401", c.method, c.path, r.Status, r.Body)
+				}
+			}
+			if got := e.token(w.Merchant[0]); got != tok {
+				t.Error("a write by cookie reissued the plaque")
+			}
+			if after := e.snapshot(); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("writes by cookie stored something:\nbefore %v\nafter  %v", before, after)
+			}
+			// The header decides when both come: a bad cookie does not spoil it.
+			e.must(200, "GET", sheet, w.Admin[0], nil, "Cookie", "menqian_session=not-a-session")
+
+			// Cookies that do not sign in: the old token cookie, unknown ids,
+			// and sessions ended, expired, disabled or reset.
+			for _, c := range []struct{ name, cookie string }{
+				{"old menqian_token cookie with a valid login token", "menqian_token=" + w.Admin[0]},
+				{"unknown session", "menqian_session=not-a-session"},
+				{"empty session", "menqian_session="},
+				{"a login token as the session", "menqian_session=" + w.Admin[0]},
+			} {
+				if r := e.do("GET", sheet, "", nil, "Cookie", c.cookie); r.Status != 401 || r.code() != "unauthorized" {
+					t.Errorf("%s: %d %s, want 401", c.name, r.Status, r.Body)
+				}
+			}
+			ended := signIn("admin" + seedCounties[0][0])
+			e.must(200, "GET", "/api/v1/me", "", nil, cookie(ended)...)
+			if err := e.svc.EndSession(ctx, ended); err != nil {
+				t.Fatal(err)
+			}
+			if r := e.do("GET", "/api/v1/me", "", nil, cookie(ended)...); r.Status != 401 {
+				t.Errorf("ended session: %d %s", r.Status, r.Body)
+			}
+			officer := signIn("officer" + seedCounties[0][0])
+			e.must(200, "GET", "/api/v1/me", "", nil, cookie(officer)...)
+			e.must(200, "PATCH", fmt.Sprintf("/api/v1/users/%d", w.OfficerID[0]), w.Admin[0], map[string]any{"disabled": true})
+			if r := e.do("GET", "/api/v1/me", "", nil, cookie(officer)...); r.Status != 401 {
+				t.Errorf("disabled account's session: %d %s", r.Status, r.Body)
+			}
+			e.must(200, "PATCH", fmt.Sprintf("/api/v1/users/%d", w.OfficerID[0]), w.Admin[0], map[string]any{"disabled": false})
+			if r := e.do("GET", "/api/v1/me", "", nil, cookie(officer)...); r.Status != 200 {
+				t.Errorf("re-enabled account's session: %d %s", r.Status, r.Body)
+			}
+			e.must(200, "PATCH", fmt.Sprintf("/api/v1/users/%d", w.OfficerID[0]), w.Admin[0], map[string]any{"password": "a-new-password-1"})
+			if r := e.do("GET", "/api/v1/me", "", nil, cookie(officer)...); r.Status != 401 {
+				t.Errorf("session after a password reset: %d %s", r.Status, r.Body)
+			}
+			e.clock.Set(e.clock.Now().Add(service.TokenTTL + time.Second))
+			if r := e.do("GET", "/api/v1/me", "", nil, cookie(admin)...); r.Status != 401 {
+				t.Errorf("expired session: %d %s", r.Status, r.Body)
 			}
 		})
 	}

@@ -46,8 +46,6 @@ func New(o Options) http.Handler {
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.readyz)
 	r.GET("/metrics", a.metricsHandler(o.Registry))
-	r.GET("/q/:token", a.scanLanding)
-	r.GET("/inspect", a.inspectPage)
 
 	v1 := r.Group("/api/v1")
 	v1.POST("/auth/login", a.login)

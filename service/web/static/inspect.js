@@ -6,13 +6,21 @@
 // it, so a resend after a dropped connection is recognised by the server and
 // never counted twice. The login is the page's session cookie (HttpOnly: no
 // script ever sees it); each request carries the page's CSRF token.
+//
+// A record is sent only under the account that made it: the server knows an
+// Idempotency-Key per account, so a record whose answer was lost, resent by
+// the next officer to sign in on a shared phone, would count twice. Records
+// of another account wait on the phone until that account signs in again.
 const $ = id => document.getElementById(id);
 const say = m => { $('out').textContent = m; };
 const csrf = () => $('csrf').value;
+const me = {id: $('csrf').dataset.user || '', name: $('csrf').dataset.name || ''};
+const mine = rec => !rec.owner || rec.owner === me.id; // (no owner: saved before owners were kept)
 
 // Storage: one object store, records in submission order (auto-increment seq).
-// A record: {seq, key, token, shop, body: {qr_token, inspected_at, items, note},
-// photos: [{blob, name} | {id}]}; a photo's blob gives way to its id once uploaded.
+// A record: {seq, key, owner, ownerName, token, shop, body: {qr_token,
+// inspected_at, items, note}, photos: [{blob, name} | {id}]}; a photo's blob
+// gives way to its id once uploaded.
 let dbp = null;
 function openDB() {
   return dbp ||= new Promise((ok, fail) => {
@@ -31,7 +39,7 @@ async function store(mode, fn) { // fn(objectStore) → request; resolves when t
   });
 }
 const queued = () => store('readonly', s => s.getAll());
-const first = async () => (await store('readonly', s => s.getAll(null, 1)))[0];
+const firstMine = async () => (await queued()).find(mine);
 const save = rec => store('readwrite', s => s.put(rec));
 const remove = rec => store('readwrite', s => s.delete(rec.seq));
 
@@ -52,11 +60,14 @@ function li(text, cls) { const e = document.createElement('li'); e.textContent =
 async function render() {
   let recs = [];
   try { recs = await queued(); } catch (e) { say('本机无法读取待发送记录：' + e); }
-  $('queue').textContent = '待发送 ' + recs.length + ' 条';
+  const own = recs.filter(mine), others = recs.length - own.length;
+  $('queue').textContent = '待发送 ' + own.length + ' 条' +
+    (others ? '（另有其他账号的 ' + others + ' 条，须该账号登录后发送）' : '');
   $('waiting').replaceChildren(...recs.map(r => li(label(r) + ' · ' +
     new Date(r.body.inspected_at).toLocaleTimeString('zh-CN') + ' · ' + r.body.items.length + ' 项' +
-    (r.photos.length ? '，照片 ' + r.photos.length + ' 张' : ''))));
-  $('retryBtn').hidden = !recs.length;
+    (r.photos.length ? '，照片 ' + r.photos.length + ' 张' : '') +
+    (mine(r) ? '' : ' · ' + (r.ownerName || '其他账号') + ' 的记录，须其本人登录后发送'))));
+  $('retryBtn').hidden = !own.length;
   $('log').replaceChildren(...results.map(r => li(r.text, r.bad ? 'warn' : '')));
 }
 
@@ -89,7 +100,8 @@ async function submit() {
     const photos = [];
     for (const [i, ph] of copies.entries()) photos.push(await window.menqianShrink(ph, i + 1));
     if (photos.some(ph => ph.blob.size > 5 << 20)) return say('每张照片不能超过 5 MB');
-    await save({key: newKey(), token, shop, photos, body: {qr_token: token, inspected_at: at, items, note}});
+    await save({key: newKey(), owner: me.id, ownerName: me.name, token, shop, photos,
+      body: {qr_token: token, inspected_at: at, items, note}});
   } catch (e) {
     return say('记录未能保存在本机（' + e + '），请重试');
   } finally { $('sendBtn').disabled = false; }
@@ -166,7 +178,7 @@ async function flush() {
     do {
       again = false;
       const run = async () => {
-        for (let rec; (rec = await first()); ) {
+        for (let rec; (rec = await firstMine()); ) {
           if (!await sendOne(rec)) return;
         }
       };
@@ -178,15 +190,16 @@ async function flush() {
   } finally { busy = false; await render(); }
 }
 
-// A record left by the earlier one-record page (localStorage) joins the queue;
-// the login that page kept is no longer used (the session cookie is).
+// A record left by the earlier one-record page (localStorage) joins the queue
+// as the signed-in account's; the login that page kept is no longer used
+// (the session cookie is).
 async function adopt() {
   localStorage.removeItem('menqian_token');
   try {
     const old = JSON.parse(localStorage.getItem('menqian_pending') || 'null');
     if (!old) return;
     const {photos = [], ...body} = old.body;
-    await save({key: old.key, token: body.qr_token, photos: photos.map(id => ({id})), body});
+    await save({key: old.key, owner: me.id, ownerName: me.name, token: body.qr_token, photos: photos.map(id => ({id})), body});
     localStorage.removeItem('menqian_pending');
   } catch (e) { say('旧的待发送记录未能读取：' + e); }
 }
