@@ -34,20 +34,27 @@ func (p *Pages) home(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeNext keeps a post-login destination on this site: a local path, never
-// "//host" or a scheme.
+// "//host" or a scheme, and no control characters (browsers drop tabs from a
+// Location, and Go's client cannot parse one that has them).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return ""
 	}
 	return next
 }
 
 func (p *Pages) loginForm(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
 	if s := sessionOf(r); s != nil {
-		http.Redirect(w, r, homeOf(s.Actor.Role), http.StatusSeeOther)
+		// Signed in already (in another tab, say): go where the link meant to.
+		if next == "" || !allowedFor(s.Actor.Role, next) {
+			next = homeOf(s.Actor.Role)
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	p.showLogin(w, r, http.StatusOK, "", "", safeNext(r.URL.Query().Get("next")))
+	p.showLogin(w, r, http.StatusOK, "", "", next)
 }
 
 // showLogin renders the form with a fresh double-submit token.
