@@ -122,6 +122,18 @@ func normalizeMySQLDSN(dsn string) (string, error) {
 // Dialect reports which database is behind db.
 func (db *DB) Dialect() Dialect { return db.dialect }
 
+// rowsPerInsert is how many rows one multi-row INSERT carries. The SQLite
+// driver looks each bound parameter up among all the arguments, so a
+// statement costs the square of its parameter count: 10,000 merchants went in
+// 0.76 s in batches of 500 and 0.31 s in batches of 50 (31 s and 6 s under
+// -race). A MySQL statement is a round trip, which big batches save.
+func (db *DB) rowsPerInsert() int {
+	if db.dialect == SQLite {
+		return 50
+	}
+	return 500
+}
+
 // SQL returns the underlying pool, for migrations and health checks.
 func (db *DB) SQL() *sql.DB {
 	s, _ := db.gorm.DB()

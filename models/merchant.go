@@ -43,7 +43,7 @@ func (db *DB) CreateMerchant(ctx context.Context, m *Merchant) error {
 
 // CreateMerchants stores many merchants in batches, inside the caller's transaction.
 func (db *DB) CreateMerchants(ctx context.Context, ms []Merchant) error {
-	return translate(db.conn(ctx).CreateInBatches(ms, 500).Error)
+	return translate(db.conn(ctx).CreateInBatches(ms, db.rowsPerInsert()).Error)
 }
 
 // MerchantByID returns one merchant or ErrNotFound.

@@ -123,17 +123,17 @@ func (db *DB) CloseCycle(ctx context.Context, c ClosedCycle, build func(ctx cont
 		if err != nil {
 			return err
 		}
-		return insertAll(db.conn(ctx), f.Counties, f.Merchants, f.Roads)
+		return insertAll(db.conn(ctx), db.rowsPerInsert(), f.Counties, f.Merchants, f.Roads)
 	})
 }
 
-// insertAll inserts each non-empty slice of rows, 500 rows per statement.
-func insertAll(tx *gorm.DB, slices ...any) error {
+// insertAll inserts each non-empty slice of rows, batch rows per statement.
+func insertAll(tx *gorm.DB, batch int, slices ...any) error {
 	for _, rows := range slices {
 		if reflect.ValueOf(rows).Len() == 0 {
 			continue
 		}
-		if err := translate(tx.CreateInBatches(rows, 500).Error); err != nil {
+		if err := translate(tx.CreateInBatches(rows, batch).Error); err != nil {
 			return err
 		}
 	}
