@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,17 +56,22 @@ type tab struct {
 }
 
 // chrome starts Chromium with a fresh temporary profile (removed when the test
-// ends) and opens one tab with the phone's viewport.
-func (e *env) chrome(t *testing.T) *tab {
+// ends) and opens one tab with the phone's viewport on the env's server, or
+// as the options say.
+func (e *env) chrome(t *testing.T, options ...func(*tab)) *tab {
 	t.Helper()
 	exe := chromium(t)
+	b := &tab{t: t, base: e.srv.URL}
+	for _, o := range options { // before Chromium's cleanup, so that it runs after Chromium ends
+		o(b)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-sync", true))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...) // no UserDataDir: a fresh temporary profile
 	ctx, cancelTab := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelTab(); cancelAlloc() }) // ends Chromium and removes its profile
-	b := &tab{t: t, ctx: ctx, base: e.srv.URL}
+	b.ctx = ctx
 	start := time.Now()
 	if err := chromedp.Do(ctx); err != nil { // starts the browser, bound to ctx (not to a timeout)
 		t.Fatalf("start %s: %v", exe, err)
@@ -87,6 +94,16 @@ func (e *env) chrome(t *testing.T) *tab {
 	return b
 }
 
+// through is an option of env.chrome: the tab opens the pages through h, a
+// handler in front of the env's (as a bad network is), on a server of its own.
+func through(h http.Handler) func(*tab) {
+	return func(b *tab) {
+		srv := httptest.NewServer(h)
+		b.t.Cleanup(srv.Close)
+		b.base = srv.URL
+	}
+}
+
 // viewport emulates a phone screen of w×h CSS px.
 func (b *tab) viewport(w, h int64) {
 	b.t.Helper()
@@ -106,20 +123,24 @@ func (b *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 // eval runs a JavaScript expression in the page and decodes its value.
 func eval[T any](b *tab, expr string) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	v, err := evalWithin[T](b, 15*time.Second, expr)
 	if err != nil {
 		b.t.Fatalf("browser: %v evaluating %.80q; page %s: %s", err, expr, b.where(), b.text())
 	}
 	return v
 }
 
+// evalWithin evaluates a JavaScript expression in the page (awaiting a
+// promise it returns), giving up after d.
+func evalWithin[T any](b *tab, d time.Duration, expr string) (T, error) {
+	ctx, cancel := context.WithTimeout(b.ctx, d)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+}
+
 // where is the tab's current path and query, or "?" when it cannot be read.
 func (b *tab) where() string {
-	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname + location.search`))
+	s, err := evalWithin[string](b, 2*time.Second, `location.pathname + location.search`)
 	if err != nil {
 		return "?"
 	}
@@ -128,9 +149,7 @@ func (b *tab) where() string {
 
 // text is what the page shows, with the script errors so far, for failure messages.
 func (b *tab) text() string {
-	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
-	defer cancel()
-	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+	s, _ := evalWithin[string](b, 2*time.Second, `document.body ? document.body.innerText : ''`)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return fmt.Sprintf("%q; script errors: %q", s, b.js)
@@ -189,11 +208,22 @@ func (b *tab) click(text string) {
 	b.do(chromedp.WaitVisible(chromedp.Search(sel)), chromedp.Click(chromedp.Search(sel)))
 }
 
-// login signs in through the login form as a person does: it types the
-// username and password and taps 登录.
+// loginForm is true in the page when it is the login form.
+const loginForm = `location.pathname === '/login' && !!document.getElementById('username')`
+
+// login opens the login page and signs in.
 func (b *tab) login(username, pw string) {
 	b.t.Helper()
 	b.open("/login")
+	b.signIn(username, pw)
+}
+
+// signIn signs in through the login form the tab shows or is going to (a
+// page that sends to it keeps where to come back to) as a person does: it
+// types the username and password, taps 登录 and waits to leave the form.
+func (b *tab) signIn(username, pw string) {
+	b.t.Helper()
+	b.until("the login form", loginForm)
 	b.do(chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), username), chromedp.SendKeys(chromedp.ID("password"), pw))
 	b.click("登录")
@@ -204,7 +234,7 @@ func (b *tab) login(username, pw string) {
 func (b *tab) logout() {
 	b.t.Helper()
 	b.click("退出登录")
-	b.until("the login page after logging out", `location.pathname === '/login' && !!document.getElementById('username')`)
+	b.until("the login page after logging out", loginForm)
 }
 
 // screenshot saves the whole page as a PNG under shotDir.

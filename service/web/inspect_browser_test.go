@@ -13,10 +13,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,26 +22,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/menqian/menqian/models"
-	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
 )
-
-// queueChromium finds a Chromium or Chrome binary. None found skips the
-// test, or fails it with MENQIAN_TEST_REQUIRE=1 (as the dbtest helpers do
-// for services).
-func queueChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv(dbtest.EnvRequire) == "1" {
-		t.Fatalf("Chromium is required (%s=1) but not found; install it: apt-get install chromium", dbtest.EnvRequire)
-	}
-	t.Skip("Chromium not found; install it (apt-get install chromium) to test the inspection form in a browser")
-	return ""
-}
 
 // Modes of queueGate: how the phone's network treats the form's sending.
 const (
@@ -83,111 +63,25 @@ func (g *queueGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.h.ServeHTTP(w, r)
 }
 
-// queueTab drives one browser tab.
-type queueTab struct {
-	t   *testing.T
-	ctx context.Context
-	mu  sync.Mutex
-	js  []string // uncaught exceptions of the page's scripts
+// idle waits for the inspection form's sender to finish its attempt (its
+// busy flag), so that switching the network cannot change an attempt under way.
+func (b *tab) idle() {
+	b.t.Helper()
+	b.until("the sender to be idle", `typeof busy !== 'undefined' && !busy`)
 }
 
-// do runs chromedp actions with a bound on time.
-func (p *queueTab) do(actions ...chromedp.Action[chromedp.Void]) {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		p.t.Fatalf("browser: %v; page: %s", err, p.text())
-	}
+// line waits for exactly one list line of the page to have all the parts.
+func (b *tab) line(parts ...string) {
+	b.t.Helper()
+	q, _ := json.Marshal(parts)
+	b.until(fmt.Sprintf("one line with %q", parts),
+		`[...document.querySelectorAll('li')].filter(l => `+string(q)+`.every(s => l.textContent.includes(s))).length === 1`)
 }
 
-// eval runs a JavaScript expression for its effect.
-func (p *queueTab) eval(expr string) chromedp.Action[chromedp.Void] {
-	return chromedp.Evaluate[chromedp.Void](expr)
-}
-
-// text is what the page shows, for failure messages.
-func (p *queueTab) text() string {
-	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
-	defer cancel()
-	s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname + location.search + ': ' + (document.body ? document.body.innerText : '')`))
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return fmt.Sprintf("%q; script errors: %q", s, p.js)
-}
-
-// until waits for a JavaScript expression to be true in the page.
-func (p *queueTab) until(what, expr string) {
-	p.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("waited 10 s for %s (%s, last error %v); page: %s", what, expr, err, p.text())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// idle waits for the form's sender to finish its attempt (its busy flag), so
-// that switching the network cannot change an attempt under way.
-func (p *queueTab) idle() {
-	p.t.Helper()
-	p.until("the sender to be idle", `typeof busy !== 'undefined' && !busy`)
-}
-
-// shows waits for the page to show a text.
-func (p *queueTab) shows(what, text string) {
-	p.t.Helper()
-	p.until(what, `document.body.innerText.includes(`+queueJS(text)+`)`)
-}
-
-// lines returns the text of every list line of the page.
-func (p *queueTab) lines() []string {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
-	defer cancel()
-	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('li')].map(l => l.textContent)`))
-	if err != nil {
-		p.t.Fatalf("browser: %v; page: %s", err, p.text())
-	}
-	return out
-}
-
-// line waits for exactly one list line to have all the parts.
-func (p *queueTab) line(parts ...string) {
-	p.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var found []string
-		for _, l := range p.lines() {
-			all := true
-			for _, s := range parts {
-				all = all && strings.Contains(l, s)
-			}
-			if all {
-				found = append(found, l)
-			}
-		}
-		if len(found) == 1 {
-			return
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("waited 10 s for one line with %q, found %q; page: %s", parts, found, p.text())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// record fills the form (items by rule code → points, "" for the default)
-// and submits it. The points are each item's <select>.
-func (p *queueTab) record(token string, items map[string]string, photo, note string) {
-	p.t.Helper()
+// record fills the inspection form (items by rule code → points, "" for the
+// default) and submits it. The points are each item's <select>.
+func (b *tab) record(token string, items map[string]string, photo, note string) {
+	b.t.Helper()
 	actions := []chromedp.Action[chromedp.Void]{chromedp.SetValue(chromedp.ID("t"), token)}
 	for code, pts := range items {
 		actions = append(actions, chromedp.Click(chromedp.CSS(`.item input[type=checkbox][value="`+code+`"]`)))
@@ -201,20 +95,8 @@ func (p *queueTab) record(token string, items map[string]string, photo, note str
 	if note != "" { // (SetValue cannot set ""; the page clears the note after each record)
 		actions = append(actions, chromedp.SetValue(chromedp.ID("note"), note))
 	}
-	actions = append(actions, p.click("提交巡查记录"))
-	p.do(actions...)
-}
-
-// click clicks the button with a text.
-func (p *queueTab) click(text string) chromedp.Action[chromedp.Void] {
-	return chromedp.Click(chromedp.Search(`//button[normalize-space()="` + text + `"]`))
-}
-
-// signIn fills the /login form the tab shows and submits it.
-func (p *queueTab) signIn(username, password string) {
-	p.t.Helper()
-	p.until("the sign-in form", `location.pathname === '/login' && !!document.getElementById('username')`)
-	p.do(chromedp.SetValue(chromedp.ID("username"), username), chromedp.SetValue(chromedp.ID("password"), password), p.click("登录"))
+	b.do(actions...)
+	b.click("提交巡查记录")
 }
 
 // TestInspectQueueBrowser drives the officer's inspection form in headless
@@ -232,7 +114,6 @@ func (p *queueTab) signIn(username, password string) {
 // unchanged; on a phone shared by two accounts, a record is sent only by
 // the account that made it. SQLite only: it tests the page.
 func TestInspectQueueBrowser(t *testing.T) {
-	exe := queueChromium(t)
 	e := newEnv(t, models.SQLite)
 	e.clock.Set(time.Now()) // the form stamps inspected_at with the browser's clock
 	w := e.seed()
@@ -242,34 +123,7 @@ func TestInspectQueueBrowser(t *testing.T) {
 	nameA, nameB := e.scanMerchant(shopA).Name, e.scanMerchant(shopB).Name
 
 	gate := &queueGate{h: e.srv.Config.Handler}
-	srv := httptest.NewServer(gate)
-	t.Cleanup(srv.Close)
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...) // a fresh temporary profile
-	defer cancelAlloc()                                                           // ends Chromium and removes its profile
-	bctx, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	p := &queueTab{t: t, ctx: bctx}
-	start := time.Now()
-	if err := chromedp.Do(bctx); err != nil { // starts the browser, bound to bctx (not to a timeout)
-		t.Fatalf("start %s: %v", exe, err)
-	}
-	t.Logf("Chromium started in %v", time.Since(start).Round(time.Millisecond))
-	console := chromedp.Console(bctx)
-	go func() { // ends with the tab
-		for m, err := range console {
-			if err != nil {
-				return
-			}
-			if m.IsException() {
-				p.mu.Lock()
-				p.js = append(p.js, m.String())
-				p.mu.Unlock()
-			}
-		}
-	}()
+	p := e.chrome(t, through(gate))
 
 	dir := t.TempDir()
 	photo, photo2 := filepath.Join(dir, "shop-front.png"), filepath.Join(dir, "drain.png")
@@ -316,17 +170,17 @@ func TestInspectQueueBrowser(t *testing.T) {
 	// 1. The plaque's scan opens the form; not signed in, the officer signs
 	// in through the form and comes back to it, the plaque filled in.
 	officer := w.OfficerName[0]
-	p.do(chromedp.Navigate(srv.URL + "/inspect?t=" + tokA))
+	p.open("/inspect?t=" + tokA)
 	p.signIn(officer, password)
-	p.until("the form after signing in", `location.pathname === '/inspect' && document.getElementById('t').value === `+queueJS(tokA))
-	p.shows("the shop named from the plaque", nameA)
+	p.until("the form after signing in", `location.pathname === '/inspect' && document.getElementById('t').value === `+jsString(tokA))
+	p.shows(nameA) // the shop named from the plaque
 	p.until("no login a script can read", `localStorage.length === 0 && !document.cookie.includes('menqian_session')`)
 
 	// Both records are saved on the phone with sending cut.
 	gate.mode.Store(queueNetDown)
 	before := time.Now()
 	p.record(tokA, map[string]string{"HJWS-01": "3"}, photo, "门前烟头未清扫")
-	p.shows("the first record queued", "待发送 1 条")
+	p.shows("待发送 1 条") // the first record queued
 	queuedAt := time.Now()
 	p.until("the form to be cleared", `!document.querySelector('.item input:checked') && document.getElementById('t').value === '' &&
 		document.getElementById('note').value === '' && document.getElementById('photo').files.length === 0 &&
@@ -336,7 +190,7 @@ func TestInspectQueueBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.record(tokB, map[string]string{"BONUS-01": ""}, "", "")
-	p.shows("both records queued", "待发送 2 条")
+	p.shows("待发送 2 条") // both records queued
 	p.idle()
 	if n := inspections(shopA) + inspections(shopB); n != 0 {
 		t.Fatalf("%d inspections stored while offline", n)
@@ -348,19 +202,19 @@ func TestInspectQueueBrowser(t *testing.T) {
 	// The photos pass but the server answers 503 to the record: it stays,
 	// with its photo uploaded once.
 	gate.mode.Store(queueNet503)
-	p.do(p.click("重新发送"))
+	p.click("重新发送")
 	queueWaitFor(t, "the photo upload and a 503", func() bool { return gate.answered.Load() >= 1 })
-	p.shows("the 503 message", "（503）")
+	p.shows("（503）") // the 503 message
 	p.idle()
-	p.shows("both records still queued", "待发送 2 条")
+	p.shows("待发送 2 条") // both records still queued
 	if n := photos(); n != photos0+1 {
 		t.Fatalf("photos after the 503: %d, want %d", n, photos0+1)
 	}
 
 	// 2. The network is back: both are sent, once each, in order.
 	gate.mode.Store(queueNetUp)
-	p.do(p.click("重新发送"))
-	p.shows("an empty queue", "待发送 0 条")
+	p.click("重新发送")
+	p.shows("待发送 0 条") // an empty queue
 	if a, b := inspections(shopA), inspections(shopB); a != 1 || b != 1 {
 		t.Fatalf("inspections: shop A %d, shop B %d; want 1 each", a, b)
 	}
@@ -404,19 +258,19 @@ func TestInspectQueueBrowser(t *testing.T) {
 	lost := gate.answered.Load()
 	p.record(tokA, map[string]string{"BONUS-03": ""}, "", "")
 	queueWaitFor(t, "the inspection to be recorded and its answer lost", func() bool { return gate.answered.Load() > lost })
-	p.shows("the record still queued", "待发送 1 条")
+	p.shows("待发送 1 条") // the record still queued
 	if n := inspections(shopA); n != 2 {
 		t.Fatalf("shop A inspections after the lost answer: %d, want 2", n)
 	}
 	gate.mode.Store(queueNetDown)
 	p.do(chromedp.Reload())
-	p.shows("the record queued after the reload", "待发送 1 条")
+	p.shows("待发送 1 条") // the record queued after the reload
 	p.line("门牌码 "+tokA, "1 项")
 	p.idle()
-	p.shows("the failed attempt after the reload", "网络不通")
+	p.shows("网络不通") // the failed attempt after the reload
 	gate.mode.Store(queueNetUp)
-	p.do(p.click("重新发送"))
-	p.shows("an empty queue after the reload", "待发送 0 条")
+	p.click("重新发送")
+	p.shows("待发送 0 条") // an empty queue after the reload
 	if n := inspections(shopA); n != 2 {
 		t.Fatalf("shop A inspections after the resend: %d, want 2", n)
 	}
@@ -426,13 +280,13 @@ func TestInspectQueueBrowser(t *testing.T) {
 	// not hold up the next one; the online event starts the sender.
 	gate.mode.Store(queueNetDown)
 	p.record("NO-SUCH-PLAQUE", map[string]string{"BONUS-01": ""}, "", "")
-	p.shows("the bad record queued", "待发送 1 条")
+	p.shows("待发送 1 条") // the bad record queued
 	p.record(tokB, map[string]string{"BONUS-02": ""}, "", "")
-	p.shows("two records queued", "待发送 2 条")
+	p.shows("待发送 2 条") // two records queued
 	p.idle()
 	gate.mode.Store(queueNetUp)
-	p.do(p.eval(`dispatchEvent(new Event('online'))`))
-	p.shows("an empty queue after the refusal", "待发送 0 条")
+	eval[chromedp.Void](p, `dispatchEvent(new Event('online'))`)
+	p.shows("待发送 0 条") // an empty queue after the refusal
 	p.line("门牌码 NO-SUCH-PLAQUE", "未记录", "不存在", "请重新录入")
 	p.line(nameB, "已记录 +2 分", "本月积分 104 分")
 	if n := inspections(shopB); n != 2 {
@@ -447,8 +301,8 @@ func TestInspectQueueBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.record(tokB, map[string]string{"HJWS-02": "3"}, photo2, "门前污水")
-	p.shows("the request to sign in again", "登录已失效")
-	p.shows("the record kept", "待发送 1 条")
+	p.shows("登录已失效")   // the request to sign in again
+	p.shows("待发送 1 条") // the record kept
 	p.until("the 重新登录 link", `document.getElementById('relogin').offsetParent !== null`)
 	p.idle()
 	if n := inspections(shopB); n != 2 {
@@ -460,10 +314,10 @@ func TestInspectQueueBrowser(t *testing.T) {
 	if err := os.Remove(photo2); err != nil {
 		t.Fatal(err)
 	}
-	p.do(chromedp.Click(chromedp.Search(`//a[normalize-space()="重新登录"]`)))
+	p.click("重新登录")
 	p.signIn(officer, password)
-	p.until("the form after signing in again", `location.pathname === '/inspect'`)
-	p.shows("an empty queue after signing in", "待发送 0 条")
+	p.at("/inspect")
+	p.shows("待发送 0 条") // an empty queue after signing in
 	p.line(nameB, "已记录 -3 分", "本月积分 101 分")
 	if n := inspections(shopB); n != 3 {
 		t.Fatalf("shop B inspections after signing in: %d, want 3", n)
@@ -484,7 +338,8 @@ func TestInspectQueueBrowser(t *testing.T) {
 	old, _ := json.Marshal(map[string]any{"key": "old-page-key", "body": map[string]any{"qr_token": tokA,
 		"items": []any{map[string]any{"rule_code": "BONUS-02", "points": 2}}, "photos": []any{}, "note": "",
 		"inspected_at": time.Now().UTC().Format(time.RFC3339)}})
-	p.do(p.eval(`localStorage.setItem('menqian_pending', `+queueJS(string(old))+`); localStorage.setItem('menqian_token', 'old-token')`), chromedp.Reload())
+	p.do(chromedp.Evaluate[chromedp.Void](`localStorage.setItem('menqian_pending', `+jsString(string(old))+`); localStorage.setItem('menqian_token', 'old-token')`),
+		chromedp.Reload())
 	p.line(nameA, "已记录 +2 分", "本月积分 100 分")
 	p.until("the old record taken over and the old login forgotten",
 		`localStorage.getItem('menqian_pending') === null && localStorage.getItem('menqian_token') === null`)
@@ -507,8 +362,8 @@ func TestInspectQueueBrowser(t *testing.T) {
 	gate.mode.Store(queueNetDown)
 	p.record(tokB, map[string]string{"HJWS-01": "3"}, big, "门前堆放杂物")
 	p.until("the camera photo's record queued or refused", `document.body.innerText.includes('待发送 1 条') || document.getElementById('out').textContent.includes('5 MB')`)
-	if out := p.text(); strings.Contains(out, "每张照片不能超过 5 MB") {
-		t.Fatalf("the camera photo of %d bytes was refused, not made small; page: %s", len(camera), out)
+	if strings.Contains(eval[string](p, `document.body.innerText`), "每张照片不能超过 5 MB") {
+		t.Fatalf("the camera photo of %d bytes was refused, not made small; page: %s", len(camera), p.text())
 	}
 	p.until("the form to be cleared", `document.getElementById('photo').files.length === 0 && document.getElementById('note').value === ''`)
 	if err := os.Remove(big); err != nil {
@@ -518,15 +373,9 @@ func TestInspectQueueBrowser(t *testing.T) {
 		Name, Type, SHA256 string
 		Size               int
 	}
-	qctx, cancel := context.WithTimeout(bctx, 10*time.Second)
-	qp, err := chromedp.Run(qctx, chromedp.Evaluate[[]queuedPhoto](`queued().then(rs => Promise.all(rs.flatMap(r => r.photos).map(async ph =>
+	qp := eval[[]queuedPhoto](p, `queued().then(rs => Promise.all(rs.flatMap(r => r.photos).map(async ph =>
 		({name: ph.name, type: ph.blob.type, size: ph.blob.size, sha256: Array.from(new Uint8Array(
-			await crypto.subtle.digest('SHA-256', await ph.blob.arrayBuffer())), b => b.toString(16).padStart(2, '0')).join('')}))))`,
-		chromedp.EvalAwaitPromise))
-	cancel()
-	if err != nil {
-		t.Fatalf("reading the queue: %v; page: %s", err, p.text())
-	}
+			await crypto.subtle.digest('SHA-256', await ph.blob.arrayBuffer())), b => b.toString(16).padStart(2, '0')).join('')}))))`)
 	if len(qp) != 1 || qp[0].Name != "photo-1.jpg" || qp[0].Type != "image/jpeg" || qp[0].Size >= service.MaxPhotoBytes/4 {
 		t.Fatalf("queued photos %+v, want one JPEG photo-1.jpg well under 5 MB", qp)
 	}
@@ -536,16 +385,16 @@ func TestInspectQueueBrowser(t *testing.T) {
 	p.idle()
 	gate.mode.Store(queueNet503)
 	answered := gate.answered.Load()
-	p.do(p.click("重新发送"))
+	p.click("重新发送")
 	queueWaitFor(t, "the camera photo's upload and a 503", func() bool { return gate.answered.Load() > answered })
 	p.idle()
-	p.shows("the camera photo's record still queued", "待发送 1 条")
+	p.shows("待发送 1 条") // the camera photo's record still queued
 	if n := photos(); n != photos7+1 {
 		t.Fatalf("photos after the 503: %d, want %d", n, photos7+1)
 	}
 	gate.mode.Store(queueNetUp)
-	p.do(p.click("重新发送"))
-	p.shows("an empty queue after the camera photo", "待发送 0 条")
+	p.click("重新发送")
+	p.shows("待发送 0 条") // an empty queue after the camera photo
 	p.line(nameB, "已记录 -3 分", "本月积分 98 分")
 	if n := photos(); n != photos7+1 {
 		t.Fatalf("photos after the camera photo's record: %d, want %d: uploaded once", n, photos7+1)
@@ -590,40 +439,36 @@ func TestInspectQueueBrowser(t *testing.T) {
 	queueWaitFor(t, "the officer's record to be recorded and its answer lost", func() bool { return gate.answered.Load() > lost })
 	gate.mode.Store(queueNetDown)
 	p.idle()
-	p.shows("the officer's record still queued", "待发送 1 条")
+	p.shows("待发送 1 条") // the officer's record still queued
 	if n := inspections(shopA); n != 4 {
 		t.Fatalf("shop A inspections after the lost answer: %d, want 4", n)
 	}
-	p.do(p.click("退出登录"))
+	p.logout()
 	p.signIn(w.AdminName[0], password)
-	p.until("the county admin's console", `location.pathname === '/console'`)
+	p.at("/console") // the county admin's
 	gate.mode.Store(queueNetUp)
-	p.do(chromedp.Navigate(srv.URL + "/inspect"))
-	p.shows("the officer's record waiting for the officer", "另有其他账号的 1 条")
+	p.open("/inspect")
+	p.shows("另有其他账号的 1 条") // the officer's record waiting for the officer
 	p.line("门牌码 "+tokA, "王巡查张店区 的记录")
 	p.record(tokB, map[string]string{"BONUS-03": ""}, "", "")
 	p.line(nameB, "已记录 +1 分", "本月积分 99 分")
 	p.idle()
-	p.shows("only the officer's record left", "待发送 0 条（另有其他账号的 1 条")
+	p.shows("待发送 0 条（另有其他账号的 1 条") // only the officer's record left
 	if a, b := inspections(shopA), inspections(shopB); a != 4 || b != 5 {
 		t.Fatalf("inspections with the county admin signed in: shop A %d, shop B %d; want 4 (the officer's record not sent again) and 5", a, b)
 	}
-	p.do(p.click("退出登录"))
+	p.logout()
 	p.signIn(officer, password)
-	p.until("the officer's home", `location.pathname === '/officer'`)
-	p.do(chromedp.Navigate(srv.URL + "/inspect"))
+	p.at("/officer")
+	p.open("/inspect")
 	p.line(nameA, "已记录 +2 分", "本月积分 102 分")
-	p.shows("an empty queue", "待发送 0 条")
+	p.shows("待发送 0 条") // an empty queue
 	p.until("no record of another account", `!document.body.innerText.includes('其他账号')`)
 	if a, b := inspections(shopA), inspections(shopB); a != 4 || b != 5 {
 		t.Fatalf("inspections at the end: shop A %d, shop B %d; want 4 and 5", a, b)
 	}
 
-	p.mu.Lock()
-	if len(p.js) > 0 {
-		t.Errorf("script errors on the page: %q", p.js)
-	}
-	p.mu.Unlock()
+	p.noScriptErrors()
 	if bad, _, err := e.svc.Check(ctx); err != nil || len(bad) > 0 {
 		t.Fatalf("check: %v, %d mismatches: %+v", err, len(bad), bad)
 	}
@@ -650,12 +495,6 @@ func queueCameraJPEG(t *testing.T, w, h int) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// queueJS quotes s as a JavaScript string literal.
-func queueJS(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }
 
 // queueWaitFor polls a condition of the server side for up to 10 s.
