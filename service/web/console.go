@@ -11,7 +11,7 @@ import (
 // counties compared. (The full console is issue 12.)
 func (p *Pages) console(w http.ResponseWriter, r *http.Request) {
 	ctx, a := r.Context(), actorOf(r)
-	v := view{"Tab": "console"}
+	v := view{"Tab": "home", "Console": true}
 	if a.IsCity() {
 		board, err := p.svc.CountyBoard(ctx, a)
 		if err != nil {

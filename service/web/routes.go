@@ -77,8 +77,19 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("POST /inspect/photos", officer(p.uploadPhoto))
 	mux.HandleFunc("POST /inspect/records", officer(p.recordInspection))
 
-	// The offices' console (issue 12 builds it out).
-	mux.HandleFunc("GET /console", p.role(service.RoleCountyAdmin, service.RoleCityAdmin)(p.console))
+	// The offices' console (desktop): county admins, and the city admin.
+	office := p.role(service.RoleCountyAdmin, service.RoleCityAdmin)
+	county := p.role(service.RoleCountyAdmin)
+	city := p.role(service.RoleCityAdmin)
+	_, _ = county, city
+	mux.HandleFunc("GET /console", office(p.console))
+	// console: dashboard, counties compared, counties, policy, city rankings
+
+	// console: roads, shops, officers of roads, plaques, demonstration roads
+
+	// console: import, rankings and bulletins, appeals, notices, accounts
+
+	// console: audit log
 
 	mux.HandleFunc("/", p.notFound)
 	return p.observe(p.secureHeaders(p.withSession(p.checkCSRF(mux))))
