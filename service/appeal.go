@@ -15,6 +15,14 @@ import (
 // can be corrected.
 const AppealWindow = 7 * 24 * time.Hour
 
+// AppealDecisionWindow is how long the county office has to decide an
+// appeal: credit rules usually give 20 days (domain notes).
+const AppealDecisionWindow = 20 * 24 * time.Hour
+
+// AppealDecisionDue is when a pending appeal should be decided by; past it,
+// the appeal is overdue and leads the county's queue.
+func AppealDecisionDue(ap models.Appeal) time.Time { return ap.FiledAt.Add(AppealDecisionWindow) }
+
 // FileAppeal lets a merchant contest one of its deductions with a reason (申诉).
 // Errors: CodeForbidden (not the merchant), CodeNotFound, CodeInvalid (reason,
 // not a deduction, too late), CodeCycleClosed, CodeConflict (already appealed
