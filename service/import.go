@@ -352,3 +352,55 @@ func readTable(format string, data []byte) ([][]string, error) {
 	}
 	return nil, Invalid(map[string]string{"format": "应为 csv 或 xlsx"})
 }
+
+// ImportSheet is an import file as ImportMerchants reads it, for showing a
+// dry run row by row: the header as written and each non-blank row with its
+// number (the header is row 1, as in ImportProblem).
+type ImportSheet struct {
+	Header []string
+	Rows   []ImportRow
+}
+
+// ImportRow is one non-blank row of an import file.
+type ImportRow struct {
+	Row   int
+	Cells []string // as in the file, padded to the header's width
+	Name  string   // the shop's name as given
+	Road  string   // the road's name as given
+}
+
+// ReadImportSheet reads an import file (format csv or xlsx) without checking
+// its rows; ImportMerchants says what is wrong with them.
+func ReadImportSheet(format string, r io.Reader) (ImportSheet, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
+	if err != nil {
+		return ImportSheet{}, err
+	}
+	if len(data) > MaxImportBytes {
+		return ImportSheet{}, Errorf(CodeTooLarge, "文件不能超过 %d MiB", MaxImportBytes>>20)
+	}
+	table, err := readTable(format, data)
+	if err != nil || len(table) == 0 {
+		return ImportSheet{}, err
+	}
+	cols, _ := mapHeader(table[0]) // a bad header is the dry run's to report
+	sh := ImportSheet{Header: table[0]}
+	if len(sh.Header) > 0 {
+		sh.Header[0] = strings.TrimPrefix(sh.Header[0], "\ufeff")
+	}
+	for i, rec := range table[1:] {
+		if blankRecord(rec) {
+			continue
+		}
+		cell := func(field string) string {
+			if j, ok := cols[field]; ok && j < len(rec) {
+				return strings.TrimSpace(rec[j])
+			}
+			return ""
+		}
+		cells := make([]string, max(len(rec), len(sh.Header)))
+		copy(cells, rec)
+		sh.Rows = append(sh.Rows, ImportRow{Row: i + 2, Cells: cells, Name: cell("name"), Road: cell("road")})
+	}
+	return sh, nil
+}
