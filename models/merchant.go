@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -34,7 +35,41 @@ type MerchantFilter struct {
 	Query     string // matches name, code, address or USCC
 	Limit     int
 	Offset    int
+	// Standing, when set, filters by the merchants' standing in a cycle and
+	// allows sorting by their live score.
+	Standing *StandingFilter
+	Sort     string // MerchantSort*; "" is by id
+	Desc     bool   // the sort descending (ties stay in ascending order)
 }
+
+// Orders of ListMerchants.
+const (
+	MerchantSortName  = "name"  // name, then id
+	MerchantSortCode  = "code"  // code
+	MerchantSortRoad  = "road"  // road name, then merchant name, then id
+	MerchantSortScore = "score" // live score (needs Standing), then code
+)
+
+// StandingFilter narrows merchants by their standing in Cycle, read from the
+// score rows (a cycle without a row has BaseScore). Its "rated score" is the
+// lower of the live score of Cycle and, for merchants registered before
+// Since, the final score of Previous: the displayed star is the star of that
+// score, capped when a serious item falls in one of CapCycles.
+type StandingFilter struct {
+	Cycle     string
+	Previous  string
+	Since     time.Time
+	CapCycles []string
+	BaseScore int
+	// LiveBelow keeps merchants whose live score is below it (重点监管); 0: no bound.
+	LiveBelow int
+	// Rated keeps merchants whose rated score lies in Rated when no cap
+	// applies, or in Capped when one does; nil: no bound.
+	Rated, Capped *ScoreBand
+}
+
+// ScoreBand is the scores Lo ≤ score < Hi; Lo ≥ Hi matches nothing.
+type ScoreBand struct{ Lo, Hi int }
 
 // CreateMerchant stores m. A taken code or USCC is ErrDuplicate.
 func (db *DB) CreateMerchant(ctx context.Context, m *Merchant) error {
@@ -58,23 +93,70 @@ func (db *DB) MerchantByCode(ctx context.Context, code string) (Merchant, error)
 	return m, translate(db.conn(ctx).Where("code = ?", code).Take(&m).Error)
 }
 
-// ListMerchants returns one page of merchants, by id, and the total.
+// ListMerchants returns one page of merchants, in the filter's order, and
+// the total. The standing filters and sorts run in SQL: one page is read,
+// never the whole county.
 func (db *DB) ListMerchants(ctx context.Context, f MerchantFilter) ([]Merchant, int64, error) {
 	q := db.conn(ctx).Model(&Merchant{})
 	if f.CountyIDs != nil {
-		q = q.Where("county_id IN ?", f.CountyIDs)
+		q = q.Where("merchants.county_id IN ?", f.CountyIDs)
 	}
 	if f.RoadID != 0 {
-		q = q.Where("road_id = ?", f.RoadID)
+		q = q.Where("merchants.road_id = ?", f.RoadID)
 	}
 	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
+		q = q.Where("merchants.status = ?", f.Status)
 	}
 	if f.Query != "" {
 		like := "%" + escapeLike(f.Query) + "%"
-		q = q.Where("name LIKE ? ESCAPE '!' OR code = ? OR address LIKE ? ESCAPE '!' OR uscc = ?", like, f.Query, like, f.Query)
+		q = q.Where("merchants.name LIKE ? ESCAPE '!' OR merchants.code = ? OR merchants.address LIKE ? ESCAPE '!' OR merchants.uscc = ?",
+			like, f.Query, like, f.Query)
 	}
-	return page[Merchant](q, "id", f.Limit, f.Offset)
+	live := ""
+	if st := f.Standing; st != nil {
+		// One row per merchant and cycle (the primary key): the joins keep the count.
+		q = q.Joins("LEFT JOIN scores sc ON sc.merchant_id = merchants.id AND sc.cycle = ?", st.Cycle)
+		live = fmt.Sprintf("COALESCE(sc.score, %d)", st.BaseScore)
+		if st.LiveBelow != 0 {
+			q = q.Where(live+" < ?", st.LiveBelow)
+		}
+		if st.Rated != nil && st.Capped != nil {
+			q = q.Joins("LEFT JOIN scores sp ON sp.merchant_id = merchants.id AND sp.cycle = ?", st.Previous)
+			prev := fmt.Sprintf("COALESCE(sp.score, %d)", st.BaseScore)
+			rated := "(CASE WHEN merchants.created_at < ? AND " + prev + " < " + live + " THEN " + prev + " ELSE " + live + " END)"
+			capped := "EXISTS (SELECT 1 FROM scores sx WHERE sx.merchant_id = merchants.id AND sx.cycle IN ? AND sx.serious > 0)"
+			since := st.Since.UTC()
+			q = q.Where("(NOT "+capped+" AND "+rated+" >= ? AND "+rated+" < ?) OR ("+capped+" AND "+rated+" >= ? AND "+rated+" < ?)",
+				st.CapCycles, since, st.Rated.Lo, since, st.Rated.Hi,
+				st.CapCycles, since, st.Capped.Lo, since, st.Capped.Hi)
+		}
+	}
+	order := "merchants.id"
+	dir := ""
+	if f.Desc {
+		dir = " DESC"
+	}
+	switch f.Sort {
+	case MerchantSortName:
+		order = "merchants.name" + dir + ", merchants.id"
+	case MerchantSortCode:
+		order = "merchants.code" + dir
+	case MerchantSortRoad:
+		q = q.Joins("JOIN roads ON roads.id = merchants.road_id")
+		order = "roads.name" + dir + ", merchants.name, merchants.id"
+	case MerchantSortScore:
+		if live == "" {
+			return nil, 0, fmt.Errorf("models: sorting merchants by score needs a standing filter")
+		}
+		order = live + dir + ", merchants.code"
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, translate(err)
+	}
+	var out []Merchant
+	err := q.Select("merchants.*").Order(order).Limit(f.Limit).Offset(f.Offset).Find(&out).Error
+	return out, total, translate(err)
 }
 
 // escapeLike makes user text literal inside a LIKE pattern (escape char '!').
