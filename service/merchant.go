@@ -157,7 +157,62 @@ type MerchantFilter struct {
 	RoadID   int64
 	Status   string
 	Query    string
+	// RatedStar keeps the merchants displayed with this star now (nil: any).
+	RatedStar *int
+	// Watch keeps the merchants under 重点监管 (live score below the policy's line).
+	Watch bool
+	Sort  string // MerchantSort*; "" lists by id
+	Desc  bool   // Sort descending
 	Paging
+}
+
+// Orders of Merchants: by name, code, road name, or live score (ties by code).
+const (
+	MerchantSortName  = models.MerchantSortName
+	MerchantSortCode  = models.MerchantSortCode
+	MerchantSortRoad  = models.MerchantSortRoad
+	MerchantSortScore = models.MerchantSortScore
+)
+
+// standingFilter turns the star and 重点监管 filters into score bounds of the
+// current cycle: the displayed star is the star of the lower of this cycle's
+// live score and (for merchants registered before it) last cycle's final
+// score, at most the cap's star while a serious item's cap lasts.
+func (s *Service) standingFilter(f MerchantFilter) *models.StandingFilter {
+	if f.RatedStar == nil && !f.Watch && f.Sort != MerchantSortScore {
+		return nil
+	}
+	pol := s.policy
+	c := pol.CycleOf(s.now())
+	st := &models.StandingFilter{Cycle: c.String(), Previous: c.Prev().String(), Since: pol.CycleStart(c),
+		BaseScore: pol.BaseScore}
+	if f.Watch {
+		st.LiveBelow = pol.WatchBelow
+	}
+	if k := f.RatedStar; k != nil {
+		const lowest, highest = -1 << 30, 1 << 30
+		n := len(pol.StarThresholds)
+		band := models.ScoreBand{Lo: lowest, Hi: highest}
+		if *k > 0 {
+			band.Lo = pol.StarThresholds[n-*k]
+		}
+		if *k < n {
+			band.Hi = pol.StarThresholds[n-*k-1]
+		}
+		capped := band
+		switch {
+		case *k == pol.SeriousCapStar:
+			capped.Hi = highest // any higher star is held down to the cap's
+		case *k > pol.SeriousCapStar:
+			capped = models.ScoreBand{} // nobody capped shows more than the cap
+		}
+		st.Rated, st.Capped = &band, &capped
+		st.CapCycles = make([]string, max(1, pol.SeriousCapCycles)) // the serious item's own cycle and the next ones
+		for i := range st.CapCycles {
+			st.CapCycles[i] = c.Add(-i).String()
+		}
+	}
+	return st
 }
 
 // Merchants lists merchants of the actor's counties (admins and officers).
@@ -174,6 +229,14 @@ func (s *Service) Merchants(ctx context.Context, a Actor, f MerchantFilter) ([]m
 	if f.Status != "" && f.Status != "active" && f.Status != "closed" {
 		fe.add("status", "应为 active 或 closed")
 	}
+	if f.RatedStar != nil && (*f.RatedStar < 0 || *f.RatedStar > len(s.policy.StarThresholds)) {
+		fe.add("star", "应在 0 到 "+itoa(len(s.policy.StarThresholds))+" 之间")
+	}
+	switch f.Sort {
+	case "", MerchantSortName, MerchantSortCode, MerchantSortRoad, MerchantSortScore:
+	default:
+		fe.add("sort", "应为 name、code、road 或 score")
+	}
 	if err := fe.err(); err != nil {
 		return nil, 0, err
 	}
@@ -185,7 +248,7 @@ func (s *Service) Merchants(ctx context.Context, a Actor, f MerchantFilter) ([]m
 		scope = []int64{f.CountyID}
 	}
 	ms, total, err := s.db.ListMerchants(ctx, models.MerchantFilter{CountyIDs: scope, RoadID: f.RoadID, Status: f.Status,
-		Query: q, Limit: p.Limit, Offset: p.Offset})
+		Query: q, Limit: p.Limit, Offset: p.Offset, Standing: s.standingFilter(f), Sort: f.Sort, Desc: f.Desc})
 	if ms == nil {
 		ms = []models.Merchant{}
 	}
@@ -237,4 +300,21 @@ func (s *Service) UpdateMerchant(ctx context.Context, a Actor, id int64, in Merc
 		}
 	}
 	return m, storeErr(err, "商户")
+}
+
+// MerchantAppeals lists a merchant's appeals, newest first (whoever may see
+// the merchant's history: admins and officers of its county, the merchant).
+func (s *Service) MerchantAppeals(ctx context.Context, a Actor, merchantID int64, p Paging) ([]models.Appeal, int64, error) {
+	if _, err := s.historyMerchant(ctx, a, merchantID); err != nil {
+		return nil, 0, err
+	}
+	p, err := p.check()
+	if err != nil {
+		return nil, 0, err
+	}
+	out, total, err := s.db.ListAppeals(ctx, models.AppealFilter{MerchantID: merchantID, Limit: p.Limit, Offset: p.Offset})
+	if out == nil {
+		out = []models.Appeal{}
+	}
+	return out, total, err
 }
