@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/menqian/menqian/models"
@@ -127,7 +128,8 @@ func (s *Service) DecideAppeal(ctx context.Context, a Actor, id int64, accept bo
 	if err != nil {
 		return models.Appeal{}, storeErr(err, "申诉")
 	}
-	if _, err := s.Merchant(ctx, a, ap.MerchantID); err != nil {
+	m, err := s.Merchant(ctx, a, ap.MerchantID)
+	if err != nil {
 		return models.Appeal{}, err
 	}
 	if ap.Status != models.AppealPending {
@@ -141,11 +143,18 @@ func (s *Service) DecideAppeal(ctx context.Context, a Actor, id int64, accept bo
 		} else if err != nil {
 			return err
 		}
-		return nil
+		after := map[string]any{"appeal_id": ap.ID, "entry_id": ap.EntryID, "appeal_status": ap.Status, "note": note}
+		if accept {
+			after["reversed"] = true
+		}
+		return s.audit(ctx, a, auditRecord{kind: AuditAppealDecision, objectType: AuditObjectMerchant, objectID: m.ID,
+			countyID: &m.CountyID, summary: fmt.Sprintf("%s 第%d号申诉（第%d号流水）", merchantLabel(m), ap.ID, ap.EntryID),
+			before: map[string]any{"appeal_id": ap.ID, "entry_id": ap.EntryID, "appeal_status": models.AppealPending},
+			after:  nonEmpty(after)})
 	}
 	if !accept {
 		ap.Status = models.AppealRejected
-		return ap, decide(ctx)
+		return ap, s.db.InTx(ctx, decide)
 	}
 	ap.Status = models.AppealAccepted
 	reason := "申诉成立"

@@ -35,7 +35,14 @@ func (s *Service) CreateCounty(ctx context.Context, a Actor, in CountyInput) (mo
 	if err := f.err(); err != nil {
 		return models.County{}, err
 	}
-	return c, storeErr(s.db.CreateCounty(ctx, &c), "区县代码")
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.CreateCounty(ctx, &c); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, auditRecord{kind: AuditCountyCreate, objectType: AuditObjectCounty, objectID: c.ID,
+			countyID: &c.ID, summary: countyLabel(c), after: countyFields(c)})
+	})
+	return c, storeErr(err, "区县代码")
 }
 
 // UpdateCounty changes a county's name or demonstration-road target (city admin).
@@ -60,7 +67,25 @@ func (s *Service) UpdateCounty(ctx context.Context, a Actor, id int64, in County
 	if err := f.err(); err != nil {
 		return models.County{}, err
 	}
-	if err := s.db.UpdateCounty(ctx, id, cols); err != nil {
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.LockForChange(ctx, "counties", id); err != nil {
+			return err
+		}
+		before, err := s.db.CountyByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.db.UpdateCounty(ctx, id, cols); err != nil {
+			return err
+		}
+		after, err := s.db.CountyByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		return s.auditChange(ctx, a, auditRecord{kind: AuditCountyUpdate, objectType: AuditObjectCounty, objectID: id,
+			countyID: &after.ID, summary: countyLabel(after), before: countyFields(before), after: countyFields(after)})
+	})
+	if err != nil {
 		return models.County{}, storeErr(err, "区县")
 	}
 	return s.County(ctx, a, id)

@@ -64,8 +64,15 @@ func (s *Service) SetDemonstration(ctx context.Context, a Actor, roadID int64, s
 	if !allowed {
 		return RoadView{}, Errorf(CodeConflict, "示范路状态不能从 %s 变为 %s", r.DemoStatus, status)
 	}
-	err = s.db.SetDemoStatus(ctx, models.RoadDemoEvent{RoadID: r.ID, FromStatus: r.DemoStatus, ToStatus: status,
-		ChangedBy: a.UserID, Note: note, ChangedAt: s.now().Truncate(time.Millisecond)})
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.SetDemoStatus(ctx, models.RoadDemoEvent{RoadID: r.ID, FromStatus: r.DemoStatus, ToStatus: status,
+			ChangedBy: a.UserID, Note: note, ChangedAt: s.now().Truncate(time.Millisecond)}); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, auditRecord{kind: AuditDemonstration, objectType: AuditObjectRoad, objectID: r.ID,
+			countyID: &r.CountyID, summary: r.Name, before: map[string]any{"demo_status": r.DemoStatus},
+			after: nonEmpty(map[string]any{"demo_status": status, "note": note})})
+	})
 	if errors.Is(err, models.ErrNotFound) {
 		return RoadView{}, Errorf(CodeConflict, "道路状态已被他人修改，请刷新后重试")
 	}

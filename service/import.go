@@ -92,7 +92,8 @@ func (s *Service) ImportMerchants(ctx context.Context, a Actor, countyID int64, 
 	if countyID <= 0 {
 		return rep, Invalid(map[string]string{"county_id": "必填"})
 	}
-	if _, err := s.County(ctx, a, countyID); err != nil {
+	county, err := s.County(ctx, a, countyID)
+	if err != nil {
 		return rep, err
 	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
@@ -256,7 +257,15 @@ func (s *Service) ImportMerchants(ctx context.Context, a Actor, countyID int64, 
 				return rep, err
 			}
 		}
-		err = s.db.InTx(ctx, func(ctx context.Context) error { return s.db.CreateMerchants(ctx, ms) })
+		err = s.db.InTx(ctx, func(ctx context.Context) error {
+			if err := s.db.CreateMerchants(ctx, ms); err != nil {
+				return err
+			}
+			// One event for the whole file, not one per shop.
+			return s.audit(ctx, a, auditRecord{kind: AuditImport, objectType: AuditObjectCounty, objectID: county.ID,
+				countyID: &county.ID, summary: fmt.Sprintf("%s 导入商户 %d 户", countyLabel(county), len(ms)),
+				after: map[string]any{"format": format, "rows": rep.Rows, "created": len(ms), "duplicates": len(rep.Duplicates)}})
+		})
 		if models.IsDuplicateOf(err, "uq_merchants_code") && attempt < 3 {
 			continue // two random codes collided: draw all again, the transaction stored nothing
 		}

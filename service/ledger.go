@@ -217,7 +217,10 @@ func (s *Service) reverseEntry(ctx context.Context, a Actor, merchantID, entryID
 			if within != nil {
 				return within(ctx, e)
 			}
-			return nil
+			return s.audit(ctx, a, auditRecord{kind: AuditReversal, objectType: AuditObjectMerchant, objectID: m.ID,
+				countyID: &m.CountyID, summary: s.entrySummary(m, e),
+				before: map[string]any{"entry_id": e.ID, "rule_code": e.RuleCode, "points": e.Points, "reversed": false},
+				after:  map[string]any{"entry_id": e.ID, "rule_code": e.RuleCode, "points": e.Points, "reversed": true, "reason": reason}})
 		})
 	if models.IsDuplicateOf(err, "uq_ledger_reverses") {
 		return LedgerView{}, policy.Result{}, Errorf(CodeConflict, "该记录已被冲正")

@@ -115,7 +115,16 @@ func (s *Service) CreateMerchant(ctx context.Context, a Actor, in MerchantInput)
 		if m.Code, err = qrcodes.NewCode(); err != nil {
 			return models.Merchant{}, err
 		}
-		err = s.db.CreateMerchant(ctx, &m)
+		err = s.db.InTx(ctx, func(ctx context.Context) error {
+			if err := s.db.CreateMerchant(ctx, &m); err != nil {
+				return err
+			}
+			return s.audit(ctx, a, auditRecord{kind: AuditMerchantCreate, objectType: AuditObjectMerchant, objectID: m.ID,
+				countyID: &m.CountyID, summary: merchantLabel(m), after: nonEmpty(merchantFields(m, road.Name))})
+		})
+		if err != nil {
+			m.ID = 0
+		}
 		if models.IsDuplicateOf(err, "uq_merchants_code") && attempt < 5 {
 			continue // a 40-bit random code collided; draw again
 		}
@@ -285,11 +294,26 @@ func (s *Service) UpdateMerchant(ctx context.Context, a Actor, id int64, in Merc
 	if err := f.err(); err != nil {
 		return models.Merchant{}, err
 	}
-	if err := s.db.UpdateMerchant(ctx, id, cols); err != nil {
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.LockForChange(ctx, "merchants", id); err != nil {
+			return err
+		}
+		before, err := s.db.MerchantByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.db.UpdateMerchant(ctx, id, cols); err != nil {
+			return err
+		}
+		if m, err = s.db.MerchantByID(ctx, id); err != nil {
+			return err
+		}
+		return s.auditMerchantEdit(ctx, a, before, m)
+	})
+	if err != nil {
 		return models.Merchant{}, storeErr(err, "统一社会信用代码")
 	}
-	m, err = s.db.MerchantByID(ctx, id)
-	if err == nil && s.scores != nil {
+	if s.scores != nil {
 		// Road moves, closing and renames change the rankings the merchant appears in.
 		_, moved := cols["road_id"]
 		_, renamed := cols["name"]

@@ -42,7 +42,16 @@ func (s *Service) ReissuePlaque(ctx context.Context, a Actor, id int64) (models.
 	if err != nil {
 		return m, err
 	}
-	gen, err := s.db.BumpQRGeneration(ctx, id)
+	var gen int
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if gen, err = s.db.BumpQRGeneration(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, auditRecord{kind: AuditPlaqueReissue, objectType: AuditObjectMerchant, objectID: m.ID,
+			countyID: &m.CountyID, summary: merchantLabel(m),
+			before: map[string]any{"qr_generation": gen - 1}, after: map[string]any{"qr_generation": gen}})
+	})
 	if err != nil {
 		return m, storeErr(err, "商户")
 	}

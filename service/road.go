@@ -63,12 +63,18 @@ func (s *Service) CreateRoad(ctx context.Context, a Actor, in RoadInput) (RoadVi
 		if err := s.db.CreateRoad(ctx, &r); err != nil {
 			return storeErr(err, "同名道路")
 		}
-		if in.OfficerIDs == nil {
-			return nil
+		if in.OfficerIDs != nil {
+			var err error
+			if officers, err = s.setRoadOfficers(ctx, r, *in.OfficerIDs); err != nil {
+				return err
+			}
 		}
-		var err error
-		officers, err = s.setRoadOfficers(ctx, r, *in.OfficerIDs)
-		return err
+		after, err := s.roadFields(ctx, r, officers)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, a, auditRecord{kind: AuditRoadCreate, objectType: AuditObjectRoad, objectID: r.ID,
+			countyID: &r.CountyID, summary: r.Name, after: nonEmpty(after)})
 	})
 	return RoadView{Road: r, OfficerIDs: officers}, err
 }
@@ -180,17 +186,44 @@ func (s *Service) UpdateRoad(ctx context.Context, a Actor, id int64, in RoadInpu
 		return RoadView{}, err
 	}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		before, err := s.lockedRoadFields(ctx, id)
+		if err != nil {
+			return err
+		}
 		if err := s.db.UpdateRoad(ctx, id, cols); err != nil {
 			return storeErr(err, "同名道路")
 		}
 		if in.OfficerIDs != nil {
-			_, err := s.setRoadOfficers(ctx, r, *in.OfficerIDs)
+			if _, err := s.setRoadOfficers(ctx, r, *in.OfficerIDs); err != nil {
+				return err
+			}
+		}
+		after, err := s.lockedRoadFields(ctx, id)
+		if err != nil {
 			return err
 		}
-		return nil
+		return s.auditChange(ctx, a, auditRecord{kind: AuditRoadUpdate, objectType: AuditObjectRoad, objectID: id,
+			countyID: &r.CountyID, summary: after["name"].(string), before: before, after: after})
 	})
 	if err != nil {
 		return RoadView{}, err
 	}
 	return s.Road(ctx, a, id)
+}
+
+// lockedRoadFields locks road id for the transaction in ctx and returns its
+// audited fields with its responsible officers.
+func (s *Service) lockedRoadFields(ctx context.Context, id int64) (map[string]any, error) {
+	if err := s.db.LockForChange(ctx, "roads", id); err != nil {
+		return nil, storeErr(err, "道路")
+	}
+	r, err := s.db.RoadByID(ctx, id)
+	if err != nil {
+		return nil, storeErr(err, "道路")
+	}
+	off, err := s.db.RoadOfficers(ctx, []int64{id})
+	if err != nil {
+		return nil, err
+	}
+	return s.roadFields(ctx, r, off[id])
 }

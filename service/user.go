@@ -149,7 +149,30 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id int64, in UserChan
 	if err := f.err(); err != nil {
 		return models.User{}, err
 	}
-	if err := s.db.UpdateUser(ctx, id, cols); err != nil {
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.LockForChange(ctx, "users", id); err != nil {
+			return err
+		}
+		before, err := s.db.UserByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.db.UpdateUser(ctx, id, cols); err != nil {
+			return err
+		}
+		after, err := s.db.UserByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		b, af := userFields(before), userFields(after)
+		if after.TokenGeneration != before.TokenGeneration {
+			// That the password was reset, never the password or its hash.
+			b["password_reset"], af["password_reset"] = false, true
+		}
+		return s.auditChange(ctx, a, auditRecord{kind: AuditUserUpdate, objectType: AuditObjectUser, objectID: id,
+			countyID: after.CountyID, summary: userLabel(after), before: b, after: af})
+	})
+	if err != nil {
 		return models.User{}, storeErr(err, "用户")
 	}
 	s.active.mu.Lock()
@@ -208,6 +231,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (models
 	if err := f.err(); err != nil {
 		return models.User{}, err
 	}
+	merchant := ""
 	if in.Role == RoleMerchant {
 		m, err := s.db.MerchantByID(ctx, *in.MerchantID)
 		if err != nil || !a.InCounty(m.CountyID) {
@@ -220,24 +244,40 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (models
 			return models.User{}, Invalid(map[string]string{"county_id": "与商户所属区县不一致"})
 		}
 		u.CountyID = &m.CountyID
+		merchant = merchantLabel(m)
 	}
 	if a.Role == RoleCountyAdmin && (in.Role == RoleCityAdmin || in.Role == RoleCountyAdmin || *u.CountyID != a.CountyID) {
 		return models.User{}, errForbidden
 	}
+	fields := userFields(u) // a new account is enabled: "disabled" says nothing
+	delete(fields, "disabled")
+	fields["merchant"] = merchant
 	if u.CountyID != nil {
-		if _, err := s.db.CountyByID(ctx, *u.CountyID); err != nil {
+		c, err := s.db.CountyByID(ctx, *u.CountyID)
+		if err != nil {
 			if errors.Is(err, models.ErrNotFound) {
 				return models.User{}, Invalid(map[string]string{"county_id": "区县不存在"})
 			}
 			return models.User{}, err
 		}
+		fields["county"] = c.Name
 	}
 	hash, err := s.hashPassword(in.Password)
 	if err != nil {
 		return models.User{}, err
 	}
 	u.PasswordHash = hash
-	return u, storeErr(s.db.CreateUser(ctx, &u), "用户名")
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, auditRecord{kind: AuditUserCreate, objectType: AuditObjectUser, objectID: u.ID,
+			countyID: u.CountyID, summary: userLabel(u), after: nonEmpty(fields)})
+	})
+	if err != nil {
+		u.ID = 0
+	}
+	return u, storeErr(err, "用户名")
 }
 
 // Me returns the actor's own account.
