@@ -205,6 +205,15 @@ func (e *env) snapshot() map[string]int64 {
 	out["notices.changed"] = n
 	e.db.SQL().QueryRow("SELECT COUNT(*) FROM web_sessions WHERE ended_at IS NOT NULL").Scan(&n)
 	out["web_sessions.ended"] = n
+	// The console's decisions, account changes and imports.
+	e.db.SQL().QueryRow("SELECT COUNT(*) FROM appeals WHERE status <> 'pending'").Scan(&n)
+	out["appeals.decided"] = n
+	e.db.SQL().QueryRow("SELECT COUNT(*) FROM users WHERE disabled <> 0").Scan(&n)
+	out["users.disabled"] = n
+	e.db.SQL().QueryRow("SELECT COALESCE(SUM(token_generation), 0) FROM users").Scan(&n)
+	out["users.generation"] = n
+	e.db.SQL().QueryRow("SELECT COUNT(*) FROM merchants").Scan(&n)
+	out["merchants"] = n
 	return out
 }
 

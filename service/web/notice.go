@@ -125,3 +125,42 @@ func (p *Pages) confirmNotice(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, "/officer/shops/"+strconv.FormatInt(n.MerchantID, 10)+"?rectified=1", http.StatusSeeOther)
 }
+
+// The county office's notices worklist (整改通知).
+
+// noticesPage is the number of notices on a page of the worklist.
+const noticesPage = 30
+
+// noticeFilters are the worklist's states.
+var noticeFilters = []struct{ Key, Label string }{
+	{service.NoticesOpen, "未整改"}, {service.NoticesOverdue, "已逾期"}, {service.NoticesRectified, "已整改"}, {service.NoticesAll, "全部"},
+}
+
+// consoleNotices lists the county's notices by deadline (the open ones, the
+// overdue ones, the rectified ones or all), optionally of one road, with the
+// merchants' reports that they fixed the problem.
+func (p *Pages) consoleNotices(w http.ResponseWriter, r *http.Request) {
+	ctx, a, q := r.Context(), actorOf(r), r.URL.Query()
+	status := q.Get("status")
+	known := false
+	for _, f := range noticeFilters {
+		known = known || f.Key == status
+	}
+	if !known {
+		status = service.NoticesOpen
+	}
+	roadID, page := queryID(q, "road"), pageOf(q)
+	ns, total, err := p.svc.NoticeList(ctx, a, service.NoticeFilter{CountyID: a.CountyID, RoadID: roadID, Status: status,
+		Paging: service.Paging{Limit: noticesPage, Offset: (page - 1) * noticesPage}})
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	roads, err := p.allRoads(r, a.CountyID)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "console_notices.html", view{"Console": true, "Tab": "notices", "Notices": ns, "Total": total,
+		"Status": status, "Filters": noticeFilters, "Roads": roads, "RoadID": roadID, "Pager": newPager(r, page, noticesPage, int(total))})
+}

@@ -88,6 +88,19 @@ func New(o Options) http.Handler {
 	// console: roads, shops, officers of roads, plaques, demonstration roads
 
 	// console: import, rankings and bulletins, appeals, notices, accounts
+	mux.HandleFunc("GET /console/import", county(p.importForm))
+	mux.HandleFunc("POST /console/import", county(p.importDryRun))
+	mux.HandleFunc("POST /console/import/commit", county(p.importCommit))
+	mux.HandleFunc("GET /console/rankings", office(p.rankings))
+	mux.HandleFunc("GET /console/bulletins", office(p.bulletins))
+	mux.HandleFunc("GET /console/bulletins/{cycle}", office(p.bulletin))
+	mux.HandleFunc("GET /console/appeals", county(p.consoleAppeals))
+	mux.HandleFunc("POST /console/appeals/{id}/decision", county(p.decideAppeal))
+	mux.HandleFunc("GET /console/notices", county(p.consoleNotices))
+	mux.HandleFunc("GET /console/accounts", county(p.accounts))
+	mux.HandleFunc("POST /console/accounts", county(p.createAccount))
+	mux.HandleFunc("POST /console/accounts/{id}/status", county(p.setAccountStatus))
+	mux.HandleFunc("POST /console/accounts/{id}/password", county(p.resetPassword))
 
 	// console: audit log
 
