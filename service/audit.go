@@ -214,9 +214,9 @@ func (s *Service) entrySummary(m models.Merchant, e models.LedgerEntry) string {
 	if it, ok := s.policy.Item(e.RuleCode); ok {
 		rule += " " + it.Name
 	}
-	pts := strconv.Itoa(e.Points)
-	if e.Points > 0 {
-		pts = "+" + pts
+	pts := "+" + strconv.Itoa(e.Points)
+	if e.Points < 0 {
+		pts = "−" + strconv.Itoa(-e.Points) // the minus sign, as the pages write it
 	}
 	return fmt.Sprintf("%s 第%d号流水 %s %s分", merchantLabel(m), e.ID, rule, pts)
 }
@@ -228,11 +228,13 @@ type AuditView struct {
 	Changes      []AuditChange
 }
 
-// AuditChange is one field of an event: nil on a side that has no value
-// (before a creation, or a field the other side does not name).
+// AuditChange is one field of an event. Edited: the field had a value
+// before (Before → After); else After is a value the change set (a new
+// object's field, a reason given). Values are as JSON decodes them.
 type AuditChange struct {
 	Field         string
 	Before, After any
+	Edited        bool
 }
 
 // auditFieldOrder is the order fields are shown in; others follow by name.
@@ -241,7 +243,9 @@ var auditFieldOrder = []string{"code", "username", "name", "display_name", "role
 	"password_reset", "demo_road_target", "demo_status", "qr_generation", "entry_id", "rule_code", "points",
 	"appeal_id", "appeal_status", "reversed", "reason", "note", "format", "rows", "created", "duplicates"}
 
-// decodeChanges pairs the fields of an event's before and after.
+// decodeChanges pairs the fields of an event's before and after; fields
+// the same on both sides (which entry a reversal cancels) are left to the
+// summary.
 func decodeChanges(e models.AuditEvent) []AuditChange {
 	var before, after map[string]any
 	if e.BeforeJSON != "" {
@@ -265,7 +269,11 @@ func decodeChanges(e models.AuditEvent) []AuditChange {
 	}
 	out := make([]AuditChange, 0, len(keys))
 	for k := range keys {
-		out = append(out, AuditChange{Field: k, Before: before[k], After: after[k]})
+		b, edited := before[k]
+		if a, ok := after[k]; ok && edited && reflect.DeepEqual(a, b) {
+			continue
+		}
+		out = append(out, AuditChange{Field: k, Before: b, After: after[k], Edited: edited})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		oi, oj := order(out[i].Field), order(out[j].Field)

@@ -439,7 +439,7 @@ func TestAuditEventsScope(t *testing.T) {
 	}
 	_, err := s.CreateUser(ctx, admin, UserInput{Username: "city2", Password: "city2-password-1", Role: RoleCityAdmin})
 	w.must(err)
-	// 2 × (county, admin, 3 roads) + the city admin = 11 events.
+	// 2 × (county, admin, 3 roads) + the city admin = 11 events, and a road edit below.
 
 	list := func(a Actor, f AuditFilter) ([]AuditView, int64) {
 		t.Helper()
@@ -462,8 +462,15 @@ func TestAuditEventsScope(t *testing.T) {
 	if evs[0].Kind != AuditRoadCreate || evs[0].Summary != "共青团路" || evs[0].ActorDisplay != "admin370303" {
 		t.Errorf("newest: %s %q by %q", evs[0].Kind, evs[0].Summary, evs[0].ActorDisplay)
 	}
-	if ch := evs[0].Changes; len(ch) != 1 || ch[0].Field != "name" || ch[0].Before != nil || ch[0].After != "共青团路" {
+	if ch := evs[0].Changes; len(ch) != 1 || ch[0] != (AuditChange{Field: "name", After: "共青团路"}) {
 		t.Errorf("changes of a road creation: %+v", ch)
+	}
+	_, err = s.UpdateRoad(ctx, admins[0], evs[0].ObjectID, RoadInput{Name: ptrTo("共青团东路"), Town: ptrTo("科苑街道")})
+	w.must(err)
+	evs, _ = list(admins[0], AuditFilter{Paging: Paging{Limit: 1}})
+	if ch := evs[0].Changes; len(ch) != 2 || ch[0] != (AuditChange{Field: "name", Before: "共青团路", After: "共青团东路", Edited: true}) ||
+		ch[1] != (AuditChange{Field: "town", Before: "", After: "科苑街道", Edited: true}) {
+		t.Errorf("changes of a road edit: %+v", ch)
 	}
 	if _, _, err := s.AuditEvents(ctx, admins[0], AuditFilter{CountyID: counties[1]}); ErrorCode(err) != CodeForbidden {
 		t.Errorf("county admin asking for another county: %v, want forbidden", err)
@@ -473,8 +480,8 @@ func TestAuditEventsScope(t *testing.T) {
 			t.Errorf("%s: %v, want forbidden", a.Role, err)
 		}
 	}
-	if _, total := list(admin, AuditFilter{}); total != 11 {
-		t.Errorf("city admin sees %d, want 11 (city-level included)", total)
+	if _, total := list(admin, AuditFilter{}); total != 12 {
+		t.Errorf("city admin sees %d, want 12 (city-level included)", total)
 	}
 	evs, total = list(admin, AuditFilter{CountyID: counties[1], Kind: AuditRoadCreate, Paging: Paging{Limit: 2, Offset: 2}})
 	if total != 3 || len(evs) != 1 || evs[0].Summary != "柳泉路" || *evs[0].CountyID != counties[1] {
