@@ -148,6 +148,9 @@ func (p *Pages) createAccount(w http.ResponseWriter, r *http.Request) {
 	}
 	in.Password = pw
 	u, err := p.svc.CreateUser(ctx, a, in)
+	if service.ErrorCode(err) == service.CodeDuplicate {
+		err = &service.Error{Code: service.CodeDuplicate, Message: "用户名已存在", Fields: map[string]string{"username": "已被使用，请换一个"}}
+	}
 	if err != nil {
 		p.refuseAccount(w, r, f, err, false)
 		return
@@ -156,11 +159,11 @@ func (p *Pages) createAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 // refuseAccount shows the list again with the form as sent and its problems
-// (ofList: the problem of an action on the list); anything but invalid input
-// or a conflict is the error page's.
+// (ofList: the problem of an action on the list); a refusal of the account
+// itself (not found, forbidden) and a failure are the error page's.
 func (p *Pages) refuseAccount(w http.ResponseWriter, r *http.Request, f accountForm, err error, ofList bool) {
 	var e *service.Error
-	if !errors.As(err, &e) || (e.Code != service.CodeInvalid && e.Code != service.CodeConflict) {
+	if !errors.As(err, &e) || e.Code == service.CodeNotFound || e.Code == service.CodeForbidden || e.Code == service.CodeInternal {
 		p.fail(w, r, err)
 		return
 	}
