@@ -52,6 +52,7 @@ func (f *secFixture) pages() []secPage {
 		{"GET /console/appeals", "/console/appeals", []string{asCounty}, true, http.StatusOK},
 		{"GET /console/notices", "/console/notices", []string{asCounty}, true, http.StatusOK},
 		{"GET /console/accounts", "/console/accounts", []string{asCounty}, true, http.StatusOK},
+		{"GET /console/audit", "/console/audit", console, true, http.StatusOK},
 	}
 }
 

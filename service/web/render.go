@@ -163,6 +163,7 @@ var fieldLabels = map[string]string{
 	"rule_code": "事项", "due_days": "整改期限", "items": "巡查事项", "merchant_id": "商户", "qr_token": "门牌码",
 	"inspected_at": "巡查时间", "username": "用户名", "password": "密码", "body": "提交内容", "lat": "位置", "lng": "位置",
 	"decision": "处理结果", "role": "账号类型", "display_name": "姓名", "disabled": "账号状态",
+	"kind": "操作类型",
 }
 
 // fieldNames turns field keys into Chinese labels: items[2].points is

@@ -103,6 +103,7 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("POST /console/accounts/{id}/password", county(p.resetPassword))
 
 	// console: audit log
+	mux.HandleFunc("GET /console/audit", office(p.auditLog))
 
 	mux.HandleFunc("/", p.notFound)
 	return p.observe(p.secureHeaders(p.withSession(p.checkCSRF(mux))))
