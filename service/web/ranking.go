@@ -47,6 +47,10 @@ func (p *Pages) cycleChoices(selected string) []cycleChoice {
 		}
 		out = append(out, cycleChoice{Cycle: c.String(), Label: label, Selected: c.String() == selected})
 	}
+	// An older month asked by its address is offered too, so the picker names it.
+	if c, err := policy.ParseCycle(selected); err == nil && c.Before(cur.Add(-pastCycles)) {
+		out = append(out, cycleChoice{Cycle: c.String(), Label: monthName(c) + "（已结算）", Selected: true})
+	}
 	return out
 }
 
