@@ -126,9 +126,10 @@ func (db *DB) ListMerchants(ctx context.Context, f MerchantFilter) ([]Merchant, 
 			rated := "(CASE WHEN merchants.created_at < ? AND " + prev + " < " + live + " THEN " + prev + " ELSE " + live + " END)"
 			capped := "EXISTS (SELECT 1 FROM scores sx WHERE sx.merchant_id = merchants.id AND sx.cycle IN ? AND sx.serious > 0)"
 			since := st.Since.UTC()
-			q = q.Where("(NOT "+capped+" AND "+rated+" >= ? AND "+rated+" < ?) OR ("+capped+" AND "+rated+" >= ? AND "+rated+" < ?)",
-				st.CapCycles, since, st.Rated.Lo, since, st.Rated.Hi,
-				st.CapCycles, since, st.Capped.Lo, since, st.Capped.Hi)
+			// Scores are whole numbers: Lo ≤ s < Hi is s BETWEEN Lo AND Hi-1,
+			// and each row evaluates the cap once and one band.
+			q = q.Where("CASE WHEN "+capped+" THEN "+rated+" BETWEEN ? AND ? ELSE "+rated+" BETWEEN ? AND ? END",
+				st.CapCycles, since, st.Capped.Lo, st.Capped.Hi-1, since, st.Rated.Lo, st.Rated.Hi-1)
 		}
 	}
 	order := "merchants.id"

@@ -25,6 +25,7 @@ type secPage struct {
 func (f *secFixture) pages() []secPage {
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	m0, everyone := id(f.w.Merchant[0]), append([]string{asNobody}, signedInRoles...)
+	c0 := id(f.w.County[0])
 	merchant, officer, console := []string{asMerchant}, []string{asOfficer, asCounty}, []string{asCounty, asCity}
 	return []secPage{
 		{"GET /static/", "/static/app.css", []string{asNobody}, false, http.StatusOK},
@@ -43,6 +44,13 @@ func (f *secFixture) pages() []secPage {
 		{"GET /officer/shops/{id}/notice", "/officer/shops/" + m0 + "/notice", officer, true, http.StatusOK},
 		{"GET /inspect", "/inspect", officer, true, http.StatusOK},
 		{"GET /inspect", "/inspect?m=" + m0, officer, true, http.StatusOK},
+		{"GET /console/roads", "/console/roads?county_id=" + c0, console, true, http.StatusOK},
+		{"GET /console/roads/{id}", "/console/roads/" + id(f.w.Road[0]), console, true, http.StatusOK},
+		{"GET /console/shops", "/console/shops?county_id=" + c0, console, true, http.StatusOK},
+		{"GET /console/shops/new", "/console/shops/new?county_id=" + c0, console, true, http.StatusOK},
+		{"GET /console/shops/{id}", "/console/shops/" + m0, console, true, http.StatusOK},
+		{"GET /console/shops/{id}/edit", "/console/shops/" + m0 + "/edit", console, true, http.StatusOK},
+		{"GET /console/demonstration", "/console/demonstration?county_id=" + c0, console, true, http.StatusOK},
 		{"GET /console", "/console", console, true, http.StatusOK},
 		{"GET /console/import", "/console/import", []string{asCounty}, true, http.StatusOK},
 		{"GET /console/rankings", "/console/rankings", console, true, http.StatusOK},

@@ -3,7 +3,9 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
+	"hash/fnv"
 	"image"
 	"image/color"
 	"image/png"
@@ -200,6 +202,10 @@ func (e *env) snapshot() map[string]int64 {
 		}
 		out[tbl] = n
 	}
+	// Roads, shops, their officers and demonstration events: any change of a row.
+	for _, tbl := range []string{"roads", "merchants", "road_officers", "road_demo_events"} {
+		out[tbl+".rows"] = e.tableHash(tbl)
+	}
 	var n int64
 	e.db.SQL().QueryRow("SELECT COUNT(*) FROM notices WHERE status <> 'open' OR reported_at IS NOT NULL").Scan(&n)
 	out["notices.changed"] = n
@@ -312,4 +318,38 @@ func (e *env) signedIn(username string) *browser {
 		e.t.Fatalf("login %s: %d %s", username, p.Status, p.Body)
 	}
 	return b
+}
+
+// tableHash is a hash of every row of a table, so a snapshot sees any change.
+func (e *env) tableHash(tbl string) int64 {
+	e.t.Helper()
+	rows, err := e.db.SQL().Query("SELECT * FROM " + tbl + " ORDER BY 1, 2")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	h := fnv.New64a()
+	vals := make([]sql.RawBytes, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			e.t.Fatal(err)
+		}
+		for _, v := range vals {
+			h.Write(v)
+			h.Write([]byte{0})
+		}
+		h.Write([]byte{1})
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	return int64(h.Sum64())
 }

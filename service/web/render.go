@@ -163,6 +163,9 @@ var fieldLabels = map[string]string{
 	"rule_code": "事项", "due_days": "整改期限", "items": "巡查事项", "merchant_id": "商户", "qr_token": "门牌码",
 	"inspected_at": "巡查时间", "username": "用户名", "password": "密码", "body": "提交内容", "lat": "位置", "lng": "位置",
 	"decision": "处理结果", "role": "账号类型", "display_name": "姓名", "disabled": "账号状态",
+	"name": "名称", "town": "镇/街道", "length_m": "长度", "uscc": "统一社会信用代码", "category": "经营类别", "owner_name": "负责人",
+	"phone": "联系电话", "address": "地址", "status": "状态", "road_id": "道路", "officer_ids": "责任人", "county_id": "区县",
+	"star": "星级", "sort": "排序", "page": "页码", "q": "搜索内容",
 	"kind": "操作类型",
 }
 

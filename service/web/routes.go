@@ -86,6 +86,22 @@ func New(o Options) http.Handler {
 	// console: dashboard, counties compared, counties, policy, city rankings
 
 	// console: roads, shops, officers of roads, plaques, demonstration roads
+	// (the city admin opens them for a county with ?county_id=)
+	mux.HandleFunc("GET /console/roads", office(p.consoleRoads))
+	mux.HandleFunc("POST /console/roads", office(p.createRoad))
+	mux.HandleFunc("GET /console/roads/{id}", office(p.consoleRoad))
+	mux.HandleFunc("POST /console/roads/{id}", office(p.updateRoad))
+	mux.HandleFunc("POST /console/roads/{id}/officers", office(p.setRoadOfficers))
+	mux.HandleFunc("POST /console/roads/{id}/demonstration", office(p.setRoadDemonstration))
+	mux.HandleFunc("GET /console/shops", office(p.consoleShops))
+	mux.HandleFunc("GET /console/shops/new", office(p.newShopForm))
+	mux.HandleFunc("POST /console/shops", office(p.createShop))
+	mux.HandleFunc("GET /console/shops/{id}", office(p.consoleShop))
+	mux.HandleFunc("POST /console/shops/{id}", office(p.updateShop))
+	mux.HandleFunc("GET /console/shops/{id}/edit", office(p.editShopForm))
+	mux.HandleFunc("POST /console/shops/{id}/reissue", office(p.reissueShopPlaque))
+	mux.HandleFunc("POST /console/shops/{id}/status", office(p.setShopStatus))
+	mux.HandleFunc("GET /console/demonstration", office(p.consoleDemonstration))
 
 	// console: import, rankings and bulletins, appeals, notices, accounts
 	mux.HandleFunc("GET /console/import", county(p.importForm))

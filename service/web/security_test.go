@@ -243,6 +243,7 @@ type secPost struct {
 func (f *secFixture) posts() []secPost {
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	m0 := id(f.w.Merchant[0])
+	c0, r0, o0, console := id(f.w.County[0]), id(f.w.Road[0]), id(f.w.Other[0]), []string{asCounty, asCity}
 	return []secPost{
 		{"POST /login", []string{asNobody}, "/login",
 			secRequest{path: "/login", form: url.Values{"username": {f.w.ShopName[0]}, "password": {password}}}, http.StatusSeeOther},
@@ -258,6 +259,25 @@ func (f *secFixture) posts() []secPost {
 				files: map[string][]byte{"photo": f.png()}}, http.StatusSeeOther},
 		{"POST /officer/notices/{id}/rectified", []string{asOfficer, asCounty}, "/officer/shops/" + id(f.w.Other[0]),
 			secRequest{path: "/officer/notices/" + id(f.otherNotice) + "/rectified", form: url.Values{"note": {"复查已整改"}}}, http.StatusSeeOther},
+		// The console's roads and shops; the first shop's neighbour is edited,
+		// given a new plaque and closed last.
+		{"POST /console/roads", console, "/console/roads?county_id=" + c0,
+			secRequest{path: "/console/roads?county_id=" + c0, form: url.Values{"name": {"华光路"}, "town": {"马尚街道"}}}, http.StatusSeeOther},
+		{"POST /console/roads/{id}", console, "/console/roads/" + r0,
+			secRequest{path: "/console/roads/" + r0, form: url.Values{"name": {"柳泉路"}, "town": {"车站街道"}, "length_m": {"800"}}}, http.StatusSeeOther},
+		{"POST /console/roads/{id}/officers", console, "/console/roads/" + r0,
+			secRequest{path: "/console/roads/" + r0 + "/officers", form: url.Values{"officer_id": {id(f.w.Officer[0].UserID)}}}, http.StatusSeeOther},
+		{"POST /console/roads/{id}/demonstration", console, "/console/demonstration?county_id=" + c0,
+			secRequest{path: "/console/roads/" + r0 + "/demonstration", form: url.Values{"status": {"candidate"}, "confirm": {"1"}}}, http.StatusSeeOther},
+		{"POST /console/shops", console, "/console/shops/new?county_id=" + c0,
+			secRequest{path: "/console/shops?county_id=" + c0, form: url.Values{"road_id": {r0}, "name": {"王记包子铺"}}}, http.StatusSeeOther},
+		{"POST /console/shops/{id}", console, "/console/shops/" + o0 + "/edit",
+			secRequest{path: "/console/shops/" + o0, form: url.Values{"road_id": {r0}, "name": {"李家面馆" + seedCounties[0][1]},
+				"phone": {"13853300001"}}}, http.StatusSeeOther},
+		{"POST /console/shops/{id}/reissue", console, "/console/shops/" + o0,
+			secRequest{path: "/console/shops/" + o0 + "/reissue", form: url.Values{"confirm": {"1"}, "ack": {"yes"}}}, http.StatusSeeOther},
+		{"POST /console/shops/{id}/status", console, "/console/shops/" + o0,
+			secRequest{path: "/console/shops/" + o0 + "/status", form: url.Values{"status": {"closed"}, "confirm": {"1"}}}, http.StatusSeeOther},
 		{"POST /inspect/photos", []string{asOfficer, asCounty}, "/inspect",
 			secRequest{path: "/inspect/photos", files: map[string][]byte{"file": f.png()}}, http.StatusCreated},
 		{"POST /inspect/records", []string{asOfficer, asCounty}, "/inspect?m=" + m0,
