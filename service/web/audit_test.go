@@ -12,7 +12,10 @@ import (
 	"github.com/menqian/menqian/service"
 )
 
-var auditRowRE = regexp.MustCompile(`<tr id="event-\d+"`)
+var (
+	auditRowRE    = regexp.MustCompile(`<tr id="event-\d+"`)
+	newPasswordRE = regexp.MustCompile(`<code class="big" id="new-password">([^<]+)</code>`)
+)
 
 // TestConsoleAuditLog: the audit log page lists a county's changes in words
 // (who, when, what, before → after, links to the road and the shop), filters
@@ -113,6 +116,22 @@ func TestConsoleAuditLog(t *testing.T) {
 				}
 				hidden(t, "/console/audit as "+user, p, "柳泉东路", "淄川专属路", "重复录入")
 			}
+
+			// A change made through a console form is recorded once; the
+			// password the page showed once never reaches the log.
+			b.get("/console/accounts")
+			p = b.post("/console/accounts/"+id(w.Shop[0].UserID)+"/password", nil)
+			shown := newPasswordRE.FindStringSubmatch(p.Body)
+			if p.Status != http.StatusOK || shown == nil {
+				t.Fatalf("password reset through the accounts page: %d", p.Status)
+			}
+			p = b.get("/console/audit?kind=" + service.AuditUserUpdate)
+			if n := len(auditRowRE.FindAllString(p.Body, -1)); n != 3 || strings.Count(p.Body, "账号 shop370303") != 1 ||
+				strings.Count(p.Body, "密码：已重置") != 2 || strings.Contains(p.Body, shown[1]) {
+				t.Errorf("after a reset through the page: %d account edits (want 3), shop370303 %d times, shows the password %v",
+					n, strings.Count(p.Body, "账号 shop370303"), strings.Contains(p.Body, shown[1]))
+			}
+			total0++
 
 			// The city admin: every county, or one.
 			c := e.browser()
