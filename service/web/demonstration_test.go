@@ -154,8 +154,8 @@ func TestConsoleDemonstration(t *testing.T) {
 			// Nothing designated: both roads offered, the target and who sets it.
 			p := open()
 			figures(p, 0, 0, 0)
-			if !strings.Contains(p.Body, "由市级管理员设定") {
-				t.Errorf("the page does not say who sets the target")
+			if !strings.Contains(p.Body, "由市级管理员设定") || strings.Contains(p.Body, "修改目标") {
+				t.Errorf("the page does not say who sets the target, or offers the county admin to change it")
 			}
 			if ids := tableRowIDs(p, "other-roads", "road"); !slices.Equal(ids, []int64{w.Road[0], qualifying}) {
 				t.Errorf("roads offered %v, want [%d %d]", ids, w.Road[0], qualifying)
@@ -262,6 +262,9 @@ func TestConsoleDemonstration(t *testing.T) {
 			p = city.get("/console/demonstration?county_id=" + id(w.County[1]))
 			if p.Status != http.StatusOK || !strings.Contains(p.Body, seedCounties[1][1]) || !slices.Equal(tableRowIDs(p, "other-roads", "road"), []int64{w.Road[1]}) {
 				t.Errorf("the city admin's view of the second county: %d", p.Status)
+			}
+			if !strings.Contains(p.Body, `<a href="/console/counties/`+id(w.County[1])+`">修改目标</a>`) {
+				t.Errorf("the city admin is not offered to change the second county's target")
 			}
 			if p := city.post("/console/roads/"+id(w.Road[1])+"/demonstration", url.Values{"status": {"candidate"}, "confirm": {"1"}}); p.Status != http.StatusSeeOther {
 				t.Errorf("the city admin designates in the second county: %d", p.Status)
