@@ -222,7 +222,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer cancel()
 		return a.db.Ping(c)
 	}})
-	pages := web.New(web.Options{Service: a.svc, Logger: a.log, Registry: reg, Secure: strings.HasPrefix(cfg.PublicURL, "https://")})
+	pages := web.New(web.Options{Service: a.svc, Logger: a.log, Registry: reg, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), PolicyFile: cfg.PolicyPath})
 	handler := routes(api, pages)
 	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}

@@ -60,6 +60,9 @@ func (f *secFixture) pages() []secPage {
 		{"GET /console/appeals", "/console/appeals", []string{asCounty}, true, http.StatusOK},
 		{"GET /console/notices", "/console/notices", []string{asCounty}, true, http.StatusOK},
 		{"GET /console/accounts", "/console/accounts", []string{asCounty}, true, http.StatusOK},
+		{"GET /console/counties", "/console/counties", []string{asCity}, true, http.StatusOK},
+		{"GET /console/counties/{id}", "/console/counties/" + id(f.w.County[0]), []string{asCity}, true, http.StatusOK},
+		{"GET /console/policy", "/console/policy", []string{asCity}, true, http.StatusOK},
 		{"GET /console/audit", "/console/audit", console, true, http.StatusOK},
 	}
 }

@@ -57,12 +57,17 @@ const (
 
 // newEnv serves the pages on a fresh database with a bootstrap city admin.
 // The clock starts at 2026-11-15 10:00 Shanghai.
-func newEnv(t testing.TB, d models.Dialect) *env {
+// opts may change the service's options (a benchmark's Redis board).
+func newEnv(t testing.TB, d models.Dialect, opts ...func(*service.Options)) *env {
 	t.Helper()
 	db := dbtest.Open(t, d)
 	clk := &clock{t: time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC)}
-	svc := service.New(service.Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"),
-		PhotoDir: t.TempDir(), PublicURL: "http://mq.test", Clock: clk.Now, PasswordCost: bcrypt.MinCost})
+	o := service.Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"),
+		PhotoDir: t.TempDir(), PublicURL: "http://mq.test", Clock: clk.Now, PasswordCost: bcrypt.MinCost}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	svc := service.New(o)
 	ctx := context.Background()
 	if _, _, err := svc.Bootstrap(ctx, adminPassword); err != nil {
 		t.Fatal(err)
@@ -211,6 +216,10 @@ func (e *env) snapshot() map[string]int64 {
 	out["notices.changed"] = n
 	e.db.SQL().QueryRow("SELECT COUNT(*) FROM web_sessions WHERE ended_at IS NOT NULL").Scan(&n)
 	out["web_sessions.ended"] = n
+	e.db.SQL().QueryRow("SELECT COUNT(*) FROM counties").Scan(&n)
+	out["counties"] = n
+	e.db.SQL().QueryRow("SELECT COALESCE(SUM(demo_road_target), 0) FROM counties").Scan(&n)
+	out["counties.targets"] = n
 	// The console's decisions, account changes and imports.
 	e.db.SQL().QueryRow("SELECT COUNT(*) FROM appeals WHERE status <> 'pending'").Scan(&n)
 	out["appeals.decided"] = n

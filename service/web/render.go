@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"path"
 	"strconv"
@@ -58,6 +59,7 @@ func newViews(pol *policy.Policy) *views {
 			return *t
 		},
 	}
+	maps.Copy(funcs, dashboardFuncs(pol))
 	v := &views{pages: map[string]*template.Template{}}
 	names, err := fs.Glob(files, "templates/*.html")
 	if err != nil {

@@ -17,6 +17,9 @@ type Pages struct {
 	views   *views
 	secure  bool // MENQIAN_PUBLIC_URL is https: cookies are Secure
 	metrics *prometheus.HistogramVec
+
+	// policyFile is the MENQIAN_POLICY file the policy was read from; "": the built-in default.
+	policyFile string
 }
 
 // Options configure the pages.
@@ -25,11 +28,14 @@ type Options struct {
 	Logger   *slog.Logger
 	Secure   bool                 // the public URL is https
 	Registry *prometheus.Registry // page latencies are registered here
+	// PolicyFile is the MENQIAN_POLICY file the service's policy was read
+	// from, shown on the policy page; "": the built-in default.
+	PolicyFile string
 }
 
 // New returns the handler of every page.
 func New(o Options) http.Handler {
-	p := &Pages{svc: o.Service, log: o.Logger, secure: o.Secure, views: newViews(o.Service.Policy())}
+	p := &Pages{svc: o.Service, log: o.Logger, secure: o.Secure, policyFile: o.PolicyFile, views: newViews(o.Service.Policy())}
 	if p.log == nil {
 		p.log = slog.Default()
 	}
@@ -84,6 +90,11 @@ func New(o Options) http.Handler {
 	_, _ = county, city
 	mux.HandleFunc("GET /console", office(p.console))
 	// console: dashboard, counties compared, counties, policy, city rankings
+	mux.HandleFunc("GET /console/counties", city(p.counties))
+	mux.HandleFunc("POST /console/counties", city(p.createCounty))
+	mux.HandleFunc("GET /console/counties/{id}", city(p.countyEdit))
+	mux.HandleFunc("POST /console/counties/{id}", city(p.updateCounty))
+	mux.HandleFunc("GET /console/policy", city(p.policyPage))
 
 	// console: roads, shops, officers of roads, plaques, demonstration roads
 	// (the city admin opens them for a county with ?county_id=)

@@ -296,6 +296,11 @@ func (f *secFixture) posts() []secPost {
 			secRequest{path: "/console/accounts/" + id(f.consoleData().spare) + "/status", form: url.Values{"disabled": {"1"}}}, http.StatusSeeOther},
 		{"POST /console/accounts/{id}/password", []string{asCounty}, "/console/accounts",
 			secRequest{path: "/console/accounts/" + id(f.consoleData().spare) + "/password"}, http.StatusOK},
+		{"POST /console/counties", []string{asCity}, "/console/counties",
+			secRequest{path: "/console/counties", form: url.Values{"code": {"370304"}, "name": {"博山区"}}}, http.StatusSeeOther},
+		{"POST /console/counties/{id}", []string{asCity}, "/console/counties/" + id(f.w.County[0]),
+			secRequest{path: "/console/counties/" + id(f.w.County[0]), form: url.Values{"code": {seedCounties[0][0]}, "name": {seedCounties[0][1]},
+				"demo_road_target": {"12"}}}, http.StatusSeeOther},
 	}
 }
 
