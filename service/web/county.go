@@ -41,9 +41,10 @@ type countyForm struct {
 	Created, Saved     string            // the county added or saved before a redirect here
 }
 
-// problem turns a refused save into the form's messages; anything but a
-// service refusal of the input is the page's error instead.
-func (f *countyForm) problem(err error) (int, bool) {
+// problem turns a refused save into the form's messages (badTarget: the
+// target typed was no number, see countyInput); anything but a service
+// refusal of the input is the page's error instead.
+func (f *countyForm) problem(err error, badTarget bool) (int, bool) {
 	e, ok := err.(*service.Error)
 	if !ok || e.Code == service.CodeNotFound || e.Code == service.CodeForbidden {
 		return 0, false
@@ -54,6 +55,9 @@ func (f *countyForm) problem(err error) (int, bool) {
 	}
 	if e.Code == service.CodeDuplicate {
 		f.Fields["code"] = e.Message
+	}
+	if badTarget {
+		f.Fields["demo_road_target"] = badTargetText
 	}
 	return service.HTTPStatus(e.Code), true
 }
@@ -107,13 +111,10 @@ func (p *Pages) createCounty(w http.ResponseWriter, r *http.Request) {
 	in.Code = &f.Code
 	c, err := p.svc.CreateCounty(r.Context(), actorOf(r), in)
 	if err != nil {
-		status, ok := f.problem(err)
+		status, ok := f.problem(err, badTarget)
 		if !ok {
 			p.fail(w, r, err)
 			return
-		}
-		if badTarget {
-			f.Fields["demo_road_target"] = badTargetText
 		}
 		p.showCounties(w, r, status, f)
 		return
@@ -160,13 +161,10 @@ func (p *Pages) updateCounty(w http.ResponseWriter, r *http.Request) {
 		in.Code = &f.Code
 	}
 	if _, err := p.svc.UpdateCounty(ctx, a, id, in); err != nil {
-		status, ok := f.problem(err)
+		status, ok := f.problem(err, badTarget)
 		if !ok {
 			p.fail(w, r, err)
 			return
-		}
-		if badTarget {
-			f.Fields["demo_road_target"] = badTargetText
 		}
 		p.showCounty(w, r, status, c, f)
 		return
