@@ -163,16 +163,12 @@ func demoMoveOf(from, to string) (demoMove, bool) {
 // confirmed request.
 func (p *Pages) setRoadDemonstration(w http.ResponseWriter, r *http.Request) {
 	ctx, a := r.Context(), actorOf(r)
-	id, err := pathID(r, "id")
+	road, err := p.pathRoad(r)
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	road, err := p.svc.Road(ctx, a, id)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
+	id := road.ID
 	to := formValue(r, "status")
 	move, ok := demoMoveOf(road.DemoStatus, to)
 	if !ok {

@@ -284,14 +284,18 @@ func (p *Pages) consoleRoad(w http.ResponseWriter, r *http.Request) {
 	p.showRoad(w, r, http.StatusOK, nil, noErrs(), noErrs())
 }
 
-func (p *Pages) showRoad(w http.ResponseWriter, r *http.Request, status int, form url.Values, errs, officerErrs formErrs) {
-	ctx, a := r.Context(), actorOf(r)
+// pathRoad reads the road of the path, as the actor may see it.
+func (p *Pages) pathRoad(r *http.Request) (service.RoadView, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		p.fail(w, r, err)
-		return
+		return service.RoadView{}, err
 	}
-	road, err := p.svc.Road(ctx, a, id)
+	return p.svc.Road(r.Context(), actorOf(r), id)
+}
+
+func (p *Pages) showRoad(w http.ResponseWriter, r *http.Request, status int, form url.Values, errs, officerErrs formErrs) {
+	ctx, a := r.Context(), actorOf(r)
+	road, err := p.pathRoad(r)
 	if err != nil {
 		p.fail(w, r, err)
 		return

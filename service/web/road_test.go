@@ -73,15 +73,7 @@ func tableRow(p page, id string) string {
 // thing is 403 or 404, names none of names and stores nothing.
 func refusedWith(t *testing.T, e *env, what string, send func() page, names ...string) {
 	t.Helper()
-	before := e.snapshot()
-	p := send()
-	if p.Status != http.StatusNotFound && p.Status != http.StatusForbidden {
-		t.Errorf("%s: %d, want 403 or 404", what, p.Status)
-	}
-	if after := e.snapshot(); !maps.Equal(before, after) {
-		t.Errorf("%s stored something: %v → %v", what, before, after)
-	}
-	hidden(t, what, p, names...)
+	(&secFixture{env: e}).notFound(t, what, send, names...)
 }
 
 // TestConsoleRoads: the county admin lists its roads with the ranking's
