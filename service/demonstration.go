@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -20,6 +21,19 @@ const (
 	DemoAccepted  = "accepted"
 	DemoRevoked   = "revoked"
 )
+
+// DemoStatusName is a demonstration status in words.
+func DemoStatusName(status string) string {
+	if n, ok := demoStatusNames[status]; ok {
+		return n
+	}
+	return status
+}
+
+// DemoStatusNames returns every demonstration status with its name in words.
+func DemoStatusNames() map[string]string { return maps.Clone(demoStatusNames) }
+
+var demoStatusNames = map[string]string{DemoNone: "未列入", DemoCandidate: "候选", DemoBuilding: "创建中", DemoAccepted: "已验收", DemoRevoked: "已撤销"}
 
 // demoMoves lists the allowed status changes: candidate → building → accepted,
 // revocation from any designated state, and a revoked road may start again.
@@ -46,7 +60,10 @@ func (s *Service) SetDemonstration(ctx context.Context, a Actor, roadID int64, s
 	if _, ok := demoMoves[status]; !ok {
 		f.add("status", "应为 none、candidate、building、accepted 或 revoked")
 	}
-	note = f.text("note", note, false, 500)
+	// A revocation is published in the programme's record: it says why.
+	if note = f.text("note", note, false, 500); status == DemoRevoked && note == "" {
+		f.add("note", "撤销示范路须写明原因")
+	}
 	if err := f.err(); err != nil {
 		return RoadView{}, err
 	}
@@ -62,7 +79,7 @@ func (s *Service) SetDemonstration(ctx context.Context, a Actor, roadID int64, s
 		allowed = allowed || to == status
 	}
 	if !allowed {
-		return RoadView{}, Errorf(CodeConflict, "示范路状态不能从 %s 变为 %s", r.DemoStatus, status)
+		return RoadView{}, Errorf(CodeConflict, "示范路状态不能从“%s”变为“%s”", DemoStatusName(r.DemoStatus), DemoStatusName(status))
 	}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		if err := s.db.SetDemoStatus(ctx, models.RoadDemoEvent{RoadID: r.ID, FromStatus: r.DemoStatus, ToStatus: status,

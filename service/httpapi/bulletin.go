@@ -87,8 +87,6 @@ var reasonNames = map[string]string{service.ReasonSerious: "严重违规", servi
 var failNames = map[string]string{service.FailMerchants: "商户不足", service.FailInspected: "未全覆盖巡查",
 	service.FailAverage: "平均分不足", service.FailRated: "四星以上比例不足", service.FailSerious: "有严重违规", service.FailOverdue: "有逾期整改"}
 
-var demoNames = map[string]string{"none": "未申报", "candidate": "候选", "building": "创建中", "accepted": "已验收", "revoked": "已撤销"}
-
 // bulletinSheets lays a bulletin out as the tables of its CSV and XLSX exports.
 func bulletinSheets(b service.Bulletin) []sheet {
 	status := "正式"
@@ -123,7 +121,7 @@ func bulletinSheets(b service.Bulletin) []sheet {
 		if r.Qualified {
 			ok = "是"
 		}
-		roads.Rows = append(roads.Rows, []any{r.Rank, r.Name, r.Score, r.Merchants, demoNames[r.Demonstration], ok,
+		roads.Rows = append(roads.Rows, []any{r.Rank, r.Name, r.Score, r.Merchants, service.DemoStatusName(r.Demonstration), ok,
 			strings.Join(fails, "；"), r.Metrics.InspectedShare, r.Metrics.RatedHighShare, r.Metrics.SeriousItems})
 	}
 	return []sheet{info, red, black, roads}

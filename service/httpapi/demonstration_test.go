@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,7 +28,11 @@ func (e *env) record(token string, merchant, photo int64, items ...map[string]an
 // designate moves a road's demonstration status.
 func (e *env) designate(token string, road int64, status string) resp {
 	e.t.Helper()
-	return e.do("PUT", "/api/v1/roads/"+itoa(road)+"/demonstration", token, map[string]any{"status": status})
+	body := map[string]any{"status": status}
+	if status == "revoked" {
+		body["note"] = "连续两月未达标"
+	}
+	return e.do("PUT", "/api/v1/roads/"+itoa(road)+"/demonstration", token, body)
 }
 
 // demoRoad returns one road of the county's demonstration view.
@@ -82,7 +87,7 @@ func TestDemonstrationDesignation(t *testing.T) {
 			}
 			before := e.snapshot()
 			for _, c := range refused {
-				r := e.do("PUT", "/api/v1/roads/"+itoa(road)+"/demonstration", c.token, map[string]any{"status": c.status})
+				r := e.do("PUT", "/api/v1/roads/"+itoa(road)+"/demonstration", c.token, map[string]any{"status": c.status, "note": "理由"})
 				if r.Status != c.want || r.code() != c.code {
 					t.Errorf("%s: %d %s, want %d %s", c.name, r.Status, r.Body, c.want, c.code)
 				}
@@ -270,7 +275,11 @@ func TestQualificationEdges(t *testing.T) {
 			if len(v.JSON["roads"].([]any)) != 4 {
 				t.Errorf("%d roads listed, want the 4 designated", len(v.JSON["roads"].([]any)))
 			}
-			e.must(200, "PUT", "/api/v1/roads/"+itoa(b)+"/demonstration", admin, map[string]any{"status": "revoked"})
+			// A revocation says why.
+			if r := e.must(400, "PUT", "/api/v1/roads/"+itoa(b)+"/demonstration", admin, map[string]any{"status": "revoked"}); !strings.Contains(string(r.Body), "撤销示范路须写明原因") {
+				t.Errorf("revoking without a reason: %s", r.Body)
+			}
+			e.must(200, "PUT", "/api/v1/roads/"+itoa(b)+"/demonstration", admin, map[string]any{"status": "revoked", "note": "整改不到位"})
 			v = e.must(200, "GET", "/api/v1/counties/"+itoa(county)+"/demonstration", admin, nil)
 			if num(v.JSON["designated"]) != 3 || len(v.JSON["roads"].([]any)) != 4 {
 				t.Errorf("after revoking: designated %v, %d roads", v.JSON["designated"], len(v.JSON["roads"].([]any)))

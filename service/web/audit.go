@@ -56,7 +56,7 @@ type auditChangeLine struct {
 func (p *Pages) auditLog(w http.ResponseWriter, r *http.Request) {
 	ctx, a := r.Context(), actorOf(r)
 	q := r.URL.Query()
-	page, kind, countyID := pageOf(q), q.Get("kind"), queryID(q, "county")
+	page, kind, countyID := pageOf(q), q.Get("kind"), queryID(q, "county_id")
 	events, total, err := p.svc.AuditEvents(ctx, a, service.AuditFilter{CountyID: countyID, Kind: kind,
 		Paging: service.Paging{Limit: auditPage, Offset: (page - 1) * auditPage}})
 	if err != nil {
@@ -146,7 +146,7 @@ func (p *Pages) auditValue(field string, v any) string {
 	case "status":
 		return word(map[string]string{"active": "在营", "closed": "已注销"})
 	case "demo_status":
-		return word(demoNames)
+		return word(demoStatusNames)
 	case "appeal_status":
 		return word(map[string]string{models.AppealPending: "待处理", models.AppealAccepted: "申诉成立", models.AppealRejected: "申诉未通过"})
 	case "format":

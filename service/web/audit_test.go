@@ -102,7 +102,7 @@ func TestConsoleAuditLog(t *testing.T) {
 			}
 
 			// Another county's events: refused, with none of its data.
-			p = b.get("/console/audit?county=" + id(w.County[1]))
+			p = b.get("/console/audit?county_id=" + id(w.County[1]))
 			if p.Status != http.StatusForbidden && p.Status != http.StatusNotFound {
 				t.Errorf("county admin asking for another county: %d", p.Status)
 			}
@@ -150,7 +150,7 @@ func TestConsoleAuditLog(t *testing.T) {
 					t.Errorf("city admin's audit log lacks %q", want)
 				}
 			}
-			p = c.get("/console/audit?county=" + id(w.County[1]))
+			p = c.get("/console/audit?county_id=" + id(w.County[1]))
 			_, total1, err := e.svc.AuditEvents(ctx, e.admin, service.AuditFilter{CountyID: w.County[1]})
 			must(err)
 			if n := len(auditRowRE.FindAllString(p.Body, -1)); p.Status != http.StatusOK || int64(n) != total1 ||
@@ -175,7 +175,7 @@ func TestConsoleAuditLog(t *testing.T) {
 			if n := len(auditRowRE.FindAllString(p.Body, -1)); int64(n) != total0-50 || !strings.Contains(p.Body, `<td class="nowrap">新建区县</td>`) {
 				t.Errorf("second page: %d rows, want %d with the county's creation", n, total0-50)
 			}
-			p = c.get("/console/audit?county=" + id(w.County[0]) + "&kind=" + service.AuditCountyUpdate)
+			p = c.get("/console/audit?county_id=" + id(w.County[0]) + "&kind=" + service.AuditCountyUpdate)
 			if n := len(auditRowRE.FindAllString(p.Body, -1)); n != 45 || strings.Contains(p.Body, "page=2") {
 				t.Errorf("city admin, first county's edits: %d rows, want 45 on one page", n)
 			}

@@ -75,7 +75,7 @@ func (p *Pages) showBulletin(w http.ResponseWriter, r *http.Request, cycle strin
 		for j, f := range rd.Failing {
 			fails[j] = failNames[f]
 		}
-		roads[i] = bulletinRoad{BulletinRoad: rd, Status: demoNames[rd.Demonstration], Failing: strings.Join(fails, "、")}
+		roads[i] = bulletinRoad{BulletinRoad: rd, Status: demoStatusNames[rd.Demonstration], Failing: strings.Join(fails, "、")}
 	}
 	v["B"], v["Black"], v["Roads"] = b, black, roads
 	p.render(w, r, http.StatusOK, "console_bulletin.html", v)

@@ -129,9 +129,9 @@ func TestConsoleBulletin(t *testing.T) {
 				checkBulletinPage(t, c.path, p.Body, b)
 				hidden(t, c.path, p, "张记烧烤淄川区", "李家面馆淄川区")
 			}
-			// A county admin's bulletin is its own county's, whatever ?county= says.
-			p := admin.get(fmt.Sprintf("/console/bulletins?county=%d", w.County[1]))
-			hidden(t, "?county= of another county", p, "张记烧烤淄川区", "李家面馆淄川区")
+			// A county admin's bulletin is its own county's, whatever ?county_id= says.
+			p := admin.get(fmt.Sprintf("/console/bulletins?county_id=%d", w.County[1]))
+			hidden(t, "?county_id= of another county", p, "张记烧烤淄川区", "李家面馆淄川区")
 
 			// The city admin picks a county.
 			city := e.browser()
@@ -140,7 +140,7 @@ func TestConsoleBulletin(t *testing.T) {
 			if p.Status != http.StatusOK || strings.Contains(p.Body, `id="red"`) || !strings.Contains(p.Body, "请选择区县") {
 				t.Errorf("the city admin's bulletin page without a county: %d", p.Status)
 			}
-			p = city.get(fmt.Sprintf("/console/bulletins/2026-11?county=%d", w.County[1]))
+			p = city.get(fmt.Sprintf("/console/bulletins/2026-11?county_id=%d", w.County[1]))
 			b, err := e.svc.CountyBulletin(ctx, e.admin, w.County[1], "2026-11")
 			if err != nil {
 				t.Fatal(err)

@@ -5,9 +5,9 @@ import (
 )
 
 // console is the offices' start page: the city admin's counties compared
-// (or, with ?county=, one county's dashboard), a county admin's dashboard.
+// (or, with ?county_id=, one county's dashboard), a county admin's dashboard.
 func (p *Pages) console(w http.ResponseWriter, r *http.Request) {
-	if actorOf(r).IsCity() && r.URL.Query().Get("county") == "" {
+	if actorOf(r).IsCity() && r.URL.Query().Get("county_id") == "" {
 		p.compareCounties(w, r)
 		return
 	}

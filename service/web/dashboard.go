@@ -15,11 +15,11 @@ import (
 )
 
 // countyDashboard is the county office's home: its county's cycle at a
-// glance (the city admin opens a county's with ?county=).
+// glance (the city admin opens a county's with ?county_id=).
 func (p *Pages) countyDashboard(w http.ResponseWriter, r *http.Request) {
 	ctx, a := r.Context(), actorOf(r)
 	id := a.CountyID
-	if q := r.URL.Query().Get("county"); q != "" {
+	if q := r.URL.Query().Get("county_id"); q != "" {
 		n, err := strconv.ParseInt(q, 10, 64)
 		if err != nil || n <= 0 {
 			p.fail(w, r, service.Errorf(service.CodeNotFound, "页面不存在"))

@@ -372,7 +372,7 @@ func TestCountyDashboard(t *testing.T) {
 			if p := city.login("admin", adminPassword); p.Status != http.StatusSeeOther {
 				t.Fatalf("city login: %d", p.Status)
 			}
-			cp := city.get(fmt.Sprintf("/console?county=%d", county))
+			cp := city.get(fmt.Sprintf("/console?county_id=%d", county))
 			if cp.Status != http.StatusOK || textOf(t, cp.Body, "stat-average") != fmt.Sprintf("%.2f", rank.Score) {
 				t.Errorf("the city admin's view of the county: %d, average %q", cp.Status, textOf(t, cp.Body, "stat-average"))
 			}
@@ -385,9 +385,9 @@ func TestCountyDashboard(t *testing.T) {
 			}{
 				{w.OfficerName[0], "/console", []int{http.StatusForbidden}},
 				{w.ShopName[0], "/console", []int{http.StatusForbidden}},
-				{w.OfficerName[0], fmt.Sprintf("/console?county=%d", county), []int{http.StatusForbidden}},
-				{w.AdminName[1], fmt.Sprintf("/console?county=%d", county), []int{http.StatusNotFound, http.StatusForbidden}},
-				{w.AdminName[0], "/console?county=abc", []int{http.StatusNotFound}},
+				{w.OfficerName[0], fmt.Sprintf("/console?county_id=%d", county), []int{http.StatusForbidden}},
+				{w.AdminName[1], fmt.Sprintf("/console?county_id=%d", county), []int{http.StatusNotFound, http.StatusForbidden}},
+				{w.AdminName[0], "/console?county_id=abc", []int{http.StatusNotFound}},
 			} {
 				p := e.signedIn(c.user).get(c.path)
 				if !slices.Contains(c.want, p.Status) {

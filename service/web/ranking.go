@@ -54,9 +54,6 @@ func (p *Pages) cycleChoices(selected string) []cycleChoice {
 	return out
 }
 
-// demoNames are the demonstration states in words.
-var demoNames = map[string]string{"none": "未申报", "candidate": "候选", "building": "创建中", "accepted": "已验收", "revoked": "已撤销"}
-
 // roadLine is a line of a road ranking.
 type roadLine struct {
 	leaderboard.RoadEntry
@@ -119,14 +116,14 @@ func (p *Pages) allRoads(r *http.Request, countyID int64) ([]service.RoadView, e
 }
 
 // officeCounty is the county a console page is about: a county admin's own;
-// for the city admin the one it picked (?county=), 0 when none.
+// for the city admin the one it picked (?county_id=), 0 when none.
 func (p *Pages) officeCounty(r *http.Request) (int64, []models.County, error) {
 	a := actorOf(r)
 	if !a.IsCity() {
 		return a.CountyID, nil, nil
 	}
 	counties, err := p.svc.Counties(r.Context(), a)
-	return queryID(r.URL.Query(), "county"), counties, err
+	return queryID(r.URL.Query(), "county_id"), counties, err
 }
 
 // rankings shows the shop ranking of a scope (the county, a road of it, or
@@ -168,7 +165,7 @@ func (p *Pages) rankings(w http.ResponseWriter, r *http.Request) {
 		}
 		lines := make([]roadLine, len(board))
 		for i, e := range board {
-			lines[i] = roadLine{RoadEntry: e, Demonstration: demoNames[e.DemoStatus]}
+			lines[i] = roadLine{RoadEntry: e, Demonstration: demoStatusNames[e.DemoStatus]}
 		}
 		v["Roads"], v["RoadBoard"] = roads, lines
 		for _, rd := range roads {

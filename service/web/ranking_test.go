@@ -176,10 +176,10 @@ func TestConsoleRankings(t *testing.T) {
 				t.Errorf("another county's road: %d, want 404", p.Status)
 			}
 			hidden(t, "another county's road", p, other...)
-			p = admin.get(fmt.Sprintf("/console/rankings?county=%d", w.County[1])) // a county admin ranks its own county
-			hidden(t, "?county= of another county", p, other...)
+			p = admin.get(fmt.Sprintf("/console/rankings?county_id=%d", w.County[1])) // a county admin ranks its own county
+			hidden(t, "?county_id= of another county", p, other...)
 			if len(consoleTable(t, p.Body, "shops")) != 2 {
-				t.Errorf("?county= of another county: not the own county's ranking")
+				t.Errorf("?county_id= of another county: not the own county's ranking")
 			}
 			// Paging: 50 a page, so two shops are one page; page 2 is empty.
 			if p := admin.get("/console/rankings?page=2"); strings.Contains(p.Body, `id="shops"`) {
@@ -196,7 +196,7 @@ func TestConsoleRankings(t *testing.T) {
 			if got := consoleTable(t, p.Body, "shops"); len(got) != len(frozen)+len(frozen1) {
 				t.Errorf("city ranking of 2026-10: %d lines, want %d", len(got), len(frozen)+len(frozen1))
 			}
-			p = city.get(fmt.Sprintf("/console/rankings?county=%d", w.County[1]))
+			p = city.get(fmt.Sprintf("/console/rankings?county_id=%d", w.County[1]))
 			if got := consoleTable(t, p.Body, "shops"); len(got) != 2 || !strings.Contains(p.Body, "张记烧烤淄川区") || strings.Contains(p.Body, "李家面馆张店区") {
 				t.Errorf("the city admin's ranking of 淄川区: %v", got)
 			}

@@ -265,11 +265,8 @@ func (p *Pages) createRoad(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/console/roads/"+strconv.FormatInt(rv.ID, 10)+"?created=1", http.StatusSeeOther)
 }
 
-// demoStatusNames are the demonstration statuses as the console names them.
-var demoStatusNames = map[string]string{
-	service.DemoNone: "未列入", service.DemoCandidate: "候选", service.DemoBuilding: "创建中",
-	service.DemoAccepted: "已验收", service.DemoRevoked: "已撤销",
-}
+// demoStatusNames are the demonstration statuses in words, as the service names them.
+var demoStatusNames = service.DemoStatusNames()
 
 // officerBox is one checkbox of the road's responsible officers.
 type officerBox struct {
