@@ -1023,6 +1023,9 @@ func (l *demoLoader) roadSkips(r *demoRoad) {
 		if s.isNew && r.spec.role == roadUnvisited {
 			s.skip[curIdx] = true // registered this month, not inspected yet
 		}
+		if s.temper == temperWatch {
+			clear(s.skip) // 重点监管 shops are never missed
+		}
 	}
 }
 
@@ -1587,8 +1590,9 @@ func (l *demoLoader) planStoryNotice(s *demoShop, kind string) {
 	})
 }
 
-// planOpenNotices leaves a few notices of the current month open, due in a
-// week, on shops inspected this month.
+// planOpenNotices leaves a few notices open, due in a week, on shops
+// inspected this month: issued at their inspection, or two days ago if that
+// was earlier, so that none is overdue however far into the month now is.
 func (l *demoLoader) planOpenNotices(c *demoCounty) {
 	i := len(l.cycles) - 1
 	var cands []*demoShop
@@ -1603,9 +1607,13 @@ func (l *demoLoader) planOpenNotices(c *demoCounty) {
 		s := cands[j]
 		cands = slices.Delete(cands, j, j+1)
 		in := s.months[i].inspections[0]
-		at := l.at(l.cycles[i], in.frac).Add(15 * time.Minute)
+		inspected := l.at(l.cycles[i], in.frac)
+		at := inspected.Add(15 * time.Minute)
+		if recent := l.now.Add(-48 * time.Hour); at.Before(recent) {
+			at = recent
+		}
 		if limit := l.now.Add(-time.Minute); at.After(limit) {
-			at = limit
+			at = inspected.Add(l.now.Sub(inspected) / 2) // the month began moments ago
 		}
 		days := 7
 		officer := s.county.officers[s.road.officer]
@@ -1685,8 +1693,12 @@ func (l *demoLoader) summarize(ctx context.Context, counties []*demoCounty) erro
 		if err != nil {
 			return err
 		}
-		for _, r := range d.Roads {
-			switch {
+		for _, road := range c.roads { // in the order of the county's list
+			k := slices.IndexFunc(d.Roads, func(v service.RoadResultView) bool { return v.RoadID == road.id })
+			if k < 0 {
+				continue // not designated
+			}
+			switch r := d.Roads[k]; {
 			case r.Qualified:
 				l.res.Qualified = append(l.res.Qualified, c.name+" "+r.Name)
 			case r.DemoStatus != service.DemoRevoked:
