@@ -82,7 +82,10 @@ func Open(cfg Config) (*DB, error) {
 	// the write lock at BEGIN (waiting up to busy_timeout), so a read followed
 	// by a write never fails with SQLITE_BUSY on the upgrade.
 	q.Set("_txlock", "immediate")
-	g, err := gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), gcfg)
+	// In a file: URI, "?" and "#" end the path and "%" escapes: a path
+	// holding them must be escaped, or the pragmas after them are lost.
+	uriPath := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	g, err := gorm.Open(sqlite.Open("file:"+uriPath+"?"+q.Encode()), gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
