@@ -1,8 +1,11 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/menqian/menqian/models"
@@ -318,4 +321,58 @@ func (s *Service) frozenBoard(ctx context.Context, c policy.Cycle, scope leaderb
 			RatedStar: r.RatedStar}
 	}
 	return out, total, nil
+}
+
+// CityRoad is a road of the city-wide road ranking.
+type CityRoad struct {
+	leaderboard.RoadEntry // Rank is the road's rank in the city
+	County                models.County
+	CountyRank            int // its rank within its county
+}
+
+// CityRoadBoard ranks every county's roads together by road score (city
+// admin), in the current cycle or a past one, as RoadBoard ranks one county's.
+func (s *Service) CityRoadBoard(ctx context.Context, a Actor, cycle string) ([]CityRoad, error) {
+	if !a.IsCity() {
+		return nil, errForbidden
+	}
+	counties, err := s.db.ListCounties(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []CityRoad
+	for _, c := range counties {
+		board, err := s.RoadBoard(ctx, a, c.ID, cycle)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range board {
+			out = append(out, CityRoad{RoadEntry: e, County: c, CountyRank: e.Rank})
+		}
+	}
+	rankCityRoads(out)
+	return out, nil
+}
+
+// rankCityRoads orders roads of several counties as a county's roads are
+// ordered (road score descending, roads without merchants last, ties by road
+// id) and gives equal scores one rank (1, 2, 2, 4).
+func rankCityRoads(rs []CityRoad) {
+	cents := func(r CityRoad) int64 { return int64(math.Round(r.Score * 100)) }
+	slices.SortStableFunc(rs, func(a, b CityRoad) int {
+		if (a.Merchants == 0) != (b.Merchants == 0) {
+			if a.Merchants == 0 {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(cmp.Compare(cents(b), cents(a)), cmp.Compare(a.RoadID, b.RoadID))
+	})
+	for i := range rs {
+		if i > 0 && cents(rs[i]) == cents(rs[i-1]) && (rs[i].Merchants == 0) == (rs[i-1].Merchants == 0) {
+			rs[i].Rank = rs[i-1].Rank
+		} else {
+			rs[i].Rank = i + 1
+		}
+	}
 }

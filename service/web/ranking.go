@@ -60,6 +60,12 @@ type roadLine struct {
 	Demonstration string
 }
 
+// cityRoadLine is a line of the city-wide road ranking.
+type cityRoadLine struct {
+	service.CityRoad
+	Demonstration string
+}
+
 // pager links the pages of a list: the query of the page asked, with page=n.
 type pager struct {
 	Page, Pages, Total int
@@ -178,6 +184,18 @@ func (p *Pages) rankings(w http.ResponseWriter, r *http.Request) {
 				v["CountyName"] = c.Name
 			}
 		}
+	}
+	if a.IsCity() && countyID == 0 && roadID == 0 {
+		roads, err := p.svc.CityRoadBoard(ctx, a, cycle)
+		if err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		lines := make([]cityRoadLine, len(roads))
+		for i, rd := range roads {
+			lines[i] = cityRoadLine{CityRoad: rd, Demonstration: demoStatusNames[rd.DemoStatus]}
+		}
+		v["CityRoads"] = lines
 	}
 	v["Settled"] = p.settled(board.Cycle)
 	p.render(w, r, http.StatusOK, "console_rankings.html", v)

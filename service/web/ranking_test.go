@@ -196,6 +196,22 @@ func TestConsoleRankings(t *testing.T) {
 			if got := consoleTable(t, p.Body, "shops"); len(got) != len(frozen)+len(frozen1) {
 				t.Errorf("city ranking of 2026-10: %d lines, want %d", len(got), len(frozen)+len(frozen1))
 			}
+			// The city's road ranking puts every county's roads together, as the service ranks them.
+			p = city.get("/console/rankings")
+			cityRoads, err := e.svc.CityRoadBoard(ctx, e.admin, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = consoleTable(t, p.Body, "city-roads")
+			if len(got) != len(cityRoads) || len(cityRoads) != 2 {
+				t.Fatalf("city road ranking: %d lines, service %d, want 2", len(got), len(cityRoads))
+			}
+			for i, rd := range cityRoads {
+				want := []string{fmt.Sprint(rd.Rank), rd.Name, rd.County.Name, fmt.Sprint(rd.CountyRank), fmt.Sprintf("%.2f", rd.Score), fmt.Sprint(rd.Merchants)}
+				if fmt.Sprint(got[i].Cells[:6]) != fmt.Sprint(want) || got[i].Key != fmt.Sprint(rd.RoadID) {
+					t.Errorf("city road line %d: %v (road %s), want %v (road %d)", i+1, got[i].Cells, got[i].Key, want, rd.RoadID)
+				}
+			}
 			p = city.get(fmt.Sprintf("/console/rankings?county_id=%d", w.County[1]))
 			if got := consoleTable(t, p.Body, "shops"); len(got) != 2 || !strings.Contains(p.Body, "张记烧烤淄川区") || strings.Contains(p.Body, "李家面馆张店区") {
 				t.Errorf("the city admin's ranking of 淄川区: %v", got)
