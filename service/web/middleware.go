@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
@@ -149,6 +150,10 @@ func (p *Pages) checkCSRF(next http.Handler) http.Handler {
 		}
 		token := r.Header.Get(csrfHeader)
 		if token == "" {
+			if err := parseForm(r); errors.As(err, new(*http.MaxBytesError)) {
+				p.fail(w, r, service.Errorf(service.CodeTooLarge, "提交的内容过大（最多 %d MB），请减少或压缩文件后重试", maxFormBodyBytes>>20))
+				return
+			}
 			token = formValue(r, csrfField)
 		}
 		if r.URL.Path == "/login" {
@@ -170,10 +175,8 @@ func (p *Pages) checkCSRF(next http.Handler) http.Handler {
 // megabyte go to temporary files).
 func formValue(r *http.Request, name string) string {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		if r.MultipartForm == nil {
-			if err := r.ParseMultipartForm(1 << 20); err != nil {
-				return ""
-			}
+		if r.MultipartForm == nil && parseForm(r) != nil {
+			return ""
 		}
 		if v := r.MultipartForm.Value[name]; len(v) > 0 {
 			return v[0]
@@ -181,6 +184,17 @@ func formValue(r *http.Request, name string) string {
 		return ""
 	}
 	return r.PostFormValue(name)
+}
+
+// parseForm reads the request's form once (multipart or urlencoded).
+func parseForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		if r.MultipartForm != nil {
+			return nil
+		}
+		return r.ParseMultipartForm(1 << 20)
+	}
+	return r.ParseForm()
 }
 
 func (p *Pages) refuseCSRF(w http.ResponseWriter, r *http.Request) {

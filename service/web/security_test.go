@@ -758,3 +758,22 @@ func TestLoginNextStaysOnSite(t *testing.T) {
 		})
 	}
 }
+
+// TestOversizedFormIsTooLarge: a form over the body limit is answered 413
+// with a message about its size (not as a forged request), and stores nothing.
+func TestOversizedFormIsTooLarge(t *testing.T) {
+	e := newEnv(t, models.SQLite)
+	w := e.seed()
+	entry := e.record(w.Officer[0], w.Merchant[0], "HJWS-02", 3)
+	b := e.signedIn(w.ShopName[0])
+	b.get(fmt.Sprintf("/merchant/ledger/%d/appeal", entry))
+	before := e.snapshot()
+	p := b.postMultipart(fmt.Sprintf("/merchant/ledger/%d/appeal", entry), map[string]string{"reason": "路人乱丢"},
+		map[string][]byte{"photo": bytes.Repeat([]byte{0xff}, 17<<20)})
+	if p.Status != http.StatusRequestEntityTooLarge || !strings.Contains(p.Body, "提交的内容过大") {
+		t.Errorf("17 MiB form: %d, want 413 with the size message", p.Status)
+	}
+	if after := e.snapshot(); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("an oversized form changed tables:\n%v\n%v", before, after)
+	}
+}
