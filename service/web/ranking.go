@@ -108,17 +108,7 @@ func queryID(q url.Values, name string) int64 {
 
 // allRoads lists every road of a county, for a picker.
 func (p *Pages) allRoads(r *http.Request, countyID int64) ([]service.RoadView, error) {
-	var out []service.RoadView
-	for {
-		rs, total, err := p.svc.Roads(r.Context(), actorOf(r), countyID, service.Paging{Limit: service.MaxPage, Offset: len(out)})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rs...)
-		if len(rs) == 0 || int64(len(out)) >= total {
-			return out, nil
-		}
-	}
+	return p.countyRoads(r.Context(), actorOf(r), countyID)
 }
 
 // officeCounty is the county a console page is about: a county admin's own;
@@ -159,7 +149,7 @@ func (p *Pages) rankings(w http.ResponseWriter, r *http.Request) {
 		"Live": board.Cycle == p.svc.CurrentCycle(), "City": a.IsCity(), "Counties": counties, "CountyID": countyID, "RoadID": roadID,
 		"Pager": newPager(r, page, rankPage, board.Total)}
 	if countyID > 0 {
-		roads, err := p.allRoads(r, countyID)
+		roads, err := p.countyRoads(ctx, a, countyID)
 		if err != nil {
 			p.fail(w, r, err)
 			return
