@@ -64,7 +64,9 @@ func (p *Pages) merchantHome(w http.ResponseWriter, r *http.Request) {
 	}
 	pol := p.svc.Policy()
 	v := view{"Tab": "home", "F": f, "R": res, "O": outlook, "Rank": rank, "Entries": p.entryLines(entries),
-		"Review": pol.CycleStart(outlook.Review), "BonusCap": pol.BonusCap, "Closed": f.Status != "active"}
+		"Review": pol.CycleStart(outlook.Review), "BonusCap": pol.BonusCap, "Closed": f.Status != "active",
+		// Bonuses beyond the cap count for nothing: what this month can still add.
+		"BonusRoom": max(0, pol.BonusCap-max(0, res.Bonuses)), "LiveHolds": slices.Contains(outlook.Holding, policy.TermLive)}
 	if outlook.NextStar > 0 {
 		v["NextThreshold"] = pol.StarThresholds[len(pol.StarThresholds)-outlook.NextStar]
 	}
