@@ -67,12 +67,9 @@ func (s *Service) SetDemonstration(ctx context.Context, a Actor, roadID int64, s
 	if err := f.err(); err != nil {
 		return RoadView{}, err
 	}
-	r, err := s.db.RoadByID(ctx, roadID)
+	r, err := s.roadInCounty(ctx, a, roadID)
 	if err != nil {
-		return RoadView{}, storeErr(err, "道路")
-	}
-	if !a.InCounty(r.CountyID) {
-		return RoadView{}, errNotFound
+		return RoadView{}, err
 	}
 	allowed := false
 	for _, to := range demoMoves[r.DemoStatus] {

@@ -134,14 +134,7 @@ func (s *Service) RectifyNotice(ctx context.Context, a Actor, id int64, note str
 		return NoticeView{}, err
 	}
 	now := s.now().Truncate(time.Millisecond)
-	switch err := s.db.ResolveNotice(ctx, id, a.UserID, now, note); {
-	case errors.Is(err, models.ErrNotFound):
-		return NoticeView{}, Errorf(CodeConflict, "该整改通知已确认整改")
-	case err != nil:
-		return NoticeView{}, err
-	}
-	n, err = s.db.NoticeByID(ctx, id)
-	return s.noticeView(n, now), err
+	return s.noticeAfter(ctx, id, now, s.db.ResolveNotice(ctx, id, a.UserID, now, note))
 }
 
 // ReportNoticeFixed is the merchant's "已整改": it fixed what an open notice
@@ -174,13 +167,20 @@ func (s *Service) ReportNoticeFixed(ctx context.Context, a Actor, id int64, note
 		return NoticeView{}, err
 	}
 	now := s.now().Truncate(time.Millisecond)
-	switch err := s.db.ReportNoticeFixed(ctx, id, now, note, ids); {
+	return s.noticeAfter(ctx, id, now, s.db.ReportNoticeFixed(ctx, id, now, note, ids))
+}
+
+// noticeAfter is notice id as it stands after a change to an open notice
+// that ended in err: models.ErrNotFound (it was no longer open) is
+// CodeConflict.
+func (s *Service) noticeAfter(ctx context.Context, id int64, now time.Time, err error) (NoticeView, error) {
+	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return NoticeView{}, Errorf(CodeConflict, "该整改通知已确认整改")
 	case err != nil:
 		return NoticeView{}, err
 	}
-	n, err = s.db.NoticeByID(ctx, id)
+	n, err := s.db.NoticeByID(ctx, id)
 	return s.noticeView(n, now), err
 }
 

@@ -110,15 +110,25 @@ func (s *Service) Road(ctx context.Context, a Actor, id int64) (RoadView, error)
 	if !a.can(RoleCityAdmin, RoleCountyAdmin, RoleOfficer) {
 		return RoadView{}, errForbidden
 	}
-	r, err := s.db.RoadByID(ctx, id)
+	r, err := s.roadInCounty(ctx, a, id)
 	if err != nil {
-		return RoadView{}, storeErr(err, "道路")
-	}
-	if !a.InCounty(r.CountyID) {
-		return RoadView{}, errNotFound
+		return RoadView{}, err
 	}
 	off, err := s.db.RoadOfficers(ctx, []int64{id})
 	return RoadView{Road: r, OfficerIDs: off[id]}, err
+}
+
+// roadInCounty is the road id if it lies in one of the actor's counties;
+// CodeNotFound otherwise.
+func (s *Service) roadInCounty(ctx context.Context, a Actor, id int64) (models.Road, error) {
+	r, err := s.db.RoadByID(ctx, id)
+	if err != nil {
+		return models.Road{}, storeErr(err, "道路")
+	}
+	if !a.InCounty(r.CountyID) {
+		return models.Road{}, errNotFound
+	}
+	return r, nil
 }
 
 // Roads lists roads of the actor's counties, optionally of one county.
@@ -158,12 +168,9 @@ func (s *Service) UpdateRoad(ctx context.Context, a Actor, id int64, in RoadInpu
 	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
 		return RoadView{}, errForbidden
 	}
-	r, err := s.db.RoadByID(ctx, id)
+	r, err := s.roadInCounty(ctx, a, id)
 	if err != nil {
-		return RoadView{}, storeErr(err, "道路")
-	}
-	if !a.InCounty(r.CountyID) {
-		return RoadView{}, errNotFound
+		return RoadView{}, err
 	}
 	f := fieldErrors{}
 	cols := map[string]any{}
