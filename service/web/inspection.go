@@ -53,20 +53,26 @@ func catalogueGroups(pol *policy.Policy, withBonus bool) []ruleGroup {
 	return out
 }
 
+// pathMerchantFile is the file of the merchant named by the path's {id}, as
+// the request's actor may see it.
+func (p *Pages) pathMerchantFile(r *http.Request) (service.MerchantFile, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return service.MerchantFile{}, err
+	}
+	return p.svc.MerchantFileOf(r.Context(), actorOf(r), id)
+}
+
 // shopFile is what an officer sees of a shop: its file, score, this month's
 // entries (with their appeals), and its open notices.
 func (p *Pages) shopFile(w http.ResponseWriter, r *http.Request) {
 	ctx, a := r.Context(), actorOf(r)
-	id, err := pathID(r, "id")
+	f, err := p.pathMerchantFile(r)
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	f, err := p.svc.MerchantFileOf(ctx, a, id)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
+	id := f.ID
 	entries, res, err := p.svc.Ledger(ctx, a, id, "")
 	if err != nil {
 		p.fail(w, r, err)

@@ -58,13 +58,7 @@ func (p *Pages) noticeForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) showNoticeForm(w http.ResponseWriter, r *http.Request, status int, problem error) {
-	ctx, a := r.Context(), actorOf(r)
-	id, err := pathID(r, "id")
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	f, err := p.svc.MerchantFileOf(ctx, a, id)
+	f, err := p.pathMerchantFile(r)
 	if err != nil {
 		p.fail(w, r, err)
 		return
