@@ -181,9 +181,14 @@ type appealCase struct {
 	Overdue bool
 }
 
+// appealStatusNames name an appeal's status in words (the queue's tabs, the audit log).
+var appealStatusNames = map[string]string{models.AppealPending: "待处理", models.AppealAccepted: "申诉成立", models.AppealRejected: "申诉未通过"}
+
 // appealFilters are the queue's tabs: pending (the work), and the decided ones.
 var appealFilters = []struct{ Key, Label string }{
-	{models.AppealPending, "待处理"}, {models.AppealAccepted, "申诉成立"}, {models.AppealRejected, "申诉未通过"},
+	{models.AppealPending, appealStatusNames[models.AppealPending]},
+	{models.AppealAccepted, appealStatusNames[models.AppealAccepted]},
+	{models.AppealRejected, appealStatusNames[models.AppealRejected]},
 }
 
 // consoleAppeals is the queue: pending appeals, overdue first, then by their

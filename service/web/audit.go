@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/service"
 )
 
@@ -128,6 +127,9 @@ func (p *Pages) auditLine(a service.Actor, e service.AuditView, countyNames map[
 	return l
 }
 
+// shopStatusNames name a shop's status in words.
+var shopStatusNames = map[string]string{"active": "在营", "closed": "已注销"}
+
 // auditValue writes a field's value in words; "—" for none.
 func (p *Pages) auditValue(field string, v any) string {
 	if v == nil || v == "" {
@@ -144,11 +146,11 @@ func (p *Pages) auditValue(field string, v any) string {
 	case "role":
 		return word(roleNames)
 	case "status":
-		return word(map[string]string{"active": "在营", "closed": "已注销"})
+		return word(shopStatusNames)
 	case "demo_status":
 		return word(demoStatusNames)
 	case "appeal_status":
-		return word(map[string]string{models.AppealPending: "待处理", models.AppealAccepted: "申诉成立", models.AppealRejected: "申诉未通过"})
+		return word(appealStatusNames)
 	case "format":
 		return strings.ToUpper(word(nil))
 	case "rule_code":
