@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,22 +25,13 @@ import (
 	"github.com/menqian/menqian/service/policy"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 // env is one running menqian on a fresh database of one dialect.
 type env struct {
 	t     testing.TB
 	db    *models.DB
 	svc   *service.Service
 	srv   *httptest.Server
-	clock *clock
+	clock *dbtest.Clock
 	admin string // city admin token
 }
 
@@ -60,7 +50,7 @@ func newEnvWith(t testing.TB, d models.Dialect, board func(db *models.DB, p *pol
 	t.Helper()
 	db := dbtest.Open(t, d)
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC)}
+	clk := dbtest.NewClock(time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC))
 	pol := policy.Default()
 	var b leaderboard.Board
 	if board != nil {

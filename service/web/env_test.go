@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,22 +30,13 @@ import (
 	"github.com/menqian/menqian/service/web"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 // env is the pages of one menqian on a fresh database of one dialect.
 type env struct {
 	t     testing.TB
 	db    *models.DB
 	svc   *service.Service
 	srv   *httptest.Server
-	clock *clock
+	clock *dbtest.Clock
 	admin service.Actor // the city admin
 }
 
@@ -61,7 +51,7 @@ const (
 func newEnv(t testing.TB, d models.Dialect, opts ...func(*service.Options)) *env {
 	t.Helper()
 	db := dbtest.Open(t, d)
-	clk := &clock{t: time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC)}
+	clk := dbtest.NewClock(time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC))
 	o := service.Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"),
 		PhotoDir: t.TempDir(), PublicURL: "http://mq.test", Clock: clk.Now, PasswordCost: bcrypt.MinCost}
 	for _, opt := range opts {
