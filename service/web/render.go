@@ -171,6 +171,9 @@ var fieldLabels = map[string]string{
 	"kind": "操作类型",
 }
 
+// listLabels name an element of a list field: items[2] is "第3项巡查事项".
+var listLabels = map[string]string{"items": "项巡查事项", "photos": "张照片"}
+
 // fieldNames turns field keys into Chinese labels: items[2].points is
 // "第3项巡查事项的分值".
 func fieldNames(f map[string]string) map[string]string {
@@ -195,7 +198,7 @@ func fieldLabel(k string) string {
 		if err != nil || label == "" {
 			return "提交内容"
 		}
-		out := fmt.Sprintf("第%d%s", n+1, map[string]string{"items": "项巡查事项", "photos": "张照片"}[name])
+		out := fmt.Sprintf("第%d%s", n+1, listLabels[name])
 		switch strings.TrimPrefix(sub, ".") {
 		case "points":
 			out += "的分值"
