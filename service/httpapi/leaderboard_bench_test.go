@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/service/httpapi"
 	"github.com/menqian/menqian/service/wrktest"
 )
 
@@ -61,20 +62,7 @@ func TestLeaderboardThroughputRatio(t *testing.T) {
 // bareGinPage is a Gin engine with no middleware answering, with c.JSON, a
 // copy of the leaderboard page body.
 func bareGinPage(tb testing.TB, body []byte) *httptest.Server {
-	var page struct {
-		Items []struct {
-			Rank       int    `json:"rank"`
-			MerchantID int64  `json:"merchant_id"`
-			Code       string `json:"code"`
-			Name       string `json:"name"`
-			Score      int    `json:"score"`
-			RatedStar  int    `json:"rated_star"`
-		} `json:"items"`
-		Total  int    `json:"total"`
-		Limit  int    `json:"limit"`
-		Offset int    `json:"offset"`
-		Cycle  string `json:"cycle"`
-	}
+	var page httpapi.BoardJSON
 	if err := json.Unmarshal(body, &page); err != nil {
 		tb.Fatal(err)
 	}
