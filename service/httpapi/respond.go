@@ -15,23 +15,6 @@ import (
 	"github.com/menqian/menqian/service"
 )
 
-// statusOf is the one table from error codes to HTTP statuses.
-var statusOf = map[string]int{
-	service.CodeInvalid:        http.StatusBadRequest,
-	service.CodeUnauthorized:   http.StatusUnauthorized,
-	service.CodeForbidden:      http.StatusForbidden,
-	service.CodeNotFound:       http.StatusNotFound,
-	service.CodeDuplicate:      http.StatusConflict,
-	service.CodeConflict:       http.StatusConflict,
-	service.CodeCycleClosed:    http.StatusConflict,
-	service.CodeTooLarge:       http.StatusRequestEntityTooLarge,
-	service.CodeUnsupportedMed: http.StatusUnsupportedMediaType,
-	service.CodeKeyReused:      http.StatusUnprocessableEntity,
-	service.CodeRateLimited:    http.StatusTooManyRequests,
-	service.CodeInternal:       http.StatusInternalServerError,
-	service.CodeUnavailable:    http.StatusServiceUnavailable,
-}
-
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }
@@ -53,10 +36,7 @@ func (a *API) fail(c *gin.Context, err error) {
 	} else if e.Err != nil && e.Code != service.CodeNotFound {
 		a.log.InfoContext(c.Request.Context(), "request refused", "request_id", requestID(c), "code", e.Code, "err", e.Err)
 	}
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := service.HTTPStatus(e.Code)
 	if e.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
