@@ -150,7 +150,7 @@ func (p *Pages) consoleNotices(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	roads, err := p.allRoads(r, a.CountyID)
+	roads, err := p.countyRoads(r.Context(), a, a.CountyID)
 	if err != nil {
 		p.fail(w, r, err)
 		return

@@ -106,11 +106,6 @@ func queryID(q url.Values, name string) int64 {
 	return n
 }
 
-// allRoads lists every road of a county, for a picker.
-func (p *Pages) allRoads(r *http.Request, countyID int64) ([]service.RoadView, error) {
-	return p.countyRoads(r.Context(), actorOf(r), countyID)
-}
-
 // officeCounty is the county a console page is about: a county admin's own;
 // for the city admin the one it picked (?county_id=), 0 when none.
 func (p *Pages) officeCounty(r *http.Request) (int64, []models.County, error) {
