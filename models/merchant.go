@@ -6,6 +6,9 @@ import (
 	"time"
 )
 
+// MerchantActive is the status of a shop in business (the other: "closed").
+const MerchantActive = "active"
+
 // Merchant is a shop with a plaque (一户一码). Code is public and random; ID is internal.
 type Merchant struct {
 	ID           int64

@@ -65,7 +65,7 @@ func (s *Service) CountyDashboard(ctx context.Context, a Actor, countyID int64) 
 	}
 	now := s.now()
 	c := s.policy.CycleOf(now)
-	ms, roads, err := s.computeCountyCycle(ctx, county, c)
+	ms, roads, err := s.openCounty(ctx, county, c)
 	if err != nil {
 		return CountyDashboard{}, err
 	}

@@ -185,95 +185,26 @@ type RoadResultView struct {
 	Failing []string
 }
 
-// computeCountyCycle evaluates every active merchant and road of a county in cycle c.
+// computeCountyCycle evaluates every ranked merchant and road of a county in
+// cycle c from the database, inside the caller's transaction if any (closing
+// a cycle). Reads of an open cycle use the cached view instead (openCounty).
 func (s *Service) computeCountyCycle(ctx context.Context, county models.County, c policy.Cycle) ([]models.MerchantResult, []RoadResultView, error) {
-	roads, err := s.db.BoardRoads(ctx, county.ID)
+	in, err := s.loadCountyInputs(ctx, county, c, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	ms, err := s.db.RankedMerchantsOfCounty(ctx, county.ID, s.policy.CycleStart(c.Next()))
+	cv := s.evaluateCountyView(&countyView{county: county, cycle: c}, in, 0)
+	return cv.merchants, cv.roadViews, nil
+}
+
+// openCounty returns a county's evaluation of open cycle c from its view
+// (see countyview.go): shared, read only.
+func (s *Service) openCounty(ctx context.Context, county models.County, c policy.Cycle) ([]models.MerchantResult, []RoadResultView, error) {
+	cv, err := s.countyView(ctx, county.ID, c)
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := s.db.ScoresOfCounty(ctx, county.ID, s.historyCycles(c))
-	if err != nil {
-		return nil, nil, err
-	}
-	inspected, err := s.db.InspectedMerchants(ctx, county.ID, c.String())
-	if err != nil {
-		return nil, nil, err
-	}
-	overdue, err := s.overdueNotices(ctx, county.ID, c)
-	if err != nil {
-		return nil, nil, err
-	}
-	byMerchant := map[int64][]models.Score{}
-	for _, r := range rows {
-		byMerchant[r.MerchantID] = append(byMerchant[r.MerchantID], r)
-	}
-	roadName := map[int64]string{}
-	for _, r := range roads {
-		roadName[r.ID] = r.Name
-	}
-	type acc struct {
-		m   RoadMetrics
-		sum int
-	}
-	perRoad := map[int64]*acc{}
-	for _, r := range roads {
-		perRoad[r.ID] = &acc{}
-	}
-	out := make([]models.MerchantResult, 0, len(ms))
-	for _, m := range ms {
-		if c.Before(s.policy.CycleOf(m.CreatedAt)) {
-			continue // registered after cycle c: not part of its results (a late close must not list it)
-		}
-		res := s.policy.Evaluate(s.standingFrom(models.Merchant{ID: m.ID, CreatedAt: m.CreatedAt}, c, byMerchant[m.ID]))
-		cur := policy.Tally{}
-		for _, r := range byMerchant[m.ID] {
-			if r.Cycle == c.String() {
-				cur = policy.Tally{Deductions: r.Deductions, Bonuses: r.Bonuses, Serious: r.Serious}
-			}
-		}
-		out = append(out, models.MerchantResult{Cycle: c.String(), MerchantID: m.ID, CountyID: county.ID, RoadID: m.RoadID,
-			Code: m.Code, Name: m.Name, RoadName: roadName[m.RoadID], Score: res.Score, Star: res.Star, RatedStar: res.RatedStar,
-			Deductions: cur.Deductions, Bonuses: cur.Bonuses, Serious: cur.Serious, Inspected: inspected[m.ID]})
-		a := perRoad[m.RoadID]
-		if a == nil {
-			continue
-		}
-		a.m.ActiveMerchants++
-		a.sum += res.Score
-		if inspected[m.ID] {
-			a.m.Inspected++
-		}
-		if res.RatedStar >= s.policy.Demonstration.MinRatedStar {
-			a.m.RatedHigh++
-		}
-		a.m.SeriousItems += max(cur.Serious, 0)
-		a.m.OverdueNotices += overdue[m.ID]
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Score != out[j].Score {
-			return out[i].Score > out[j].Score
-		}
-		return out[i].Code < out[j].Code
-	})
-	views := make([]RoadResultView, 0, len(roads))
-	for _, r := range roads {
-		a := perRoad[r.ID]
-		n := a.m.ActiveMerchants
-		a.m.InspectedShare = share(a.m.Inspected, n)
-		a.m.RatedHighShare = share(a.m.RatedHigh, n)
-		a.m.AverageScore = float64(cents(a.sum, n)) / 100
-		fail := Qualify(s.policy.Demonstration, a.m, a.sum)
-		metrics, _ := json.Marshal(a.m)
-		views = append(views, RoadResultView{RoadResult: models.RoadResult{Cycle: c.String(), RoadID: r.ID, CountyID: county.ID,
-			Name: r.Name, DemoStatus: r.DemoStatus, ScoreCents: cents(a.sum, n), Merchants: n, Qualified: len(fail) == 0,
-			Failing: strings.Join(fail, ","), Metrics: string(metrics)}, Metrics: a.m, Failing: nonNil(fail)})
-	}
-	rankRoadViews(views)
-	return out, views, nil
+	return cv.merchants, cv.roadViews, nil
 }
 
 // rankRoadViews orders roads by road score (roads without merchants last),
@@ -320,7 +251,7 @@ func (s *Service) countyCycle(ctx context.Context, county models.County, c polic
 		}
 		return s.frozenCountyCycle(ctx, county, c)
 	}
-	ms, rs, err := s.computeCountyCycle(ctx, county, c)
+	ms, rs, err := s.openCounty(ctx, county, c)
 	return CountyCycle{County: county, Cycle: c.String(), Provisional: true, Merchants: ms, Roads: rs}, err
 }
 
@@ -438,7 +369,7 @@ func (s *Service) Demonstration(ctx context.Context, a Actor, countyID int64) (D
 		return DemonstrationView{}, err
 	}
 	c := s.policy.CycleOf(s.now())
-	_, roads, err := s.computeCountyCycle(ctx, county, c)
+	_, roads, err := s.openCounty(ctx, county, c)
 	if err != nil {
 		return DemonstrationView{}, err
 	}
@@ -497,7 +428,7 @@ func (s *Service) CountyBoard(ctx context.Context, a Actor) ([]CountyRank, error
 	out := make([]CountyRank, 0, len(counties))
 	sums := map[int64]int64{}
 	for _, county := range counties {
-		ms, roads, err := s.computeCountyCycle(ctx, county, c)
+		ms, roads, err := s.openCounty(ctx, county, c)
 		if err != nil {
 			return nil, err
 		}

@@ -62,6 +62,7 @@ type Service struct {
 	active    *activeCache  // accounts recently found enabled
 	known     sync.Map      // county and road ids seen to exist (never deleted) → county id
 	recorder  *recorder     // inspections, committed in batches
+	views     *countyViews  // each county's evaluation of its open cycles, by change version
 	hashCost  int           // bcrypt cost of stored passwords; 0: the default
 	dummyHash func() []byte // what logins of unknown users are checked against
 
@@ -82,7 +83,7 @@ func New(o Options) *Service {
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
 		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board, sqlBoard: leaderboard.NewSQL(o.DB, o.Policy),
 		logins: newLoginLimiter(o.DB, 5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL), stars: newStarCache(), pages: newBoardMemo(), active: newActiveCache(),
-		tokens: newTokenCache(), hashCost: o.PasswordCost, dummyHash: newDummyHash(o.PasswordCost),
+		tokens: newTokenCache(), views: newCountyViews(), hashCost: o.PasswordCost, dummyHash: newDummyHash(o.PasswordCost),
 	}
 	s.scores = notifier{s: s, next: o.Board}
 	lanes := recordLanesMySQL
