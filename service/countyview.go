@@ -36,8 +36,8 @@ import (
 // also goes stale when a notice it counts as not yet overdue falls due.
 //
 // Memory: at most maxCountyViews views are kept (each holds its county's
-// ranked shops once, about 250 bytes a shop); past that the least recently
-// read is dropped.
+// ranked shops once, about 250 bytes a shop, and the pages read of it, at
+// most maxViewPages); past that the least recently read is dropped.
 
 // maxCountyViews bounds the views kept: two open cycles (the current one and
 // one in its grace period) of 32 counties.
@@ -60,6 +60,11 @@ type countyView struct {
 	overdue    map[int64]int           // shop → notices overdue in the cycle
 	sum        int                     // of the live scores
 	staleAfter time.Time               // zero: only a write makes it stale
+
+	byRoadOnce sync.Once         // byRoad is filled on first use (see road)
+	byRoad     map[int64][]int32 // road → indices into merchants
+	pages      sync.Map          // viewPageKey → *memoPage: the pages read of this view
+	npages     atomic.Int64      // pages stored (at most maxViewPages)
 }
 
 type viewKey struct {

@@ -95,11 +95,13 @@ func (s *Service) MerchantBoard(ctx context.Context, a Actor, q BoardQuery) (Boa
 		page.Items, page.Total, err = s.frozenBoard(ctx, c, scope, p)
 		return page, err
 	}
-	board := s.board
-	if q.Cycle != "" && c != s.policy.CycleOf(s.now()) {
-		board = s.sqlBoard // Redis holds only the current cycle
+	if vb, _ := s.board.(viewBoard); !vb.redisTop || c != s.policy.CycleOf(s.now()) {
+		// Without Redis, and for a cycle in its grace period (Redis holds
+		// only the current one), the county views answer, stars included.
+		page.Items, page.Total, page.memo, err = s.viewTop(ctx, c, scope, p.Limit, p.Offset)
+		return page, err
 	}
-	items, total, err := board.Top(ctx, page.Cycle, scope, p.Limit, p.Offset)
+	items, total, err := s.board.Top(ctx, page.Cycle, scope, p.Limit, p.Offset)
 	if err != nil {
 		return BoardPage{}, err
 	}
@@ -166,7 +168,8 @@ type MerchantRank struct {
 	RoadID, CountyID   int64
 }
 
-// MerchantRanks returns a merchant's ranks (whoever may see the merchant).
+// MerchantRanks returns a merchant's ranks (whoever may see the merchant),
+// from the county views of the current cycle.
 func (s *Service) MerchantRanks(ctx context.Context, a Actor, id int64) (MerchantRank, error) {
 	m, err := s.Merchant(ctx, a, id)
 	if err != nil {
@@ -174,19 +177,27 @@ func (s *Service) MerchantRanks(ctx context.Context, a Actor, id int64) (Merchan
 	}
 	c := s.policy.CycleOf(s.now())
 	out := MerchantRank{Cycle: c.String(), RoadID: m.RoadID, CountyID: m.CountyID}
-	for _, sc := range []struct {
-		scope leaderboard.Scope
-		dst   *leaderboard.Position
-	}{
-		{leaderboard.Scope{Kind: leaderboard.Road, CountyID: m.CountyID, RoadID: m.RoadID}, &out.Road},
-		{leaderboard.Scope{Kind: leaderboard.County, CountyID: m.CountyID}, &out.County},
-		{leaderboard.Scope{Kind: leaderboard.City}, &out.City},
-	} {
-		if *sc.dst, err = s.board.Position(ctx, c.String(), sc.scope, m); err != nil {
-			return MerchantRank{}, err
+	city := leaderboard.Scope{Kind: leaderboard.City}
+	views, err := viewBoard{s: s}.views(ctx, c, city)
+	if err != nil {
+		return MerchantRank{}, err
+	}
+	var own []*countyView
+	for _, cv := range views {
+		if cv.county.ID == m.CountyID {
+			own = append(own, cv)
 		}
 	}
-	st, err := s.standings(ctx, []models.Merchant{m}, c)
+	out.Road = position(own, leaderboard.Scope{Kind: leaderboard.Road, CountyID: m.CountyID, RoadID: m.RoadID}, m)
+	out.County = position(own, leaderboard.Scope{Kind: leaderboard.County, CountyID: m.CountyID}, m)
+	out.City = position(views, city, m)
+	for _, cv := range own {
+		if i, ok := cv.at[m.ID]; ok {
+			out.Score = cv.merchants[i].Score
+			return out, nil
+		}
+	}
+	st, err := s.standings(ctx, []models.Merchant{m}, c) // a closed shop: its score all the same
 	out.Score = st[m.ID].Score
 	return out, err
 }
@@ -212,11 +223,7 @@ func (s *Service) RoadBoard(ctx context.Context, a Actor, countyID int64, cycle 
 		return nil, err
 	}
 	if !closed {
-		board := s.board
-		if c != s.policy.CycleOf(s.now()) {
-			board = s.sqlBoard
-		}
-		return board.Roads(ctx, c.String(), countyID)
+		return s.board.Roads(ctx, c.String(), countyID)
 	}
 	cc, err := s.frozenCountyCycle(ctx, county, c)
 	if err != nil {

@@ -54,7 +54,6 @@ type Service struct {
 	log       *slog.Logger
 	scores    ScoreListener
 	board     leaderboard.Board
-	sqlBoard  leaderboard.Board // past cycles, which Redis does not hold
 	logins    *loginLimiter
 	profiles  *profileCache // public plaque profiles, a few seconds fresh
 	stars     *starCache    // rated stars of leaderboard lines, a few seconds fresh
@@ -81,11 +80,13 @@ func New(o Options) *Service {
 	}
 	s := &Service{
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
-		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board, sqlBoard: leaderboard.NewSQL(o.DB, o.Policy),
+		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board,
 		logins: newLoginLimiter(o.DB, 5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL), stars: newStarCache(), pages: newBoardMemo(), active: newActiveCache(),
 		tokens: newTokenCache(), views: newCountyViews(), hashCost: o.PasswordCost, dummyHash: newDummyHash(o.PasswordCost),
 	}
 	s.scores = notifier{s: s, next: o.Board}
+	_, sqlOnly := o.Board.(*leaderboard.SQL)
+	s.board = viewBoard{s: s, next: o.Board, redisTop: !sqlOnly}
 	lanes := recordLanesMySQL
 	if o.DB != nil && o.DB.Dialect() == models.SQLite {
 		lanes = recordLanesSQLite
