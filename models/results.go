@@ -197,3 +197,32 @@ func (db *DB) FrozenBoardPage(ctx context.Context, cycle string, s BoardScope, l
 	}
 	return page, int(n), above, translate(err)
 }
+
+// EachFrozenMerchant streams every closed cycle's shop results to fn.
+func (db *DB) EachFrozenMerchant(ctx context.Context, fn func(MerchantResult) error) error {
+	return eachRow(db.conn(ctx).Model(&MerchantResult{}).Order("cycle, merchant_id"), fn)
+}
+
+// EachFrozenRoad streams every closed cycle's road results to fn.
+func (db *DB) EachFrozenRoad(ctx context.Context, fn func(RoadResult) error) error {
+	return eachRow(db.conn(ctx).Model(&RoadResult{}).Order("cycle, road_id"), fn)
+}
+
+// eachRow streams the rows of q to fn, one at a time.
+func eachRow[T any](q *gorm.DB, fn func(T) error) error {
+	rows, err := q.Rows()
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v T
+		if err := q.ScanRows(rows, &v); err != nil {
+			return translate(err)
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err())
+}

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -84,6 +85,9 @@ func (db *DB) LockForRecords(ctx context.Context, merchantIDs []int64, cycles []
 	if err != nil {
 		return nil, translate(err)
 	}
+	if err := db.lockCountyVersions(ctx, rows); err != nil {
+		return nil, err
+	}
 	out := make(map[int64]*RecordLock, len(merchantIDs))
 	for _, r := range rows {
 		lk := out[r.ID]
@@ -97,6 +101,30 @@ func (db *DB) LockForRecords(ctx context.Context, merchantIDs []int64, cycles []
 		}
 	}
 	return out, nil
+}
+
+// lockCountyVersions locks, on MySQL, the change versions of the counties of
+// the locked merchants, in county order. The triggers that log the records'
+// changes lock them anyway, one at a time as rows are written: two batches
+// with shops of two counties would take them in opposite orders and
+// deadlock.
+func (db *DB) lockCountyVersions(ctx context.Context, rows []recordRow) error {
+	if db.dialect != MySQL {
+		return nil
+	}
+	var counties []int64
+	for _, r := range rows {
+		if !slices.Contains(counties, r.CountyID) {
+			counties = append(counties, r.CountyID)
+		}
+	}
+	if len(counties) < 2 {
+		return nil // one county: its version is the only one the batch takes
+	}
+	var versions []int64
+	err := db.conn(ctx).Raw(`SELECT version FROM county_versions WHERE county_id IN ? ORDER BY county_id FOR UPDATE`, counties).
+		Scan(&versions).Error
+	return translate(err)
 }
 
 // LockForRecord is LockForRecords for one merchant, with the photo counts

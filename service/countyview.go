@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -386,4 +388,62 @@ func (s *Service) roadResults(county models.County, c policy.Cycle, roads []mode
 	}
 	rankRoadViews(views)
 	return views
+}
+
+// CheckViews lists what is wrong with what the views and rankings are
+// derived from besides the scores (Check): the change log (a county without a
+// version, changes above it or missing below it) and the closed cycles' road
+// results, which must sum up their frozen shop results (shops, score,
+// inspected, rated high, serious items).
+func (s *Service) CheckViews(ctx context.Context) ([]string, error) {
+	problems, err := s.db.CheckCountyVersions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type acc struct {
+		n, sum, inspected, high, serious int
+	}
+	sums := map[[2]string]*acc{}
+	key := func(cycle string, road int64) [2]string { return [2]string{cycle, strconv.FormatInt(road, 10)} }
+	err = s.db.EachFrozenMerchant(ctx, func(m models.MerchantResult) error {
+		a := sums[key(m.Cycle, m.RoadID)]
+		if a == nil {
+			a = &acc{}
+			sums[key(m.Cycle, m.RoadID)] = a
+		}
+		a.n++
+		a.sum += m.Score
+		if m.Inspected {
+			a.inspected++
+		}
+		if m.RatedStar >= s.policy.Demonstration.MinRatedStar {
+			a.high++
+		}
+		a.serious += max(m.Serious, 0)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.EachFrozenRoad(ctx, func(r models.RoadResult) error {
+		a := sums[key(r.Cycle, r.RoadID)]
+		if a == nil {
+			a = &acc{}
+		}
+		var m RoadMetrics
+		if err := json.Unmarshal([]byte(r.Metrics), &m); err != nil {
+			problems = append(problems, fmt.Sprintf("cycle %s road %d: metrics unreadable: %v", r.Cycle, r.RoadID, err))
+			return nil
+		}
+		got := acc{r.Merchants, 0, m.Inspected, m.RatedHigh, m.SeriousItems}
+		want := *a
+		want.sum = 0
+		if got != want || r.ScoreCents != cents(a.sum, a.n) || m.ActiveMerchants != a.n {
+			problems = append(problems, fmt.Sprintf("cycle %s road %d: stored %d shops, %.2f points, %d inspected, %d rated high, %d serious; its shops give %d, %.2f, %d, %d, %d",
+				r.Cycle, r.RoadID, r.Merchants, float64(r.ScoreCents)/100, m.Inspected, m.RatedHigh, m.SeriousItems,
+				a.n, float64(cents(a.sum, a.n))/100, a.inspected, a.high, a.serious))
+		}
+		return nil
+	})
+	return problems, err
 }

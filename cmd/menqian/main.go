@@ -282,11 +282,19 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 			m.MerchantID, m.Cycle, m.Stored.Deductions, m.Stored.Bonuses, m.Stored.Serious, m.Stored.Entries, m.StoredScore,
 			m.Ledger.Deductions, m.Ledger.Bonuses, m.Ledger.Serious, m.Ledger.Entries, m.RecomputedScore)
 	}
-	if len(bad) > 0 {
-		fmt.Fprintf(stdout, "%d of %d score rows differ from the ledger\n", len(bad), n)
+	problems, err := a.svc.CheckViews(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Fprintf(stdout, "MISMATCH %s\n", p)
+	}
+	if len(bad) > 0 || len(problems) > 0 {
+		fmt.Fprintf(stdout, "%d of %d score rows differ from the ledger; %d problems with the change log and the frozen road results\n",
+			len(bad), n, len(problems))
 		return exitCode(2)
 	}
-	fmt.Fprintf(stdout, "ok: %d score rows match the ledger\n", n)
+	fmt.Fprintf(stdout, "ok: %d score rows match the ledger; the change log and the frozen road results agree\n", n)
 	return nil
 }
 
