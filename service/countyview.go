@@ -447,3 +447,13 @@ func (s *Service) CheckViews(ctx context.Context) ([]string, error) {
 	})
 	return problems, err
 }
+
+// keepCountyChanges is how many of its latest changes each county's log
+// keeps (three or so per inspection); a view further behind rebuilds.
+const keepCountyChanges = 100_000
+
+// PruneCountyChanges trims each county's change log to its last
+// keepCountyChanges changes (the serving instances' background job).
+func (s *Service) PruneCountyChanges(ctx context.Context) (int64, error) {
+	return s.db.PruneCountyChanges(ctx, keepCountyChanges)
+}

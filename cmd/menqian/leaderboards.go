@@ -25,7 +25,8 @@ func (a *app) wireLeaderboards() error {
 }
 
 // startBackground starts the jobs every serving instance runs; each is safe
-// with many instances (Redis rebuilds take a lock, cycle closing a database key).
+// with many instances (Redis rebuilds take a lock, cycle closing a database
+// key, pruning the change log deletes what every instance would).
 func (a *app) startBackground(ctx context.Context) {
 	if a.redis != nil {
 		go a.redis.Run(ctx, time.Minute)
@@ -40,6 +41,11 @@ func (a *app) startBackground(ctx context.Context) {
 			}
 			for _, c := range closed {
 				a.log.Info("cycle closed", "cycle", c)
+			}
+			if n, err := a.svc.PruneCountyChanges(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("pruning the county change log", "err", err)
+			} else if n > 0 {
+				a.log.Info("county change log pruned", "changes", n)
 			}
 			select {
 			case <-ctx.Done():
