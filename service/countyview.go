@@ -120,7 +120,7 @@ func (cv *countyView) fresh(version int64, now time.Time) bool {
 // countyView returns the county's view of open cycle c, as of a version at
 // least the one the database holds now.
 func (s *Service) countyView(ctx context.Context, countyID int64, c policy.Cycle) (*countyView, error) {
-	version, err := s.db.CountyVersion(ctx, countyID)
+	version, err := s.countyVersion(ctx, countyID)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"sync"
-	"time"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/qrcodes"
@@ -102,25 +101,27 @@ var errOldPlaque = &Error{Code: CodeNotFound, Message: "该门牌二维码已更
 // ProfileByToken resolves a scanned plaque. Forged tokens and closed shops are
 // CodeNotFound; a replaced plaque is CodeNotFound wrapping ErrPlaqueReplaced.
 //
-// Profiles are cached in this process for publicProfileTTL (see
-// profileCache): the public page may show a score or a name that is a few
-// seconds old, never a forged plaque, and a plaque reissued through this
-// instance stops resolving at once. Officers and the API never read this
-// cache: inspections resolve qr_token from the database (merchantByToken).
+// Profiles are kept in this process with the change version of their county
+// (see countyview.go) they were read at, and answered from there while the
+// county's version is unchanged: a scan after any change of the shop, its
+// score, its road or county, or its plaque, on any instance, reads afresh.
 func (s *Service) ProfileByToken(ctx context.Context, token string) (PublicProfile, error) {
 	code, gen, err := s.plaques.Parse(token)
 	if err != nil {
 		return PublicProfile{}, errNotFound
 	}
 	cycle := s.policy.CycleOf(s.now()).String()
-	cache := s.profiles
-	if p, current, ok := cache.get(code, cycle); ok {
+	versions, err := s.versions.read(ctx)
+	if err != nil {
+		return PublicProfile{}, err
+	}
+	if p, current, ok := s.profiles.get(code, cycle, versions); ok {
 		switch {
 		case gen == current:
 			return p, nil
 		case gen < current: // generations only grow: this plaque was replaced
 			return PublicProfile{}, errOldPlaque
-		} // a newer generation than cached: reissued elsewhere, ask the database
+		}
 	}
 	m, err := s.db.PublicMerchantByCode(ctx, code)
 	if err != nil {
@@ -139,68 +140,52 @@ func (s *Service) ProfileByToken(ctx context.Context, token string) (PublicProfi
 	p := PublicProfile{Code: m.Code, Name: m.Name, Category: m.Category, Road: m.RoadName, County: m.CountyName,
 		Phone: MaskPhone(m.Phone), Score: st[m.ID], CountyID: m.CountyID}
 	if p.Score.Cycle == cycle {
-		cache.put(code, gen, p)
+		// versions were read before the shop: what was read is at least that new.
+		s.profiles.put(code, gen, versions[m.CountyID], p)
 	}
 	return p, nil
 }
 
-// publicProfileTTL is how stale a public plaque page may be. A few seconds
-// turn a burst of scans (a queue at a shop, a crawler, a load test) into one
-// read; an officer never sees it, since the inspection API reads the database.
-const publicProfileTTL = 3 * time.Second
-
-// maxCachedProfiles bounds the cache. Only genuine plaques of active
-// merchants are ever cached, so it is bounded by the merchant count anyway.
+// maxCachedProfiles bounds the cache: past it, it starts over.
 const maxCachedProfiles = 50_000
 
-// profileCache holds recent public profiles by merchant code, with the
-// plaque generation they were read at. Expiry uses the wall clock, not the
-// service clock: it measures real staleness, while the service clock is
-// business time (cycles), which tests freeze. Entries also carry their cycle,
-// so the month's turn is seen at once.
+// profileCache holds public profiles by merchant code, with the plaque
+// generation and the county version they were read at. Entries also carry
+// their cycle, so the month's turn is seen at once.
 type profileCache struct {
 	mu      sync.RWMutex
 	entries map[string]cachedProfile
-	ttl     time.Duration
 }
 
 type cachedProfile struct {
 	gen     int
-	expires time.Time
+	version int64
 	p       PublicProfile
 }
 
-func newProfileCache(ttl time.Duration) *profileCache {
-	return &profileCache{entries: map[string]cachedProfile{}, ttl: ttl}
+func newProfileCache() *profileCache {
+	return &profileCache{entries: map[string]cachedProfile{}}
 }
 
-// get returns the fresh cached profile of code in cycle and the generation it
-// was read at.
-func (c *profileCache) get(code, cycle string) (PublicProfile, int, bool) {
+// get returns the cached profile of code in cycle, if its county is still at
+// the version it was read at, and the generation it was read at.
+func (c *profileCache) get(code, cycle string, versions map[int64]int64) (PublicProfile, int, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[code]
 	c.mu.RUnlock()
-	if !ok || time.Now().After(e.expires) || e.p.Score.Cycle != cycle {
+	if !ok || versions[e.p.CountyID] != e.version || e.p.Score.Cycle != cycle {
 		return PublicProfile{}, 0, false
 	}
 	return e.p, e.gen, true
 }
 
-func (c *profileCache) put(code string, gen int, p PublicProfile) {
-	now := time.Now()
+func (c *profileCache) put(code string, gen int, version int64, p PublicProfile) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= maxCachedProfiles {
-		for k, e := range c.entries {
-			if now.After(e.expires) {
-				delete(c.entries, k)
-			}
-		}
-		if len(c.entries) >= maxCachedProfiles {
-			clear(c.entries)
-		}
+		clear(c.entries)
 	}
-	c.entries[code] = cachedProfile{gen: gen, expires: now.Add(c.ttl), p: p}
+	c.entries[code] = cachedProfile{gen: gen, version: version, p: p}
 }
 
 // forget drops code's entry, so a reissue here takes effect at once.

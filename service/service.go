@@ -55,13 +55,14 @@ type Service struct {
 	scores    ScoreListener
 	board     leaderboard.Board
 	logins    *loginLimiter
-	profiles  *profileCache // public plaque profiles, a few seconds fresh
+	profiles  *profileCache // public plaque profiles, by county version
 	stars     *starCache    // rated stars of leaderboard lines, a few seconds fresh
 	pages     *boardMemo    // the last lines of each leaderboard page, with their stars
 	active    *activeCache  // accounts recently found enabled
 	known     sync.Map      // county and road ids seen to exist (never deleted) → county id
 	recorder  *recorder     // inspections, committed in batches
 	views     *countyViews  // each county's evaluation of its open cycles, by change version
+	versions  *versionReader
 	hashCost  int           // bcrypt cost of stored passwords; 0: the default
 	dummyHash func() []byte // what logins of unknown users are checked against
 
@@ -81,8 +82,8 @@ func New(o Options) *Service {
 	s := &Service{
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
 		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board,
-		logins: newLoginLimiter(o.DB, 5, 15*time.Minute), profiles: newProfileCache(publicProfileTTL), stars: newStarCache(), pages: newBoardMemo(), active: newActiveCache(),
-		tokens: newTokenCache(), views: newCountyViews(), hashCost: o.PasswordCost, dummyHash: newDummyHash(o.PasswordCost),
+		logins: newLoginLimiter(o.DB, 5, 15*time.Minute), profiles: newProfileCache(), stars: newStarCache(), pages: newBoardMemo(), active: newActiveCache(),
+		tokens: newTokenCache(), views: newCountyViews(), versions: newVersionReader(o.DB), hashCost: o.PasswordCost, dummyHash: newDummyHash(o.PasswordCost),
 	}
 	s.scores = notifier{s: s, next: o.Board}
 	_, sqlOnly := o.Board.(*leaderboard.SQL)

@@ -39,7 +39,7 @@ func (b viewBoard) views(ctx context.Context, c policy.Cycle, s leaderboard.Scop
 		}
 		return []*countyView{cv}, nil
 	}
-	versions, err := b.s.db.CountyVersions(ctx)
+	versions, err := b.s.versions.read(ctx)
 	if err != nil {
 		return nil, err
 	}
