@@ -62,6 +62,7 @@ Commands:
   close-cycle YYYY-MM   freeze a finished cycle's results
   leaderboards rebuild  rebuild the Redis leaderboards from the database
   healthcheck           GET /healthz of a running instance (for containers)
+  load                  seed a city and measure every read under wrk against a bare handler
 
 Configuration comes from MENQIAN_* environment variables (see README).
 Run "menqian COMMAND -h" for a command's flags.
@@ -94,6 +95,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdLeaderboards(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, args, getenv, stdout, stderr)
+	case "load":
+		return cmdLoad(ctx, args, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil

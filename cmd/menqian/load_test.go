@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service"
+)
+
+// TestLoad runs `menqian load` end to end on a tiny city, on each dialect:
+// every read is fetched, measured against the bare handler and reported
+// with a ratio; the writer records inspections without a failure while
+// the reads run; the seeded data (and what the writer added) passes
+// `menqian check`. The full run measures with the built-in client (wrk
+// counts whole seconds); a second run reuses the city and measures the
+// plaque reads with wrk. Then load refuses the seeded database without
+// -reuse. A measurement, not a timing: nothing here asserts a speed.
+func TestLoad(t *testing.T) {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		if os.Getenv(dbtest.EnvRequire) == "1" {
+			t.Fatal("wrk is required (MENQIAN_TEST_REQUIRE=1): apt-get install wrk")
+		}
+		t.Skip("wrk not installed (apt-get install wrk)")
+	}
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			dt := openDemoTarget(t, d)
+			ctx := context.Background()
+			var out bytes.Buffer
+			err := run(ctx, []string{"load", "-counties", "2", "-shops", "60", "-roads", "3", "-duration", "50ms", "-warmup", "0", "-connections", "4"},
+				dt.env, &out, &bytes.Buffer{})
+			if err != nil {
+				t.Fatalf("load: %v\n%s", err, out.String())
+			}
+			t.Logf("%s", out.String())
+			rows := loadTable(t, out.String())
+			for _, r := range loadReads(loadCast{}, map[string]string{}, map[string]string{}) {
+				if _, ok := rows[r.name]; !ok {
+					t.Errorf("no measurement of %q", r.name)
+				}
+			}
+			if _, ok := rows["merchant: appeal form"]; !ok {
+				t.Errorf("no measurement of the appeal form (the merchant account has no deduction?)")
+			}
+			m := regexp.MustCompile(`Writes during the reads: [0-9.]+/s reached \(target 10/s\): (\d+) inspections recorded, (\d+) failed`).FindStringSubmatch(out.String())
+			if m == nil || m[1] == "0" || m[2] != "0" {
+				t.Errorf("writer: %v, want inspections recorded and none failed", m)
+			}
+			for _, want := range []string{"Peak RSS: ", "Dialect: " + string(d), "Total time: "} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("the report does not say %q", want)
+				}
+			}
+			checkLoadDB(t, dt)
+
+			// Again on the same city, the plaque reads under wrk.
+			out.Reset()
+			err = run(ctx, []string{"load", "-reuse", "-only", "^/q/", "-duration", "1s", "-warmup", "0", "-connections", "8"},
+				dt.env, &out, &bytes.Buffer{})
+			if err != nil {
+				t.Fatalf("load -reuse: %v\n%s", err, out.String())
+			}
+			t.Logf("%s", out.String())
+			rows = loadTable(t, out.String())
+			if len(rows) != 2 || !strings.Contains(out.String(), "Reusing the city load seeded") {
+				t.Errorf("-reuse -only ^/q/ measured %v, want the two plaque reads of the reused city", rows)
+			}
+			checkLoadDB(t, dt)
+
+			err = run(ctx, []string{"load", "-duration", "100ms"}, dt.env, &bytes.Buffer{}, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), "-reuse") {
+				t.Errorf("load on its own city without -reuse: %v, want a refusal naming -reuse", err)
+			}
+		})
+	}
+	t.Run("refuses", func(t *testing.T) {
+		t.Parallel()
+		dt := openDemoTarget(t, models.SQLite)
+		code, name := "370303", "张店区"
+		if _, err := dt.service(time.Now()).CreateCounty(context.Background(), service.Actor{Role: service.RoleCityAdmin},
+			service.CountyInput{Code: &code, Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"load"}, {"load", "-reuse"}} {
+			err := run(context.Background(), append(args, "-duration", "100ms"), dt.env, &bytes.Buffer{}, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), "refusing") {
+				t.Errorf("%v on a database with a county of its own: %v, want a refusal", args, err)
+			}
+		}
+	})
+}
+
+// loadTable parses the report's table: each read's ratio, which must be a
+// positive number (every read answered and was measured).
+func loadTable(t *testing.T, out string) map[string]float64 {
+	t.Helper()
+	rows := map[string]float64{}
+	for _, line := range strings.Split(out, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 12 || strings.HasPrefix(line, "| read") || strings.HasPrefix(line, "|---") {
+			continue
+		}
+		name := strings.TrimSpace(cells[1])
+		ratio, err := strconv.ParseFloat(strings.TrimSpace(cells[4]), 64)
+		if err != nil || ratio <= 0 {
+			t.Errorf("read %q: ratio %q is not a positive number: %s", name, cells[4], line)
+			continue
+		}
+		rows[name] = ratio
+	}
+	return rows
+}
+
+// checkLoadDB runs `menqian check` on the target's database.
+func checkLoadDB(t *testing.T, dt demoTarget) {
+	t.Helper()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check"}, dt.env, &out, &bytes.Buffer{}); err != nil || !strings.HasPrefix(out.String(), "ok: ") {
+		t.Errorf("check after load: %v\n%s", err, out.String())
+	}
+}
+
+// TestParseWrk reads the rate, the median and 99th percentile and the
+// errors of a wrk --latency report.
+func TestParseWrk(t *testing.T) {
+	report := `Running 10s test @ http://127.0.0.1:40000/q/x
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.09ms  513.74us  13.11ms   76.44%
+    Req/Sec    29.93k     2.47k   35.57k    70.50%
+  Latency Distribution
+     50%  980.00us
+     75%    1.30ms
+     90%    1.71ms
+     99%    2.69ms
+  595687 requests in 10.01s, 72.72MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 5
+Requests/sec:  59524.47
+Transfer/sec:      7.27MB
+`
+	r, err := parseWrk([]byte(report))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := loadResult{rps: 59524.47, p50: 980 * time.Microsecond, p99: 2690 * time.Microsecond, errors: 10}
+	if r != want {
+		t.Errorf("parseWrk = %+v, want %+v", r, want)
+	}
+	if _, err := parseWrk([]byte("unable to connect to 127.0.0.1:1 Connection refused")); err == nil {
+		t.Error("a report without Requests/sec parsed")
+	}
+}
