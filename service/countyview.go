@@ -63,6 +63,11 @@ type countyView struct {
 	sum        int                     // of the live scores
 	staleAfter time.Time               // zero: only a write makes it stale
 
+	firstRegistration time.Time // of the county's shops, closed ones too; zero: none
+	inspected         int       // ranked shops inspected in the cycle
+	stars             []int     // ranked shops by rated star: stars[n] have n★
+	underWatch        int       // ranked shops under the 重点监管 line
+
 	byRoadOnce sync.Once         // byRoad is filled on first use (see road)
 	byRoad     map[int64][]int32 // road → indices into merchants
 	pages      sync.Map          // viewPageKey → *memoPage: the pages read of this view
@@ -183,6 +188,9 @@ func (s *Service) refreshCountyView(ctx context.Context, countyID int64, c polic
 	if err != nil {
 		return nil, err
 	}
+	if in.movedOut {
+		return s.buildCountyView(ctx, countyID, c, version) // its first registration may have left with it
+	}
 	in.roads = cur.roads
 	s.views.refreshes.Add(1)
 	return s.evaluateCountyView(cur, in, version), nil
@@ -211,6 +219,8 @@ type countyInputs struct {
 	inspected  map[int64]bool
 	overdue    map[int64]int
 	staleAfter time.Time
+	first      time.Time // the county's first registration (every shop read), else the earliest of those read
+	movedOut   bool      // a shop read has moved to another county
 }
 
 // loadCountyInputs reads the inputs of cycle c's evaluation: of every shop of
@@ -239,14 +249,22 @@ func (s *Service) loadCountyInputs(ctx context.Context, county models.County, c 
 		if in.inspected, err = s.db.InspectedMerchants(ctx, county.ID, c.String()); err != nil {
 			return in, err
 		}
+		if in.first, err = s.db.FirstRegistration(ctx, county.ID); err != nil {
+			return in, err
+		}
 	} else {
 		ms, err := s.db.ViewMerchantsByIDs(ctx, ids)
 		if err != nil {
 			return in, err
 		}
 		for _, m := range ms {
-			if m.CountyID == county.ID {
+			if m.CountyID != county.ID {
+				in.movedOut = true
+			} else {
 				in.merchants = append(in.merchants, m)
+				if in.first.IsZero() || m.CreatedAt.Before(in.first) {
+					in.first = m.CreatedAt // registration times never change
+				}
 			}
 		}
 		rows, err := s.db.ScoresOf(ctx, ids, s.historyCycles(c))
@@ -333,9 +351,23 @@ func (s *Service) evaluateCountyView(base *countyView, in countyInputs, version 
 	}
 	cv := &countyView{version: version, county: base.county, cycle: c, roads: in.roads, merchants: merchants,
 		at: make(map[int64]int, len(merchants)), overdue: in.overdue, staleAfter: in.staleAfter}
+	cv.firstRegistration = base.firstRegistration
+	if cv.firstRegistration.IsZero() || (!in.first.IsZero() && in.first.Before(cv.firstRegistration)) {
+		cv.firstRegistration = in.first
+	}
+	cv.stars = make([]int, len(s.policy.StarThresholds)+1)
 	for i, m := range merchants {
 		cv.at[m.MerchantID] = i
 		cv.sum += m.Score
+		if m.Inspected {
+			cv.inspected++
+		}
+		if m.RatedStar >= 0 && m.RatedStar < len(cv.stars) {
+			cv.stars[m.RatedStar]++
+		}
+		if s.policy.UnderWatch(m.Score) {
+			cv.underWatch++
+		}
 	}
 	cv.roadViews = s.roadResults(base.county, c, in.roads, merchants, in.overdue)
 	return cv

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/menqian/menqian/models"
@@ -65,27 +67,15 @@ func (s *Service) CountyDashboard(ctx context.Context, a Actor, countyID int64) 
 	}
 	now := s.now()
 	c := s.policy.CycleOf(now)
-	ms, roads, err := s.openCounty(ctx, county, c)
+	cv, err := s.countyView(ctx, county.ID, c)
 	if err != nil {
 		return CountyDashboard{}, err
 	}
-	d := CountyDashboard{County: county, Cycle: c.String(), Merchants: len(ms), Stars: make([]int, len(s.policy.StarThresholds)+1),
-		Demonstration: demonstrationOf(county, c.String(), roads)}
-	sum := 0
-	for _, m := range ms {
-		sum += m.Score
-		if m.Inspected {
-			d.Inspected++
-		}
-		if m.RatedStar >= 0 && m.RatedStar < len(d.Stars) {
-			d.Stars[m.RatedStar]++
-		}
-		if s.policy.UnderWatch(m.Score) {
-			d.UnderWatch++
-		}
-	}
-	d.InspectedShare = share(d.Inspected, len(ms))
-	d.AverageScore = float64(cents(sum, len(ms))) / 100
+	n, sum := len(cv.merchants), cv.sum
+	d := CountyDashboard{County: county, Cycle: c.String(), Merchants: n, Stars: slices.Clone(cv.stars),
+		Inspected: cv.inspected, UnderWatch: cv.underWatch, Demonstration: demonstrationOf(county, c.String(), cv.roadViews)}
+	d.InspectedShare = share(d.Inspected, n)
+	d.AverageScore = float64(cents(sum, n)) / 100
 
 	if d.OpenNotices, d.OverdueNotices, err = s.noticeCounts(ctx, a, county.ID); err != nil {
 		return CountyDashboard{}, err
@@ -105,7 +95,7 @@ func (s *Service) CountyDashboard(ctx context.Context, a Actor, countyID int64) 
 	if d.Roads, err = s.RoadBoard(ctx, a, county.ID, ""); err != nil {
 		return CountyDashboard{}, err
 	}
-	if d.Trend, err = s.scoreTrend(ctx, county.ID, c, len(ms), sum); err != nil {
+	if d.Trend, err = s.scoreTrend(ctx, county.ID, c, n, sum); err != nil {
 		return CountyDashboard{}, err
 	}
 	return d, nil
@@ -139,18 +129,15 @@ func (s *Service) scoreTrend(ctx context.Context, countyID int64, cur policy.Cyc
 		out[i].Cycle = cur.Add(i - TrendCycles + 1)
 		names[i] = out[i].Cycle.String()
 	}
-	frozen, err := s.db.FrozenCountyTallies(ctx, countyID, names)
+	closed, frozen, err := s.frozenTallies(ctx, countyID, names)
 	if err != nil {
 		return nil, err
 	}
-	closed, err := s.db.ClosedCyclesAmong(ctx, names)
+	cv, err := s.countyView(ctx, countyID, cur)
 	if err != nil {
 		return nil, err
 	}
-	first, err := s.db.FirstRegistration(ctx, countyID)
-	if err != nil {
-		return nil, err
-	}
+	first := cv.firstRegistration
 	for i := range out {
 		p := &out[i]
 		switch {
@@ -161,17 +148,12 @@ func (s *Service) scoreTrend(ctx context.Context, countyID int64, cur policy.Cyc
 			p.Frozen, p.Merchants, p.Average = true, t.Merchants, float64(cents(int(t.Total), t.Merchants))/100
 		case first.IsZero() || p.Cycle.Before(s.policy.CycleOf(first)):
 			// no merchant yet
-		default:
-			tallies, err := s.db.RoadTallies(ctx, names[i], s.policy.BaseScore, countyID, s.policy.CycleStart(p.Cycle.Next()))
+		default: // a cycle in its grace period (or one nobody closed yet): live, as its results would be
+			past, err := s.countyView(ctx, countyID, p.Cycle)
 			if err != nil {
 				return nil, err
 			}
-			var total int64
-			for _, t := range tallies {
-				total += t.Total
-				p.Merchants += t.Merchants
-			}
-			p.Average = float64(cents(int(total), p.Merchants)) / 100
+			p.Merchants, p.Average = len(past.merchants), float64(cents(past.sum, len(past.merchants)))/100
 		}
 	}
 	return out, nil
@@ -193,17 +175,74 @@ func (s *Service) CompareCounties(ctx context.Context, a Actor) ([]CountyCompari
 	if err != nil {
 		return nil, err
 	}
-	c := s.CurrentCycle()
+	c := s.policy.CycleOf(s.now())
 	out := make([]CountyComparison, len(board))
 	for i, r := range board {
 		out[i].CountyRank = r
-		if out[i].Inspected, err = s.db.InspectedActive(ctx, r.County.ID, c); err != nil {
+		cv, err := s.countyView(ctx, r.County.ID, c)
+		if err != nil {
 			return nil, err
 		}
+		out[i].Inspected = cv.inspected
 		out[i].InspectedShare = share(out[i].Inspected, r.Merchants)
 		if _, out[i].OverdueNotices, err = s.noticeCounts(ctx, a, r.County.ID); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// frozenTallies tells which of cycles are closed and what each closed one's
+// frozen results of the county add up to. Both never change once a cycle is
+// closed, so they are remembered (bounded by counties × cycles).
+func (s *Service) frozenTallies(ctx context.Context, countyID int64, cycles []string) (map[string]bool, map[string]models.CountyTally, error) {
+	closed := map[string]bool{}
+	tallies := map[string]models.CountyTally{}
+	var unknown, missing []string
+	for _, c := range cycles {
+		if _, ok := s.frozen.closed.Load(c); ok {
+			closed[c] = true
+			if t, ok := s.frozen.tallies.Load(frozenKey{countyID, c}); ok {
+				tallies[c] = t.(models.CountyTally)
+			} else {
+				missing = append(missing, c)
+			}
+		} else {
+			unknown = append(unknown, c)
+		}
+	}
+	if len(unknown) > 0 {
+		now, err := s.db.ClosedCyclesAmong(ctx, unknown)
+		if err != nil {
+			return nil, nil, err
+		}
+		for c := range now {
+			s.frozen.closed.Store(c, true)
+			closed[c] = true
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		got, err := s.db.FrozenCountyTallies(ctx, countyID, missing)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range missing {
+			t := got[c] // none: the county had no shop then
+			tallies[c] = t
+			s.frozen.tallies.Store(frozenKey{countyID, c}, t)
+		}
+	}
+	return closed, tallies, nil
+}
+
+type frozenKey struct {
+	county int64
+	cycle  string
+}
+
+// frozenCache remembers what closed cycles froze.
+type frozenCache struct {
+	closed  sync.Map // cycle → true, once closed
+	tallies sync.Map // frozenKey → models.CountyTally
 }

@@ -63,6 +63,7 @@ type Service struct {
 	recorder  *recorder     // inspections, committed in batches
 	views     *countyViews  // each county's evaluation of its open cycles, by change version
 	versions  *versionReader
+	frozen    frozenCache   // what closed cycles froze, which never changes
 	hashCost  int           // bcrypt cost of stored passwords; 0: the default
 	dummyHash func() []byte // what logins of unknown users are checked against
 
