@@ -54,14 +54,6 @@ func (db *DB) FirstRegistration(ctx context.Context, countyID int64) (time.Time,
 	return first[0], nil
 }
 
-// InspectedActive counts the county's active merchants inspected in the cycle.
-func (db *DB) InspectedActive(ctx context.Context, countyID int64, cycle string) (int, error) {
-	var n int
-	err := db.conn(ctx).Raw(`SELECT COUNT(DISTINCT i.merchant_id) FROM inspections i JOIN merchants m ON m.id = i.merchant_id
-		WHERE m.county_id = ? AND m.status = 'active' AND i.cycle = ?`, countyID, cycle).Scan(&n).Error
-	return n, translate(err)
-}
-
 // PendingAppealLine is a pending appeal with its shop and the deduction it contests.
 type PendingAppealLine struct {
 	Appeal
