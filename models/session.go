@@ -25,10 +25,29 @@ func (db *DB) CreateWebSession(ctx context.Context, s *WebSession) error {
 	return translate(db.conn(ctx).Create(s).Error)
 }
 
-// WebSessionByHash returns the session with that id hash, or ErrNotFound.
-func (db *DB) WebSessionByHash(ctx context.Context, idHash string) (WebSession, error) {
-	var s WebSession
-	return s, translate(db.conn(ctx).Where("id_hash = ?", idHash).Take(&s).Error)
+// WebSessionWithUser returns the session with that id hash and its account,
+// in one query, or ErrNotFound (no such session, or no such account).
+func (db *DB) WebSessionWithUser(ctx context.Context, idHash string) (WebSession, User, error) {
+	var rows []struct {
+		User             `gorm:"embedded"`
+		SUserID          int64
+		STokenGeneration int
+		SCreatedAt       time.Time
+		SExpiresAt       time.Time
+		SEndedAt         *time.Time
+	}
+	err := db.conn(ctx).Raw(`SELECT u.*, s.user_id AS s_user_id, s.token_generation AS s_token_generation,
+		s.created_at AS s_created_at, s.expires_at AS s_expires_at, s.ended_at AS s_ended_at
+		FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`, idHash).Scan(&rows).Error
+	if err != nil {
+		return WebSession{}, User{}, translate(err)
+	}
+	if len(rows) == 0 {
+		return WebSession{}, User{}, ErrNotFound
+	}
+	r := rows[0]
+	return WebSession{IDHash: idHash, UserID: r.SUserID, TokenGeneration: r.STokenGeneration, CreatedAt: r.SCreatedAt,
+		ExpiresAt: r.SExpiresAt, EndedAt: r.SEndedAt}, r.User, nil
 }
 
 // EndWebSession marks the session ended at at (logout); ending it twice keeps the first time.

@@ -52,9 +52,9 @@ func (s *Service) Session(ctx context.Context, id string) (WebSession, error) {
 	if id == "" || len(id) > 64 {
 		return WebSession{}, errNoSession
 	}
-	row, err := s.db.WebSessionByHash(ctx, sessionHash(id))
+	row, u, err := s.db.WebSessionWithUser(ctx, sessionHash(id))
 	if errors.Is(err, models.ErrNotFound) {
-		return WebSession{}, errNoSession
+		return WebSession{}, errNoSession // no such session (a session's account is never deleted)
 	}
 	if err != nil {
 		return WebSession{}, err
@@ -62,12 +62,8 @@ func (s *Service) Session(ctx context.Context, id string) (WebSession, error) {
 	if row.EndedAt != nil || !s.now().Before(row.ExpiresAt) {
 		return WebSession{}, errNoSession
 	}
-	u, err := s.db.UserByID(ctx, row.UserID)
-	if errors.Is(err, models.ErrNotFound) || (err == nil && u.Disabled) {
+	if u.Disabled {
 		return WebSession{}, Errorf(CodeUnauthorized, "账号不存在或已停用")
-	}
-	if err != nil {
-		return WebSession{}, err
 	}
 	if u.TokenGeneration != row.TokenGeneration {
 		return WebSession{}, errPasswordReset()
