@@ -57,10 +57,21 @@ func (p *Pages) plaque(w http.ResponseWriter, r *http.Request) {
 			Star: prof.Score.Star, RatedStar: prof.Score.RatedStar, Score: prof.Score.Score, Cycle: prof.Score.Cycle})
 		return
 	}
+	data := view{"P": prof, "Policy": p.svc.Policy()}
+	// A visitor without a session (a WeChat scan) gets the page every such
+	// visitor of the shop gets, so it is reused (see plaqueCache).
+	if sessionOf(r) == nil {
+		p.anonymousPlaque(w, r, prof, data)
+		return
+	}
+	rules, err := p.plaqueCache().rules()
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
 	a := actorOf(r)
-	canInspect := sessionOf(r) != nil && a.InCounty(prof.CountyID) && (a.Role == service.RoleOfficer || a.Role == service.RoleCountyAdmin)
-	pol := p.svc.Policy()
-	p.render(w, r, http.StatusOK, "plaque.html", view{"P": prof, "Policy": pol, "Groups": catalogueGroups(pol, true),
-		"Duties": p.svc.Duties(), "Token": r.PathValue("token"), "CanInspect": canInspect,
-		"Own": a.Role == service.RoleMerchant && sessionOf(r) != nil})
+	data["Rules"] = rules
+	data["Token"] = r.PathValue("token")
+	data["CanInspect"] = a.InCounty(prof.CountyID) && (a.Role == service.RoleOfficer || a.Role == service.RoleCountyAdmin)
+	p.render(w, r, http.StatusOK, "plaque.html", data)
 }

@@ -3,7 +3,9 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"html/template"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -303,6 +305,83 @@ func TestPlaqueReplacedAndForged(t *testing.T) {
 			// The other county's plaque is untouched by the reissue.
 			if _, j := e.scanJSON(e.scanToken(w.Merchant[1])); j["name"] != e.scanMerchant(w.Merchant[1]).Name {
 				t.Errorf("other shop's profile %v", j)
+			}
+		})
+	}
+}
+
+// TestPlaquePageReused: the page a plaque opens for a visitor without a
+// session is rendered once and reused (service/web/plaque_cache.go), so every
+// scan must still carry the nonce of its own Content-Security-Policy, written
+// as html/template writes it (a base64 nonce may hold '+'), and otherwise be
+// the page as the template rendered it; a deduction shows on the next scan,
+// as in the JSON answer.
+func TestPlaquePageReused(t *testing.T) {
+	cspNonce := regexp.MustCompile(`'nonce-([^']+)'`)
+	nonceAttr := regexp.MustCompile(`nonce="([^"]*)"`)
+	attr := template.Must(template.New("").Parse(`<script nonce="{{.}}"></script>`))
+	// written is the nonce as html/template writes it in the page.
+	written := func(nonce string) string {
+		var b strings.Builder
+		if err := attr.Execute(&b, nonce); err != nil {
+			t.Fatal(err)
+		}
+		return nonceAttr.FindStringSubmatch(b.String())[1]
+	}
+	// scan opens the page without a session and returns it with its nonces
+	// blanked, after checking each is the response's own.
+	scan := func(e *env, tok string) (body, nonce string) {
+		t.Helper()
+		p := e.scanGet(nil, "/q/"+tok)
+		if p.Status != http.StatusOK || p.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Fatalf("page: %d %q", p.Status, p.Header.Get("Content-Type"))
+		}
+		m := cspNonce.FindStringSubmatch(p.Header.Get("Content-Security-Policy"))
+		if m == nil {
+			t.Fatalf("no nonce in the CSP %q", p.Header.Get("Content-Security-Policy"))
+		}
+		attrs := nonceAttr.FindAllStringSubmatch(p.Body, -1)
+		if len(attrs) == 0 {
+			t.Fatalf("page without a script nonce:\n%s", p.Body)
+		}
+		for _, a := range attrs {
+			if a[1] != written(m[1]) {
+				t.Fatalf("page nonce %q, want %q (the CSP's %q)", a[1], written(m[1]), m[1])
+			}
+		}
+		return nonceAttr.ReplaceAllString(p.Body, `nonce=""`), m[1]
+	}
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seed()
+			id := w.Merchant[0]
+			tok := e.scanToken(id)
+			first, _ := scan(e, tok)
+			// Scan until a nonce with a '+' (escaped in the page) has been
+			// seen: about one scan in three has one.
+			plus := false
+			for i := 0; i < 200 && (i < 3 || !plus); i++ {
+				body, nonce := scan(e, tok)
+				plus = plus || strings.Contains(nonce, "+")
+				if body != first {
+					t.Fatalf("scan %d differs from the first beyond its nonce:\n%s\n---\n%s", i+2, body, first)
+				}
+			}
+			if !plus {
+				t.Fatal("200 nonces without a '+'")
+			}
+
+			e.record(w.Officer[0], id, "ZXLH-01", 8)
+			if _, j := e.scanJSON(tok); j["score"] != 92.0 || j["rated_star"] != 4.0 {
+				t.Fatalf("after −8: profile %v, want score 92, 4★", j)
+			}
+			body, _ := scan(e, tok)
+			if !strings.Contains(body, `id="score">92<`) || !strings.Contains(body, `aria-label="4 星（满 5 星）"`) {
+				t.Errorf("after −8 the page still shows the old score:\n%s", body)
+			}
+			if again, _ := scan(e, tok); again != body {
+				t.Errorf("the page after −8 differs between scans beyond its nonce:\n%s\n---\n%s", again, body)
 			}
 		})
 	}
