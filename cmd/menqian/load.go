@@ -882,7 +882,11 @@ func runLoad(ctx context.Context, o loadOptions, seed loadSeed, getenv func(stri
 		row := loadRow{read: r, err: r.err}
 		if r.err == nil {
 			if o.warmup > 0 {
-				measureLoad(ctx, o, target+r.path, r.headers, o.warmup) // warms the caches the read uses; not reported
+				// Warms the caches the read uses, from a few connections (a
+				// slow read's backlog would still load the next measurement).
+				warm := o
+				warm.threads, warm.connections = 1, min(4, o.connections)
+				measureLoad(ctx, warm, target+r.path, r.headers, o.warmup)
 			}
 			row.target, row.err = measureLoad(ctx, o, target+r.path, r.headers, o.duration)
 			if row.err == nil {
@@ -1116,7 +1120,11 @@ func measureLoad(ctx context.Context, o loadOptions, u string, headers []string,
 	if d < time.Second {
 		return goLoad(ctx, u, headers, o.connections, d)
 	}
-	args := []string{fmt.Sprintf("-t%d", o.threads), fmt.Sprintf("-c%d", o.connections), fmt.Sprintf("-d%ds", int(math.Round(d.Seconds()))), "--latency"}
+	// wrk leaves out of its latencies the requests slower than its timeout
+	// (2 s by default): as long as the run, every answer counts.
+	secs := int(math.Round(d.Seconds()))
+	args := []string{fmt.Sprintf("-t%d", o.threads), fmt.Sprintf("-c%d", o.connections), fmt.Sprintf("-d%ds", secs),
+		fmt.Sprintf("--timeout=%ds", max(secs, 2)), "--latency"}
 	for _, h := range headers {
 		args = append(args, "-H", h)
 	}
@@ -1231,6 +1239,24 @@ func (r loadRow) ratio() float64 {
 	return r.target.rps / r.bare.rps
 }
 
+// formatRatio shows a ratio with three decimals, or two significant digits
+// when it is smaller than that.
+func formatRatio(r float64) string {
+	d := 3
+	if r > 0 {
+		d = max(3, 1-int(math.Floor(math.Log10(r))))
+	}
+	return strconv.FormatFloat(r, 'f', d, 64)
+}
+
+// formatRate shows requests per second, with a decimal below ten.
+func formatRate(r float64) string {
+	if r < 10 {
+		return strconv.FormatFloat(r, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(r, 'f', 0, 64)
+}
+
 // verdict is PASS or MISS against the read's floor.
 func (r loadRow) verdict() string {
 	if r.ratio() >= r.read.floor {
@@ -1243,7 +1269,7 @@ func (r loadRow) progress() string {
 	if r.err != nil {
 		return fmt.Sprintf("%-40s ERROR %v", r.read.name, r.err)
 	}
-	return fmt.Sprintf("%-40s %9.0f / %9.0f req/s = %.3f (floor %g) %s, p99 %s", r.read.name, r.target.rps, r.bare.rps, r.ratio(),
+	return fmt.Sprintf("%-40s %9s / %9s req/s = %s (floor %g) %s, p99 %s", r.read.name, formatRate(r.target.rps), formatRate(r.bare.rps), formatRatio(r.ratio()),
 		r.read.floor, r.verdict(), roundLatency(r.target.p99))
 }
 
@@ -1260,7 +1286,7 @@ func printLoad(w io.Writer, rows []loadRow) {
 		if r.verdict() == "PASS" {
 			pass++
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.3f | %g | %s | %s | %s | %d | %d |\n", r.read.name, r.target.rps, r.bare.rps, r.ratio(),
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %g | %s | %s | %s | %d | %d |\n", r.read.name, formatRate(r.target.rps), formatRate(r.bare.rps), formatRatio(r.ratio()),
 			r.read.floor, r.verdict(), roundLatency(r.target.p50), roundLatency(r.target.p99), r.target.errors, len(r.read.body))
 	}
 	fmt.Fprintf(w, "\n%d of %d reads reach their floor.\n", pass, len(rows))

@@ -160,4 +160,9 @@ Transfer/sec:      7.27MB
 	if _, err := parseWrk([]byte("unable to connect to 127.0.0.1:1 Connection refused")); err == nil {
 		t.Error("a report without Requests/sec parsed")
 	}
+	for r, want := range map[float64]string{0.5: "0.500", 0.0384: "0.038", 0.00384: "0.0038", 0.0000271: "0.000027", 1.25: "1.250", 0: "0.000"} {
+		if got := formatRatio(r); got != want {
+			t.Errorf("formatRatio(%g) = %q, want %q", r, got, want)
+		}
+	}
 }
