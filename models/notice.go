@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -129,6 +130,18 @@ func (db *DB) ListNotices(ctx context.Context, f NoticeFilter) ([]NoticeLine, in
 		Select("notices.*, merchants.code AS merchant_code, merchants.name AS merchant_name, merchants.road_id AS road_id, roads.name AS road_name").
 		Order(order).Limit(f.Limit).Offset(f.Offset).Scan(&out).Error
 	return out, total, translate(err)
+}
+
+// CountOpenNotices counts a county's open notices, and those of them due
+// before now (overdue), as ListNotices would total them.
+func (db *DB) CountOpenNotices(ctx context.Context, countyID int64, now time.Time) (open, overdue int, err error) {
+	var row struct {
+		Open    int
+		Overdue sql.NullInt64
+	}
+	err = db.conn(ctx).Raw(`SELECT COUNT(*) AS open, SUM(CASE WHEN due_at < ? THEN 1 ELSE 0 END) AS overdue
+		FROM notices WHERE county_id = ? AND status = ?`, now.UTC(), countyID, NoticeOpen).Scan(&row).Error
+	return row.Open, int(row.Overdue.Int64), translate(err)
 }
 
 // ReportNoticeFixed records the merchant's report that an open notice was

@@ -77,7 +77,7 @@ func (s *Service) CountyDashboard(ctx context.Context, a Actor, countyID int64) 
 	d.InspectedShare = share(d.Inspected, n)
 	d.AverageScore = float64(cents(sum, n)) / 100
 
-	if d.OpenNotices, d.OverdueNotices, err = s.noticeCounts(ctx, a, county.ID); err != nil {
+	if d.OpenNotices, d.OverdueNotices, err = s.noticeCounts(ctx, county.ID); err != nil {
 		return CountyDashboard{}, err
 	}
 	if d.PendingAppeals, d.OverdueAppeals, err = s.db.CountPendingAppeals(ctx, county.ID, now.Add(-AppealDecisionWindow)); err != nil {
@@ -102,19 +102,9 @@ func (s *Service) CountyDashboard(ctx context.Context, a Actor, countyID int64) 
 }
 
 // noticeCounts counts a county's open notices and the overdue ones among them,
-// as the notices worklist does.
-func (s *Service) noticeCounts(ctx context.Context, a Actor, countyID int64) (open, overdue int, err error) {
-	for _, st := range []struct {
-		status string
-		n      *int
-	}{{NoticesOpen, &open}, {NoticesOverdue, &overdue}} {
-		_, total, err := s.NoticeList(ctx, a, NoticeFilter{CountyID: countyID, Status: st.status, Paging: Paging{Limit: 1}})
-		if err != nil {
-			return 0, 0, err
-		}
-		*st.n = int(total)
-	}
-	return open, overdue, nil
+// as the notices worklist totals them.
+func (s *Service) noticeCounts(ctx context.Context, countyID int64) (open, overdue int, err error) {
+	return s.db.CountOpenNotices(ctx, countyID, s.now())
 }
 
 // scoreTrend is the county's average score in the TrendCycles cycles up to
@@ -185,7 +175,7 @@ func (s *Service) CompareCounties(ctx context.Context, a Actor) ([]CountyCompari
 		}
 		out[i].Inspected = cv.inspected
 		out[i].InspectedShare = share(out[i].Inspected, r.Merchants)
-		if _, out[i].OverdueNotices, err = s.noticeCounts(ctx, a, r.County.ID); err != nil {
+		if _, out[i].OverdueNotices, err = s.noticeCounts(ctx, r.County.ID); err != nil {
 			return nil, err
 		}
 	}
