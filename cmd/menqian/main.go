@@ -57,7 +57,8 @@ Commands:
   serve                 run the HTTP service (default)
   migrate               apply pending database migrations and exit
   demo                  load Zibo sample data into an empty database and print the logins
-  check                 recompute every score from the ledger; exit 2 listing any that differ
+  check                 recompute every score from the ledger, check the change log and frozen
+                        road results; exit 2 listing what differs
   plaques               write a ZIP of plaque QR codes for a county or road
   close-cycle YYYY-MM   freeze a finished cycle's results
   leaderboards rebuild  rebuild the Redis leaderboards from the database
