@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/menqian/menqian/service"
 	"github.com/menqian/menqian/service/policy"
@@ -15,11 +14,6 @@ import (
 // maxPlaquePages bounds the pages a plaqueCache keeps: about 3.5 KB each, so
 // at most some 15 MB; past it an arbitrary page is dropped for each new one.
 const maxPlaquePages = 4096
-
-// maxPlaqueCaches bounds the plaque caches of one process (one per policy:
-// a server has one, a test binary one per test service); past it all are
-// forgotten.
-const maxPlaqueCaches = 16
 
 // plaqueCache keeps what the plaque page can reuse between requests under one
 // policy: the rules section (the duties and the whole catalogue by category,
@@ -41,27 +35,8 @@ type plaquePage struct {
 	parts [][]byte // the page split at each occurrence of its nonce
 }
 
-// plaqueCaches holds the plaque caches by policy (*policy.Policy →
-// *plaqueCache). A Pages has no field for its cache, so they are found by the
-// policy the page is rendered with, which is all the cached bytes depend on.
-var (
-	plaqueCaches     sync.Map
-	plaqueCacheCount atomic.Int64
-)
-
-// plaqueCache returns the cache of the pages' policy.
-func (p *Pages) plaqueCache() *plaqueCache {
-	pol := p.svc.Policy()
-	if c, ok := plaqueCaches.Load(pol); ok {
-		return c.(*plaqueCache)
-	}
-	c, loaded := plaqueCaches.LoadOrStore(pol, p.newPlaqueCache(pol))
-	if !loaded && plaqueCacheCount.Add(1) > maxPlaqueCaches {
-		plaqueCaches.Clear()
-		plaqueCacheCount.Store(0)
-	}
-	return c.(*plaqueCache)
-}
+// plaqueCache returns the pages' plaque cache.
+func (p *Pages) plaqueCache() *plaqueCache { return p.plaques }
 
 func (p *Pages) newPlaqueCache(pol *policy.Policy) *plaqueCache {
 	duties := p.svc.Duties()

@@ -17,6 +17,7 @@ type Pages struct {
 	views   *views
 	secure  bool // MENQIAN_PUBLIC_URL is https: cookies are Secure
 	metrics *prometheus.HistogramVec
+	plaques *plaqueCache // the plaque page's rules and recent anonymous pages
 
 	// policyFile is the MENQIAN_POLICY file the policy was read from; "": the built-in default.
 	policyFile string
@@ -36,6 +37,7 @@ type Options struct {
 // New returns the handler of every page.
 func New(o Options) http.Handler {
 	p := &Pages{svc: o.Service, log: o.Logger, secure: o.Secure, policyFile: o.PolicyFile, views: newViews(o.Service.Policy())}
+	p.plaques = p.newPlaqueCache(o.Service.Policy())
 	if p.log == nil {
 		p.log = slog.Default()
 	}
