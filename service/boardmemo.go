@@ -4,15 +4,14 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/menqian/menqian/service/leaderboard"
 )
 
-// boardMemo remembers, for each page asked for, the last lines answered with
-// their rated stars. While the board answers the same entries (it read them
-// afresh: the memo never skips the board) and the stars are younger than
-// starTTL with no star forgotten since, the many readers of one unchanged
+// boardMemo remembers, for each Redis page asked for, the last lines answered
+// with their rated stars. While the board answers the same entries (it read
+// them afresh: the memo never skips the board) and the county views the stars
+// came from are still the current ones, the many readers of one unchanged
 // page share that one copy: no stars looked up, no lines built.
 type boardMemo struct {
 	mu sync.Mutex
@@ -30,8 +29,7 @@ type memoPage struct {
 	entries []leaderboard.Entry
 	total   int
 	items   []RankedMerchant
-	until   time.Time // the stars' expiry
-	stars   uint64    // the star cache's generation they were read at
+	views   []*countyView // the views the stars were read from
 	encoded atomic.Pointer[[]byte]
 }
 
@@ -56,12 +54,13 @@ const maxMemoPages = 1024
 func newBoardMemo() *boardMemo { return &boardMemo{m: map[boardKey]*memoPage{}} }
 
 // lines returns the remembered lines of k when the board's answer is still
-// entries and total and its stars are still good at now.
-func (b *boardMemo) lines(k boardKey, entries []leaderboard.Entry, total int, now time.Time, stars uint64) *memoPage {
+// entries and total and the stars were read from the same views (a view is
+// replaced, never changed, when anything of its county changes).
+func (b *boardMemo) lines(k boardKey, entries []leaderboard.Entry, total int, views []*countyView) *memoPage {
 	b.mu.Lock()
 	p := b.m[k]
 	b.mu.Unlock()
-	if p == nil || p.total != total || p.stars != stars || !now.Before(p.until) || !slices.Equal(p.entries, entries) {
+	if p == nil || p.total != total || !slices.Equal(p.views, views) || !slices.Equal(p.entries, entries) {
 		return nil
 	}
 	return p

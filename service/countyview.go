@@ -171,7 +171,7 @@ func (s *Service) refreshCountyView(ctx context.Context, countyID int64, c polic
 		return s.buildCountyView(ctx, countyID, c, version) // the log was pruned past the view
 	}
 	seen := map[int64]bool{}
-	var ids []int64
+	ids := []int64{} // none: only a notice fell due (not nil: nil reads every shop)
 	for _, ch := range changes {
 		if ch.MerchantID == 0 {
 			return s.buildCountyView(ctx, countyID, c, version) // a road or the county itself
@@ -229,7 +229,9 @@ type countyInputs struct {
 func (s *Service) loadCountyInputs(ctx context.Context, county models.County, c policy.Cycle, ids []int64) (countyInputs, error) {
 	in := countyInputs{ids: ids}
 	var err error
-	if ids == nil {
+	now := s.now()
+	switch {
+	case ids == nil:
 		if in.roads, err = s.db.BoardRoads(ctx, county.ID); err != nil {
 			return in, err
 		}
@@ -252,7 +254,7 @@ func (s *Service) loadCountyInputs(ctx context.Context, county models.County, c 
 		if in.first, err = s.db.FirstRegistration(ctx, county.ID); err != nil {
 			return in, err
 		}
-	} else {
+	case len(ids) > 0:
 		ms, err := s.db.ViewMerchantsByIDs(ctx, ids)
 		if err != nil {
 			return in, err
@@ -276,11 +278,12 @@ func (s *Service) loadCountyInputs(ctx context.Context, county models.County, c 
 			return in, err
 		}
 	}
-	if in.overdue, err = s.overdueNotices(ctx, county.ID, c); err != nil {
+	if in.overdue, err = s.overdueNotices(ctx, county.ID, c, now); err != nil {
 		return in, err
 	}
-	if end := s.policy.CycleStart(c.Next()); s.now().Before(end) {
-		in.staleAfter, err = s.db.NextNoticeDue(ctx, county.ID, s.now(), end)
+	if end := s.policy.CycleStart(c.Next()); now.Before(end) {
+		// the same now: a notice due in between is counted by one or the other
+		in.staleAfter, err = s.db.NextNoticeDue(ctx, county.ID, now, end)
 	}
 	return in, err
 }

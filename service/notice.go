@@ -191,9 +191,8 @@ func (s *Service) noticeView(n models.Notice, now time.Time) NoticeView {
 // overdueNotices counts, per merchant of the county, the notices that were
 // overdue at some moment of cycle c up to now: the deadline passed within or
 // before the cycle while the problem was not yet confirmed fixed.
-func (s *Service) overdueNotices(ctx context.Context, countyID int64, c policy.Cycle) (map[int64]int, error) {
+func (s *Service) overdueNotices(ctx context.Context, countyID int64, c policy.Cycle, now time.Time) (map[int64]int, error) {
 	start, end := s.policy.CycleStart(c), s.policy.CycleStart(c.Next())
-	now := s.now()
 	if now.Before(end) {
 		end = now
 	}

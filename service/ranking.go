@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math"
 	"slices"
-	"time"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/service/leaderboard"
@@ -110,13 +109,18 @@ func (s *Service) MerchantBoard(ctx context.Context, a Actor, q BoardQuery) (Boa
 		page.Items = []RankedMerchant{}
 		return page, nil
 	}
+	// The stars come from the county views, read after the request arrived
+	// like the page itself: fresh, whichever instance wrote last.
+	views, err := viewBoard{s: s}.views(ctx, c, scope)
+	if err != nil {
+		return BoardPage{}, err
+	}
 	key := boardKey{scope: scope, cycle: page.Cycle, limit: p.Limit, offset: p.Offset}
-	now, gen := time.Now(), s.stars.gen.Load()
-	if memo := s.pages.lines(key, items, total, now, gen); memo != nil {
+	if memo := s.pages.lines(key, items, total, views); memo != nil {
 		page.Items, page.memo = memo.items, memo
 		return page, nil
 	}
-	stars, until, err := s.ratedStars(ctx, items, c, page.Cycle, now)
+	stars, err := s.ratedStars(ctx, items, c, views)
 	if err != nil {
 		return BoardPage{}, err
 	}
@@ -124,20 +128,31 @@ func (s *Service) MerchantBoard(ctx context.Context, a Actor, q BoardQuery) (Boa
 	for i, it := range items {
 		page.Items[i] = RankedMerchant{Entry: it, RatedStar: stars[i]}
 	}
-	page.memo = &memoPage{entries: items, total: total, items: page.Items, until: until, stars: gen}
+	page.memo = &memoPage{entries: items, total: total, items: page.Items, views: views}
 	s.pages.put(key, page.memo)
 	return page, nil
 }
 
-// ratedStars computes the rated star of each listed merchant (in the order of
-// items), reusing stars computed in the last starTTL and reading the rest with
-// one query, and tells until when all of them may be reused. cycle is
-// c.String().
-func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c policy.Cycle, cycle string, now time.Time) ([]int, time.Time, error) {
+// ratedStars returns the rated star of each listed merchant (in the order of
+// items) from the views, reading any the views do not rank (registered
+// between the views' read and the page's) from the database.
+func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c policy.Cycle, views []*countyView) ([]int, error) {
 	out := make([]int, len(items))
-	missing, until := s.stars.fill(items, cycle, now, out)
+	var missing []int
+	for i, it := range items {
+		found := false
+		for _, cv := range views {
+			if j, ok := cv.at[it.MerchantID]; ok {
+				out[i], found = cv.merchants[j].RatedStar, true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, i)
+		}
+	}
 	if len(missing) == 0 {
-		return out, until, nil
+		return out, nil
 	}
 	ids := make([]int64, len(missing))
 	for i, at := range missing {
@@ -145,19 +160,14 @@ func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c p
 	}
 	rows, err := s.db.ScoresWithMerchants(ctx, ids, s.historyCycles(c))
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, err
 	}
 	for _, at := range missing {
-		id := items[at].MerchantID
-		r, ok := rows[id]
-		if !ok {
-			continue
+		if r, ok := rows[items[at].MerchantID]; ok {
+			out[at] = s.policy.RatedStar(s.standingFrom(models.Merchant{ID: items[at].MerchantID, CreatedAt: r.CreatedAt}, c, r.Scores))
 		}
-		star := s.policy.RatedStar(s.standingFrom(models.Merchant{ID: id, CreatedAt: r.CreatedAt}, c, r.Scores))
-		s.stars.put(models.ScoreKey{MerchantID: id, Cycle: cycle}, star, now)
-		out[at] = star
 	}
-	return out, until, nil
+	return out, nil
 }
 
 // MerchantRank is a merchant's place on its road, in its county and the city.

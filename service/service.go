@@ -56,7 +56,6 @@ type Service struct {
 	board     leaderboard.Board
 	logins    *loginLimiter
 	profiles  *profileCache // public plaque profiles, by county version
-	stars     *starCache    // rated stars of leaderboard lines, a few seconds fresh
 	pages     *boardMemo    // the last lines of each leaderboard page, with their stars
 	active    *activeCache  // accounts recently found enabled
 	known     sync.Map      // county and road ids seen to exist (never deleted) → county id
@@ -83,7 +82,7 @@ func New(o Options) *Service {
 	s := &Service{
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
 		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board,
-		logins: newLoginLimiter(o.DB, 5, 15*time.Minute), profiles: newProfileCache(), stars: newStarCache(), pages: newBoardMemo(), active: newActiveCache(),
+		logins: newLoginLimiter(o.DB, 5, 15*time.Minute), profiles: newProfileCache(), pages: newBoardMemo(), active: newActiveCache(),
 		tokens: newTokenCache(), views: newCountyViews(), versions: newVersionReader(o.DB), hashCost: o.PasswordCost, dummyHash: newDummyHash(o.PasswordCost),
 	}
 	s.scores = notifier{s: s, next: o.Board}
