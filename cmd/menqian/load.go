@@ -762,6 +762,7 @@ type loadRead struct {
 type loadRow struct {
 	read         *loadRead
 	target, bare loadResult
+	backlog      time.Duration // the target's requests still running when wrk stopped took this long to end
 	err          error
 }
 
@@ -815,7 +816,10 @@ func runLoad(ctx context.Context, o loadOptions, seed loadSeed, getenv func(stri
 		return a.db.Ping(c)
 	}})
 	pages := web.New(web.Options{Service: a.svc, Logger: a.log, Registry: reg, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), PolicyFile: cfg.PolicyPath})
-	target, stopTarget, err := listenLoad(routes(api, pages))
+	// The reads in flight are counted, so that a slow read's backlog (wrk
+	// leaves its last requests running) is over before the next measurement.
+	busy := &loadBusy{h: routes(api, pages)}
+	target, stopTarget, err := listenLoad(busy)
 	if err != nil {
 		return err
 	}
@@ -887,8 +891,10 @@ func runLoad(ctx context.Context, o loadOptions, seed loadSeed, getenv func(stri
 				warm := o
 				warm.threads, warm.connections = 1, min(4, o.connections)
 				measureLoad(ctx, warm, target+r.path, r.headers, o.warmup)
+				busy.wait(ctx)
 			}
 			row.target, row.err = measureLoad(ctx, o, target+r.path, r.headers, o.duration)
+			row.backlog = busy.wait(ctx)
 			if row.err == nil {
 				row.bare, row.err = measureLoad(ctx, o, fmt.Sprintf("%s/r/%d", bare, i), nil, o.duration)
 			}
@@ -1054,6 +1060,30 @@ func listenLoad(h http.Handler) (string, func(), error) {
 		srv.Shutdown(ctx)
 	}
 	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// loadBusy counts the GET requests the target is serving.
+type loadBusy struct {
+	h http.Handler
+	n atomic.Int64
+}
+
+func (b *loadBusy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		b.n.Add(1)
+		defer b.n.Add(-1)
+	}
+	b.h.ServeHTTP(w, r)
+}
+
+// wait waits, up to two minutes, until no GET is being served, and returns
+// how long that took.
+func (b *loadBusy) wait(ctx context.Context) time.Duration {
+	start := time.Now()
+	for b.n.Load() > 0 && time.Since(start) < 2*time.Minute && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start)
 }
 
 // bareLoad is the yardstick: a bare Gin engine (release mode, no
@@ -1269,8 +1299,12 @@ func (r loadRow) progress() string {
 	if r.err != nil {
 		return fmt.Sprintf("%-40s ERROR %v", r.read.name, r.err)
 	}
-	return fmt.Sprintf("%-40s %9s / %9s req/s = %s (floor %g) %s, p99 %s", r.read.name, formatRate(r.target.rps), formatRate(r.bare.rps), formatRatio(r.ratio()),
-		r.read.floor, r.verdict(), roundLatency(r.target.p99))
+	line := fmt.Sprintf("%-40s %9s / %9s req/s = %s (floor %g) %s, p99 %s", r.read.name, formatRate(r.target.rps), formatRate(r.bare.rps),
+		formatRatio(r.ratio()), r.read.floor, r.verdict(), roundLatency(r.target.p99))
+	if r.backlog >= time.Second {
+		line += fmt.Sprintf(" (its backlog took %s to clear)", r.backlog.Round(100*time.Millisecond))
+	}
+	return line
 }
 
 // printLoad writes the table of the measurements.
@@ -1289,12 +1323,15 @@ func printLoad(w io.Writer, rows []loadRow) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %g | %s | %s | %s | %d | %d |\n", r.read.name, formatRate(r.target.rps), formatRate(r.bare.rps), formatRatio(r.ratio()),
 			r.read.floor, r.verdict(), roundLatency(r.target.p50), roundLatency(r.target.p99), r.target.errors, len(r.read.body))
 	}
-	fmt.Fprintf(w, "\n%d of %d reads reach their floor.\n", pass, len(rows))
+	fmt.Fprintf(w, "\n%d of %d reads reach their floor. Latencies are the target's (—: no answer within the run); errors are\n"+
+		"its non-2xx/3xx answers and socket errors; bytes the body's size.\n", pass, len(rows))
 }
 
-// roundLatency keeps three significant digits or so.
-func roundLatency(d time.Duration) time.Duration {
+// roundLatency keeps three significant digits or so; none ("—") is zero.
+func roundLatency(d time.Duration) any {
 	switch {
+	case d == 0:
+		return "—"
 	case d >= time.Second:
 		return d.Round(10 * time.Millisecond)
 	case d >= 10*time.Millisecond:
