@@ -38,12 +38,13 @@ func (s *Service) OfficerWorklist(ctx context.Context, a Actor) (Worklist, error
 	if !a.can(RoleOfficer, RoleCountyAdmin) {
 		return Worklist{}, errForbidden
 	}
-	c := s.policy.CycleOf(s.now()).String()
+	cycle := s.policy.CycleOf(s.now())
+	c := cycle.String()
 	roads, _, err := s.db.ListRoads(ctx, models.RoadFilter{CountyIDs: []int64{a.CountyID}, Limit: 10_000})
 	if err != nil {
 		return Worklist{}, err
 	}
-	progress, err := s.db.RoadProgressOfCounty(ctx, a.CountyID, c)
+	cv, err := s.countyView(ctx, a.CountyID, cycle)
 	if err != nil {
 		return Worklist{}, err
 	}
@@ -55,14 +56,15 @@ func (s *Service) OfficerWorklist(ctx context.Context, a Actor) (Worklist, error
 	if err != nil {
 		return Worklist{}, err
 	}
-	byRoad := map[int64]models.RoadProgress{}
-	for _, p := range progress {
-		byRoad[p.RoadID] = p
+	byRoad := make(map[int64]RoadMetrics, len(cv.roadViews))
+	for _, r := range cv.roadViews {
+		byRoad[r.RoadID] = r.Metrics
 	}
 	w := Worklist{Cycle: c, Roads: make([]RoadWork, len(roads))}
 	for i, r := range roads {
 		p := byRoad[r.ID]
-		w.Roads[i] = RoadWork{Road: r, Assigned: slices.Contains(officers[r.ID], a.UserID), Active: p.Active, Uninspected: p.Active - p.Inspected}
+		w.Roads[i] = RoadWork{Road: r, Assigned: slices.Contains(officers[r.ID], a.UserID), Active: p.ActiveMerchants,
+			Uninspected: p.ActiveMerchants - p.Inspected}
 	}
 	// Mine first, then the roads with the most left to do.
 	slices.SortStableFunc(w.Roads, func(x, y RoadWork) int {
