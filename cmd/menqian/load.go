@@ -434,25 +434,24 @@ func (s *loadSeeder) road(ctx context.Context, rng *rand.Rand, c *loadCounty, r 
 			if cyc == s.cur {
 				skip = 0.12 // this month's patrols are not through yet
 			}
-			band := s.band(rng, demo)
-			switch {
-			case demo:
+			if demo {
 				skip = 0
 				if r == 3 && cyc == s.cur {
 					skip = 0.05 // one designated road has shops still to inspect
 				}
-			case account:
-				skip, band = 0, loadGood // with a deduction to appeal
+			}
+			if account {
+				skip = 0 // and a deduction lately, to appeal
 			}
 			if rng.Float64() < skip {
 				continue
 			}
-			serious := !demo && !account && rng.IntN(500) == 0 || demo && r == 4 && k == 0 && cyc == s.cur
+			serious := !demo && rng.IntN(500) == 0 || demo && r == 4 && k == 0 && cyc == s.cur
 			at := s.when(rng, cyc)
 			if account && cyc == s.cur {
 				at = s.recent()
 			}
-			plans = append(plans, plan{m: k, cycle: cyc, at: at, items: s.items(rng, band, serious, account)})
+			plans = append(plans, plan{m: k, cycle: cyc, at: at, items: s.items(rng, s.band(rng, demo), serious, account)})
 		}
 	}
 	ins := make([]models.Inspection, len(plans))
