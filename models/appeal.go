@@ -54,15 +54,17 @@ type AppealFilter struct {
 func (db *DB) ListAppeals(ctx context.Context, f AppealFilter) ([]Appeal, int64, error) {
 	q := db.conn(ctx).Model(&Appeal{})
 	if f.CountyIDs != nil {
-		q = q.Where("merchant_id IN (SELECT id FROM merchants WHERE county_id IN ?)", f.CountyIDs)
+		// Each appeal's shop looked up, not "IN (every shop of the county)":
+		// the few appeals are read first (by status when filtered).
+		q = q.Where("EXISTS (SELECT 1 FROM merchants m WHERE m.id = appeals.merchant_id AND m.county_id IN ?)", f.CountyIDs)
 	}
 	if f.MerchantID != 0 {
-		q = q.Where("merchant_id = ?", f.MerchantID)
+		q = q.Where("appeals.merchant_id = ?", f.MerchantID)
 	}
 	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
+		q = q.Where("appeals.status = ?", f.Status)
 	}
-	return page[Appeal](q, "id DESC", f.Limit, f.Offset)
+	return page[Appeal](q, "appeals.id DESC", f.Limit, f.Offset)
 }
 
 // DecideAppeal records the decision of a pending appeal; one decided meanwhile
