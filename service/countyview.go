@@ -72,6 +72,8 @@ type countyView struct {
 	byRoad     map[int64][]int32 // road → indices into merchants
 	pages      sync.Map          // viewPageKey → *memoPage: the pages read of this view
 	npages     atomic.Int64      // pages stored (at most maxViewPages)
+
+	roadsEncoded atomic.Pointer[[]byte] // the road ranking as the API writes it (RoadBoardEncoded)
 }
 
 type viewKey struct {

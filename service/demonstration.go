@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/service/leaderboard"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -420,26 +421,24 @@ func (s *Service) CountyBoard(ctx context.Context, a Actor) ([]CountyRank, error
 	if !a.IsCity() {
 		return nil, errForbidden
 	}
-	counties, err := s.db.ListCounties(ctx, nil)
+	c := s.policy.CycleOf(s.now())
+	views, err := viewBoard{s: s}.views(ctx, c, leaderboard.Scope{Kind: leaderboard.City})
 	if err != nil {
 		return nil, err
 	}
-	c := s.policy.CycleOf(s.now())
-	out := make([]CountyRank, 0, len(counties))
+	out := make([]CountyRank, 0, len(views))
 	sums := map[int64]int64{}
-	for _, county := range counties {
-		ms, roads, err := s.openCounty(ctx, county, c)
-		if err != nil {
-			return nil, err
+	for _, cv := range views {
+		qualified := 0
+		for _, r := range cv.roadViews {
+			if designated(r.DemoStatus) && r.Qualified {
+				qualified++
+			}
 		}
-		d := demonstrationOf(county, c.String(), roads)
-		sum := 0
-		for _, m := range ms {
-			sum += m.Score
-		}
-		sums[county.ID] = cents(sum, len(ms))
-		out = append(out, CountyRank{County: county, Qualified: d.Qualified, Target: county.DemoRoadTarget,
-			Score: float64(cents(sum, len(ms))) / 100, Merchants: len(ms)})
+		n := len(cv.merchants)
+		sums[cv.county.ID] = cents(cv.sum, n)
+		out = append(out, CountyRank{County: cv.county, Qualified: qualified, Target: cv.county.DemoRoadTarget,
+			Score: float64(cents(cv.sum, n)) / 100, Merchants: n})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Qualified != out[j].Qualified {

@@ -215,36 +215,73 @@ func (s *Service) MerchantRanks(ctx context.Context, a Actor, id int64) (Merchan
 // RoadBoard ranks a county's roads by road score (county users), in the
 // current cycle or, with cycle, in a past one (frozen once closed).
 func (s *Service) RoadBoard(ctx context.Context, a Actor, countyID int64, cycle string) ([]leaderboard.RoadEntry, error) {
+	roads, _, err := s.roadBoard(ctx, a, countyID, cycle)
+	return roads, err
+}
+
+// RoadBoardEncoded is RoadBoard written by encode (given the roads and the
+// cycle ranked). The readers of an open cycle share one encoding while the
+// county's view is unchanged: encode must depend on its arguments alone and
+// be the same function at every call (the API's one JSON writer).
+func (s *Service) RoadBoardEncoded(ctx context.Context, a Actor, countyID int64, cycle string,
+	encode func(roads []leaderboard.RoadEntry, cycle string) []byte) ([]byte, error) {
+	roads, cv, err := s.roadBoard(ctx, a, countyID, cycle)
+	if err != nil {
+		return nil, err
+	}
+	if cycle == "" {
+		cycle = s.CurrentCycle()
+	}
+	if cv == nil {
+		return encode(roads, cycle), nil
+	}
+	if b := cv.roadsEncoded.Load(); b != nil {
+		return *b, nil
+	}
+	b := encode(roads, cycle)
+	cv.roadsEncoded.Store(&b)
+	return b, nil
+}
+
+// roadBoard is RoadBoard with the view it was read from (nil: a closed cycle).
+func (s *Service) roadBoard(ctx context.Context, a Actor, countyID int64, cycle string) ([]leaderboard.RoadEntry, *countyView, error) {
 	if countyID <= 0 {
-		return nil, Invalid(map[string]string{"county_id": "必填"})
+		return nil, nil, Invalid(map[string]string{"county_id": "必填"})
 	}
 	if !a.can(RoleCityAdmin, RoleCountyAdmin, RoleOfficer) {
-		return nil, errForbidden
+		return nil, nil, errForbidden
 	}
 	if !a.InCounty(countyID) {
-		return nil, errForbidden
+		return nil, nil, errForbidden
 	}
-	county, err := s.db.CountyByID(ctx, countyID)
-	if err != nil {
-		return nil, storeErr(err, "区县")
+	if _, err := s.countyOf(ctx, "county", countyID); err != nil {
+		return nil, nil, err
 	}
 	c, closed, err := s.boardCycle(ctx, cycle)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !closed {
-		return s.board.Roads(ctx, c.String(), countyID)
+		cv, err := s.countyView(ctx, countyID, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		return roadEntries(cv), cv, nil
+	}
+	county, err := s.db.CountyByID(ctx, countyID)
+	if err != nil {
+		return nil, nil, storeErr(err, "区县")
 	}
 	cc, err := s.frozenCountyCycle(ctx, county, c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]leaderboard.RoadEntry, len(cc.Roads))
 	for i, r := range cc.Roads {
 		out[i] = leaderboard.RoadEntry{Rank: r.Rank, RoadID: r.RoadID, Name: r.Name, Score: float64(r.ScoreCents) / 100,
 			Merchants: r.Merchants, DemoStatus: r.DemoStatus}
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 // RebuildLeaderboards reloads the current cycle's rankings from the database.

@@ -257,12 +257,17 @@ func (b viewBoard) Roads(ctx context.Context, cycle string, countyID int64) ([]l
 	if err != nil {
 		return nil, err
 	}
+	return roadEntries(cv), nil
+}
+
+// roadEntries is the view's road ranking.
+func roadEntries(cv *countyView) []leaderboard.RoadEntry {
 	out := make([]leaderboard.RoadEntry, len(cv.roadViews))
 	for i, r := range cv.roadViews {
 		out[i] = leaderboard.RoadEntry{Rank: r.Rank, RoadID: r.RoadID, Name: r.Name, Score: float64(r.ScoreCents) / 100,
 			Merchants: r.Merchants, DemoStatus: r.DemoStatus}
 	}
-	return out, nil
+	return out
 }
 
 // ScoreChanged implements leaderboard.Board: the views read the change from

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/leaderboard"
 )
 
 func (a *API) merchantBoard(c *gin.Context) {
@@ -129,17 +130,21 @@ func (a *API) roadBoard(c *gin.Context) {
 	if !a.checkQuery(c, f) {
 		return
 	}
-	roads, err := a.svc.RoadBoard(c.Request.Context(), actor(c), county, c.Query("cycle"))
+	body, err := a.svc.RoadBoardEncoded(c.Request.Context(), actor(c), county, c.Query("cycle"), encodeRoadBoard)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// encodeRoadBoard is the one encoding of a county's road ranking: readers of
+// an unchanged county share it (Service.RoadBoardEncoded).
+func encodeRoadBoard(roads []leaderboard.RoadEntry, cycle string) []byte {
 	out := make([]roadBoardItem, len(roads))
 	for i, r := range roads {
 		out[i] = roadBoardItem{Rank: r.Rank, RoadID: r.RoadID, Name: r.Name, Score: r.Score, Merchants: r.Merchants, Demonstration: r.DemoStatus}
 	}
-	respond(a, c, http.StatusOK, gin.H{"items": out, "total": len(out), "cycle": cycleOr(c.Query("cycle"), a.svc.CurrentCycle())}, err)
-}
-
-func cycleOr(asked, current string) string {
-	if asked != "" {
-		return asked
-	}
-	return current
+	b, _ := json.Marshal(gin.H{"items": out, "total": len(out), "cycle": cycle}) // plain values: cannot fail
+	return b
 }
