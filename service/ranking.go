@@ -181,17 +181,30 @@ type MerchantRank struct {
 // MerchantRanks returns a merchant's ranks (whoever may see the merchant),
 // from the county views of the current cycle.
 func (s *Service) MerchantRanks(ctx context.Context, a Actor, id int64) (MerchantRank, error) {
-	m, err := s.Merchant(ctx, a, id)
-	if err != nil {
-		return MerchantRank{}, err
-	}
 	c := s.policy.CycleOf(s.now())
-	out := MerchantRank{Cycle: c.String(), RoadID: m.RoadID, CountyID: m.CountyID}
 	city := leaderboard.Scope{Kind: leaderboard.City}
 	views, err := viewBoard{s: s}.views(ctx, c, city)
 	if err != nil {
 		return MerchantRank{}, err
 	}
+	// A ranked shop is in its county's view, as fresh as the database; a
+	// closed one is read from the database.
+	var m models.Merchant
+	for _, cv := range views {
+		if i, ok := cv.at[id]; ok {
+			r := cv.merchants[i]
+			m = models.Merchant{ID: id, CountyID: r.CountyID, RoadID: r.RoadID, Status: models.MerchantActive}
+		}
+	}
+	if m.ID == 0 {
+		if m, err = s.db.MerchantByID(ctx, id); err != nil {
+			return MerchantRank{}, storeErr(err, "商户")
+		}
+	}
+	if !s.canSeeMerchant(a, m) {
+		return MerchantRank{}, errNotFound
+	}
+	out := MerchantRank{Cycle: c.String(), RoadID: m.RoadID, CountyID: m.CountyID}
 	var own []*countyView
 	for _, cv := range views {
 		if cv.county.ID == m.CountyID {
