@@ -78,11 +78,32 @@ func (s *Service) CountyBulletin(ctx context.Context, a Actor, countyID int64, c
 	if err != nil {
 		return Bulletin{}, Invalid(map[string]string{"cycle": "格式应为 YYYY-MM"})
 	}
-	cc, err := s.countyCycle(ctx, county, c)
+	cc, cv, err := s.countyCycleView(ctx, county, c)
 	if err != nil {
 		return Bulletin{}, err
 	}
-	county = cc.County // as it was at closing, for a closed cycle
+	// The bulletin of a view, or of a closed cycle, is built once and shared:
+	// its lists are read only.
+	key := frozenKey{county.ID, cc.Cycle}
+	if cv != nil {
+		if b := cv.bulletin.Load(); b != nil {
+			return *b, nil
+		}
+	} else if b, ok := s.frozen.bulletins.Load(key); ok {
+		return b.(Bulletin), nil
+	}
+	b := s.buildBulletin(cc)
+	if cv != nil {
+		cv.bulletin.Store(&b)
+	} else if _, ok := s.frozen.cycles.Load(key); ok {
+		s.frozen.bulletins.Store(key, b)
+	}
+	return b, nil
+}
+
+// buildBulletin builds the bulletin of a county cycle.
+func (s *Service) buildBulletin(cc CountyCycle) Bulletin {
+	county := cc.County // as it was at closing, for a closed cycle
 	b := Bulletin{CountyID: county.ID, County: county.Name, Cycle: cc.Cycle, Provisional: cc.Provisional, ClosedAt: cc.ClosedAt,
 		Merchants: len(cc.Merchants), Red: []BulletinMerchant{}, Black: []BulletinMerchant{}, Roads: []BulletinRoad{}}
 	ranked := make([]BulletinMerchant, len(cc.Merchants))
@@ -126,5 +147,5 @@ func (s *Service) CountyBulletin(ctx context.Context, a Actor, countyID int64, c
 	d := demonstrationOf(county, cc.Cycle, cc.Roads)
 	b.Demonstration.Target, b.Demonstration.Designated, b.Demonstration.Accepted, b.Demonstration.Qualified =
 		d.Target, d.Designated, d.Accepted, d.Qualified
-	return b, nil
+	return b
 }

@@ -73,7 +73,8 @@ type countyView struct {
 	pages      sync.Map          // viewPageKey → *memoPage: the pages read of this view
 	npages     atomic.Int64      // pages stored (at most maxViewPages)
 
-	roadsEncoded atomic.Pointer[[]byte] // the road ranking as the API writes it (RoadBoardEncoded)
+	roadsEncoded atomic.Pointer[[]byte]   // the road ranking as the API writes it (RoadBoardEncoded)
+	bulletin     atomic.Pointer[Bulletin] // the provisional bulletin (CountyBulletin)
 }
 
 type viewKey struct {

@@ -235,4 +235,27 @@ type frozenKey struct {
 type frozenCache struct {
 	closed  sync.Map // cycle → true, once closed
 	tallies sync.Map // frozenKey → models.CountyTally
+
+	mu        sync.Mutex
+	cycles    sync.Map // frozenKey → CountyCycle, at most maxFrozenCycles
+	bulletins sync.Map // frozenKey → Bulletin, of the cycles kept
+	kept      int
+}
+
+// maxFrozenCycles bounds the closed county cycles kept whole (20,000 shops
+// take about 5 MB); past it all are forgotten.
+const maxFrozenCycles = 24
+
+// keep remembers a closed county cycle.
+func (f *frozenCache) keep(k frozenKey, cc CountyCycle) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.kept >= maxFrozenCycles {
+		f.cycles.Clear()
+		f.bulletins.Clear()
+		f.kept = 0
+	}
+	if _, loaded := f.cycles.LoadOrStore(k, cc); !loaded {
+		f.kept++
+	}
 }

@@ -240,20 +240,38 @@ func nonNil(s []string) []string {
 // past its grace period that nobody closed yet is closed now, so what is shown
 // once never changes; the current cycle (and one in grace) is live, provisional.
 func (s *Service) countyCycle(ctx context.Context, county models.County, c policy.Cycle) (CountyCycle, error) {
+	cc, _, err := s.countyCycleView(ctx, county, c)
+	return cc, err
+}
+
+// countyCycleView is countyCycle with the view an open cycle was read from
+// (nil for a closed one).
+func (s *Service) countyCycleView(ctx context.Context, county models.County, c policy.Cycle) (CountyCycle, *countyView, error) {
 	now := s.now()
 	if cur := s.policy.CycleOf(now); cur.Before(c) {
-		return CountyCycle{}, Invalid(map[string]string{"cycle": "不能查询未来的考核周期"})
+		return CountyCycle{}, nil, Invalid(map[string]string{"cycle": "不能查询未来的考核周期"})
 	}
 	if s.policy.IsClosed(c, now) {
+		key := frozenKey{county.ID, c.String()}
+		if cc, ok := s.frozen.cycles.Load(key); ok {
+			return cc.(CountyCycle), nil, nil // frozen: never changes
+		}
 		if _, err := s.db.ClosedCycleByName(ctx, c.String()); errors.Is(err, models.ErrNotFound) {
 			if _, err := s.CloseCycle(ctx, c, "auto"); err != nil && ErrorCode(err) != CodeConflict {
-				return CountyCycle{}, err
+				return CountyCycle{}, nil, err
 			}
 		}
-		return s.frozenCountyCycle(ctx, county, c)
+		cc, err := s.frozenCountyCycle(ctx, county, c)
+		if err == nil {
+			s.frozen.keep(key, cc)
+		}
+		return cc, nil, err
 	}
-	ms, rs, err := s.openCounty(ctx, county, c)
-	return CountyCycle{County: county, Cycle: c.String(), Provisional: true, Merchants: ms, Roads: rs}, err
+	cv, err := s.countyView(ctx, county.ID, c)
+	if err != nil {
+		return CountyCycle{}, nil, err
+	}
+	return CountyCycle{County: county, Cycle: c.String(), Provisional: true, Merchants: cv.merchants, Roads: cv.roadViews}, cv, nil
 }
 
 func (s *Service) frozenCountyCycle(ctx context.Context, county models.County, c policy.Cycle) (CountyCycle, error) {
