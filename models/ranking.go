@@ -172,9 +172,9 @@ func (db *DB) RoadTallies(ctx context.Context, cycle string, base int, countyID 
 }
 
 // BoardRoads returns the roads of a county (of every county when countyID is
-// 0), by id, with the columns the road ranking shows.
+// 0), by id.
 func (db *DB) BoardRoads(ctx context.Context, countyID int64) ([]Road, error) {
-	q := db.conn(ctx).Select("id, county_id, name, demo_status").Order("id")
+	q := db.conn(ctx).Order("id")
 	if countyID != 0 {
 		q = q.Where("county_id = ?", countyID)
 	}

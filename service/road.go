@@ -131,6 +131,34 @@ func (s *Service) roadInCounty(ctx context.Context, a Actor, id int64) (models.R
 	return r, nil
 }
 
+// CountyRoads lists every road of a county by id, with its officers (as
+// Roads, all pages at once), from the county's view.
+func (s *Service) CountyRoads(ctx context.Context, a Actor, countyID int64) ([]RoadView, error) {
+	if !a.can(RoleCityAdmin, RoleCountyAdmin, RoleOfficer) {
+		return nil, errForbidden
+	}
+	if !a.InCounty(countyID) {
+		return nil, errForbidden
+	}
+	if _, err := s.countyOf(ctx, "county", countyID); err != nil {
+		return nil, err
+	}
+	cv, err := s.countyView(ctx, countyID, s.policy.CycleOf(s.now()))
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(cv.roads))
+	for i, r := range cv.roads {
+		ids[i] = r.ID
+	}
+	off, err := s.db.RoadOfficers(ctx, ids)
+	out := make([]RoadView, len(cv.roads))
+	for i, r := range cv.roads {
+		out[i] = RoadView{Road: r, OfficerIDs: off[r.ID]}
+	}
+	return out, err
+}
+
 // Roads lists roads of the actor's counties, optionally of one county.
 func (s *Service) Roads(ctx context.Context, a Actor, countyID int64, p Paging) ([]RoadView, int64, error) {
 	if !a.can(RoleCityAdmin, RoleCountyAdmin, RoleOfficer) {

@@ -120,17 +120,7 @@ func formText(r *http.Request, name string) *string {
 
 // countyRoads lists all roads of a county, by id.
 func (p *Pages) countyRoads(ctx context.Context, a service.Actor, countyID int64) ([]service.RoadView, error) {
-	var out []service.RoadView
-	for off := 0; ; off += service.MaxPage {
-		rs, total, err := p.svc.Roads(ctx, a, countyID, service.Paging{Limit: service.MaxPage, Offset: off})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rs...)
-		if len(rs) == 0 || int64(len(out)) >= total {
-			return out, nil
-		}
-	}
+	return p.svc.CountyRoads(ctx, a, countyID)
 }
 
 // countyOfficers lists the county's officer accounts, by id.
