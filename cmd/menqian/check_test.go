@@ -59,8 +59,12 @@ func TestCheckFindsCorruptDerivedData(t *testing.T) {
 						exec(`UPDATE county_changes SET version = -version WHERE county_id = ? AND version = ?`, county, 1-version)
 					}},
 				{"road result", "its shops give",
-					func() { exec(`UPDATE cycle_road_results SET score_cents = score_cents + 1 WHERE road_id = ? AND cycle = ?`, road, cycle) },
-					func() { exec(`UPDATE cycle_road_results SET score_cents = score_cents - 1 WHERE road_id = ? AND cycle = ?`, road, cycle) }},
+					func() {
+						exec(`UPDATE cycle_road_results SET score_cents = score_cents + 1 WHERE road_id = ? AND cycle = ?`, road, cycle)
+					},
+					func() {
+						exec(`UPDATE cycle_road_results SET score_cents = score_cents - 1 WHERE road_id = ? AND cycle = ?`, road, cycle)
+					}},
 			} {
 				c.corrupt()
 				out, err := check()

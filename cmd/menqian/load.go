@@ -27,16 +27,12 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/qrcodes"
 	"github.com/menqian/menqian/service"
-	"github.com/menqian/menqian/service/httpapi"
 	"github.com/menqian/menqian/service/policy"
-	"github.com/menqian/menqian/service/web"
 )
 
 // `menqian load` is the benchmark of issue 13: it seeds a city (or reuses
@@ -807,17 +803,9 @@ func runLoad(ctx context.Context, o loadOptions, seed loadSeed, getenv func(stri
 	}
 
 	// The service as serve runs it, and the yardstick.
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	api := httpapi.New(httpapi.Options{Service: a.svc, Logger: a.log, Registry: reg, Ready: func() error {
-		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		return a.db.Ping(c)
-	}})
-	pages := web.New(web.Options{Service: a.svc, Logger: a.log, Registry: reg, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), PolicyFile: cfg.PolicyPath})
 	// The reads in flight are counted, so that a slow read's backlog (wrk
 	// leaves its last requests running) is over before the next measurement.
-	busy := &loadBusy{h: routes(api, pages)}
+	busy := &loadBusy{h: a.handler()}
 	target, stopTarget, err := listenLoad(busy)
 	if err != nil {
 		return err

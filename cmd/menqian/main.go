@@ -128,6 +128,21 @@ type app struct {
 	close  []func()
 }
 
+// handler is the whole service as serve answers it: the JSON API and the ops
+// endpoints, the pages, and their metrics.
+func (a *app) handler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := httpapi.New(httpapi.Options{Service: a.svc, Logger: a.log, Registry: reg, Ready: func() error {
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return a.db.Ping(c)
+	}})
+	pages := web.New(web.Options{Service: a.svc, Logger: a.log, Registry: reg, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		PolicyFile: a.cfg.PolicyPath})
+	return routes(api, pages)
+}
+
 func (a *app) Close() {
 	for i := len(a.close) - 1; i >= 0; i-- {
 		a.close[i]()
@@ -219,15 +234,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stdout, "Created city admin account admin with MENQIAN_ADMIN_PASSWORD.")
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	api := httpapi.New(httpapi.Options{Service: a.svc, Logger: a.log, Registry: reg, Ready: func() error {
-		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		return a.db.Ping(c)
-	}})
-	pages := web.New(web.Options{Service: a.svc, Logger: a.log, Registry: reg, Secure: strings.HasPrefix(cfg.PublicURL, "https://"), PolicyFile: cfg.PolicyPath})
-	handler := routes(api, pages)
+	handler := a.handler()
 	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
