@@ -17,8 +17,10 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +67,7 @@ type loadOptions struct {
 	threads, connections   int
 	only                   *regexp.Regexp
 	seed                   uint64
+	cpuProfiles            string
 }
 
 // Sizes of each county's cast, bounded by its roads and shops.
@@ -93,6 +96,7 @@ func cmdLoad(ctx context.Context, args []string, getenv func(string) string, std
 	fs.IntVar(&o.connections, "connections", 64, "connections (wrk -c)")
 	only := fs.String("only", "", "measure only the reads whose name matches this regular expression")
 	fs.Uint64Var(&o.seed, "seed", 13, "random seed of the seeded data and the writes")
+	fs.StringVar(&o.cpuProfiles, "cpuprofile", "", "write a CPU profile of each read's measurement (not its baseline) into this directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -880,7 +884,13 @@ func runLoad(ctx context.Context, o loadOptions, seed loadSeed, getenv func(stri
 				measureLoad(ctx, warm, target+r.path, r.headers, o.warmup)
 				busy.wait(ctx)
 			}
+			stopProfile, err := startLoadProfile(o.cpuProfiles, i, r.name)
+			if err != nil {
+				w.stop()
+				return err
+			}
 			row.target, row.err = measureLoad(ctx, o, target+r.path, r.headers, o.duration)
+			stopProfile()
 			row.backlog = busy.wait(ctx)
 			if row.err == nil {
 				row.bare, row.err = measureLoad(ctx, o, fmt.Sprintf("%s/r/%d", bare, i), nil, o.duration)
@@ -1511,4 +1521,30 @@ func (w *loadWriter) expect(req *http.Request, status int, out any) error {
 		return json.Unmarshal(body, out)
 	}
 	return nil
+}
+
+// startLoadProfile starts a CPU profile of read i into dir (nothing when dir
+// is empty) and returns what stops it.
+func startLoadProfile(dir string, i int, name string) (func(), error) {
+	if dir == "" {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("load: -cpuprofile: %v", err)
+	}
+	slug := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(name))
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%02d-%s.pprof", i+1, slug)))
+	if err != nil {
+		return nil, fmt.Errorf("load: -cpuprofile: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("load: -cpuprofile: %v", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
