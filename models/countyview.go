@@ -29,9 +29,24 @@ func (db *DB) CountyVersion(ctx context.Context, countyID int64) (int64, error) 
 	return v, translate(err)
 }
 
-// CountyVersions returns every county's change version.
+// CountyVersions returns every county's change version, as of a read that
+// started after the call. The map may be shared with other callers (on
+// SQLite the same map answers until something is committed): read only.
 func (db *DB) CountyVersions(ctx context.Context) (map[int64]int64, error) {
-	rows, err := db.SQL().QueryContext(ctx, `SELECT county_id, version FROM county_versions`)
+	if db.versions != nil {
+		return db.versions.read(ctx)
+	}
+	return queryVersions(ctx, db.SQL())
+}
+
+// queryer is a pool or a pinned connection.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryVersions reads every county's change version into a new map.
+func queryVersions(ctx context.Context, q queryer) (map[int64]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT county_id, version FROM county_versions`)
 	if err != nil {
 		return nil, translate(err)
 	}

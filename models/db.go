@@ -37,6 +37,8 @@ const (
 type DB struct {
 	gorm    *gorm.DB
 	dialect Dialect
+	// versions answers CountyVersions on SQLite (see versionwatch.go); nil on MySQL.
+	versions *versionWatch
 }
 
 // Config says which database to open.
@@ -85,13 +87,19 @@ func Open(cfg Config) (*DB, error) {
 	// In a file: URI, "?" and "#" end the path and "%" escapes: a path
 	// holding them must be escaped, or the pragmas after them are lost.
 	uriPath := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	g, err := gorm.Open(sqlite.Open("file:"+uriPath+"?"+q.Encode()), gcfg)
+	dsn := "file:" + uriPath + "?" + q.Encode()
+	g, err := gorm.Open(sqlite.Open(dsn), gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	sqlDB, _ := g.DB()
 	sqlDB.SetMaxOpenConns(8)
-	return &DB{gorm: g, dialect: SQLite}, nil
+	versions, err := newVersionWatch(dsn)
+	if err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return &DB{gorm: g, dialect: SQLite, versions: versions}, nil
 }
 
 // normalizeMySQLDSN checks the DSN and forces the options menqian relies on:
@@ -143,8 +151,13 @@ func (db *DB) SQL() *sql.DB {
 	return s
 }
 
-// Close releases the pool.
-func (db *DB) Close() error { return db.SQL().Close() }
+// Close releases the pool (and, on SQLite, the versions watcher's connection).
+func (db *DB) Close() error {
+	if db.versions != nil {
+		db.versions.close()
+	}
+	return db.SQL().Close()
+}
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.SQL().PingContext(ctx) }
