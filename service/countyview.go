@@ -179,6 +179,9 @@ func (s *Service) refreshCountyView(ctx context.Context, countyID int64, c polic
 		if ch.MerchantID == 0 {
 			return s.buildCountyView(ctx, countyID, c, version) // a road or the county itself
 		}
+		if ch.MerchantID < 0 {
+			continue // an account or a road's officers: nothing of the view
+		}
 		if !seen[ch.MerchantID] {
 			seen[ch.MerchantID] = true
 			ids = append(ids, ch.MerchantID)

@@ -45,7 +45,9 @@ func (b viewBoard) views(ctx context.Context, c policy.Cycle, s leaderboard.Scop
 	}
 	ids := make([]int64, 0, len(versions))
 	for id := range versions {
-		ids = append(ids, id)
+		if id != models.ClosedCyclesKey {
+			ids = append(ids, id)
+		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	out := make([]*countyView, len(ids))
