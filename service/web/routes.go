@@ -18,6 +18,7 @@ type Pages struct {
 	secure  bool // MENQIAN_PUBLIC_URL is https: cookies are Secure
 	metrics *prometheus.HistogramVec
 	plaques *plaqueCache // the plaque page's rules and recent anonymous pages
+	kept    *keptPages   // signed-in users' pages, reused while unchanged (pagecache.go)
 
 	// policyFile is the MENQIAN_POLICY file the policy was read from; "": the built-in default.
 	policyFile string
@@ -38,6 +39,7 @@ type Options struct {
 func New(o Options) http.Handler {
 	p := &Pages{svc: o.Service, log: o.Logger, secure: o.Secure, policyFile: o.PolicyFile, views: newViews(o.Service.Policy())}
 	p.plaques = p.newPlaqueCache(o.Service.Policy())
+	p.kept = newKeptPages()
 	if p.log == nil {
 		p.log = slog.Default()
 	}
@@ -47,7 +49,7 @@ func New(o Options) http.Handler {
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"route", "method", "status"})
 	if o.Registry != nil {
-		o.Registry.MustRegister(p.metrics)
+		o.Registry.MustRegister(p.metrics, p.kept.counts)
 	}
 
 	mux := http.NewServeMux()
@@ -64,23 +66,23 @@ func New(o Options) http.Handler {
 
 	// The merchant (商户端).
 	merchant := p.role(service.RoleMerchant)
-	mux.HandleFunc("GET /merchant", merchant(p.merchantHome))
-	mux.HandleFunc("GET /merchant/ledger", merchant(p.merchantLedger))
-	mux.HandleFunc("GET /merchant/ledger/{entry}/appeal", merchant(p.appealForm))
+	mux.HandleFunc("GET /merchant", merchant(p.keep(p.merchantHome)))
+	mux.HandleFunc("GET /merchant/ledger", merchant(p.keep(p.merchantLedger)))
+	mux.HandleFunc("GET /merchant/ledger/{entry}/appeal", merchant(p.keep(p.appealForm)))
 	mux.HandleFunc("POST /merchant/ledger/{entry}/appeal", merchant(p.fileAppeal))
-	mux.HandleFunc("GET /merchant/appeals", merchant(p.merchantAppeals))
-	mux.HandleFunc("GET /merchant/notices", merchant(p.merchantNotices))
+	mux.HandleFunc("GET /merchant/appeals", merchant(p.keep(p.merchantAppeals)))
+	mux.HandleFunc("GET /merchant/notices", merchant(p.keep(p.merchantNotices)))
 	mux.HandleFunc("POST /merchant/notices/{id}/fixed", merchant(p.reportFixed))
 
 	// The patrol officer (巡查员); county admins may patrol too.
 	officer := p.role(service.RoleOfficer, service.RoleCountyAdmin)
-	mux.HandleFunc("GET /officer", officer(p.worklist))
-	mux.HandleFunc("GET /officer/roads/{id}", officer(p.roadShops))
-	mux.HandleFunc("GET /officer/shops/{id}", officer(p.shopFile))
-	mux.HandleFunc("GET /officer/shops/{id}/notice", officer(p.noticeForm))
+	mux.HandleFunc("GET /officer", officer(p.keep(p.worklist)))
+	mux.HandleFunc("GET /officer/roads/{id}", officer(p.keep(p.roadShops)))
+	mux.HandleFunc("GET /officer/shops/{id}", officer(p.keep(p.shopFile)))
+	mux.HandleFunc("GET /officer/shops/{id}/notice", officer(p.keep(p.noticeForm)))
 	mux.HandleFunc("POST /officer/shops/{id}/notice", officer(p.issueNotice))
 	mux.HandleFunc("POST /officer/notices/{id}/rectified", officer(p.confirmNotice))
-	mux.HandleFunc("GET /inspect", officer(p.inspectForm))
+	mux.HandleFunc("GET /inspect", officer(p.keep(p.inspectForm)))
 	// The inspection form's offline queue sends here (JSON answers, the API's error format).
 	mux.HandleFunc("POST /inspect/photos", officer(p.uploadPhoto))
 	mux.HandleFunc("POST /inspect/records", officer(p.recordInspection))
@@ -90,42 +92,42 @@ func New(o Options) http.Handler {
 	county := p.role(service.RoleCountyAdmin)
 	city := p.role(service.RoleCityAdmin)
 	_, _ = county, city
-	mux.HandleFunc("GET /console", office(p.console))
+	mux.HandleFunc("GET /console", office(p.keep(p.console)))
 	// console: dashboard, counties compared, counties, policy, city rankings
-	mux.HandleFunc("GET /console/counties", city(p.counties))
+	mux.HandleFunc("GET /console/counties", city(p.keep(p.counties)))
 	mux.HandleFunc("POST /console/counties", city(p.createCounty))
-	mux.HandleFunc("GET /console/counties/{id}", city(p.countyEdit))
+	mux.HandleFunc("GET /console/counties/{id}", city(p.keep(p.countyEdit)))
 	mux.HandleFunc("POST /console/counties/{id}", city(p.updateCounty))
-	mux.HandleFunc("GET /console/policy", city(p.policyPage))
+	mux.HandleFunc("GET /console/policy", city(p.keep(p.policyPage)))
 
 	// console: roads, shops, officers of roads, plaques, demonstration roads
 	// (the city admin opens them for a county with ?county_id=)
-	mux.HandleFunc("GET /console/roads", office(p.consoleRoads))
+	mux.HandleFunc("GET /console/roads", office(p.keep(p.consoleRoads)))
 	mux.HandleFunc("POST /console/roads", office(p.createRoad))
-	mux.HandleFunc("GET /console/roads/{id}", office(p.consoleRoad))
+	mux.HandleFunc("GET /console/roads/{id}", office(p.keep(p.consoleRoad)))
 	mux.HandleFunc("POST /console/roads/{id}", office(p.updateRoad))
 	mux.HandleFunc("POST /console/roads/{id}/officers", office(p.setRoadOfficers))
 	mux.HandleFunc("POST /console/roads/{id}/demonstration", office(p.setRoadDemonstration))
-	mux.HandleFunc("GET /console/shops", office(p.consoleShops))
-	mux.HandleFunc("GET /console/shops/new", office(p.newShopForm))
+	mux.HandleFunc("GET /console/shops", office(p.keep(p.consoleShops)))
+	mux.HandleFunc("GET /console/shops/new", office(p.keep(p.newShopForm)))
 	mux.HandleFunc("POST /console/shops", office(p.createShop))
-	mux.HandleFunc("GET /console/shops/{id}", office(p.consoleShop))
+	mux.HandleFunc("GET /console/shops/{id}", office(p.keep(p.consoleShop)))
 	mux.HandleFunc("POST /console/shops/{id}", office(p.updateShop))
-	mux.HandleFunc("GET /console/shops/{id}/edit", office(p.editShopForm))
+	mux.HandleFunc("GET /console/shops/{id}/edit", office(p.keep(p.editShopForm)))
 	mux.HandleFunc("POST /console/shops/{id}/reissue", office(p.reissueShopPlaque))
 	mux.HandleFunc("POST /console/shops/{id}/status", office(p.setShopStatus))
-	mux.HandleFunc("GET /console/demonstration", office(p.consoleDemonstration))
+	mux.HandleFunc("GET /console/demonstration", office(p.keep(p.consoleDemonstration)))
 
 	// console: import, rankings and bulletins, appeals, notices, accounts
-	mux.HandleFunc("GET /console/import", county(p.importForm))
+	mux.HandleFunc("GET /console/import", county(p.keep(p.importForm)))
 	mux.HandleFunc("POST /console/import", county(p.importDryRun))
 	mux.HandleFunc("POST /console/import/commit", county(p.importCommit))
-	mux.HandleFunc("GET /console/rankings", office(p.rankings))
-	mux.HandleFunc("GET /console/bulletins", office(p.bulletins))
-	mux.HandleFunc("GET /console/bulletins/{cycle}", office(p.bulletin))
-	mux.HandleFunc("GET /console/appeals", county(p.consoleAppeals))
+	mux.HandleFunc("GET /console/rankings", office(p.keep(p.rankings)))
+	mux.HandleFunc("GET /console/bulletins", office(p.keep(p.bulletins)))
+	mux.HandleFunc("GET /console/bulletins/{cycle}", office(p.keep(p.bulletin)))
+	mux.HandleFunc("GET /console/appeals", county(p.keep(p.consoleAppeals)))
 	mux.HandleFunc("POST /console/appeals/{id}/decision", county(p.decideAppeal))
-	mux.HandleFunc("GET /console/notices", county(p.consoleNotices))
+	mux.HandleFunc("GET /console/notices", county(p.keep(p.consoleNotices)))
 	mux.HandleFunc("GET /console/accounts", county(p.accounts))
 	mux.HandleFunc("POST /console/accounts", county(p.createAccount))
 	mux.HandleFunc("POST /console/accounts/{id}/status", county(p.setAccountStatus))
