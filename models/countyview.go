@@ -29,13 +29,19 @@ func (db *DB) CountyVersion(ctx context.Context, countyID int64) (int64, error) 
 	return v, translate(err)
 }
 
-// ClosedCyclesKey is the key under which CountyVersions counts the closed
-// cycles (no county has id 0): closing a cycle changes what pages show, and
-// the count only grows.
-const ClosedCyclesKey int64 = 0
+// Besides the counties (ids from 1), CountyVersions answers under these keys
+// two more counters that only grow and that pages show: how many cycles were
+// closed, and the newest audit event (the audit log; it is append-only).
+const (
+	ClosedCyclesKey int64 = 0
+	AuditEventsKey  int64 = -1
+)
 
-// CountyVersions returns every county's change version (and, under
-// ClosedCyclesKey, how many cycles were closed), as of a read that
+// IsCounty tells a county's key of CountyVersions from the counters'.
+func IsCounty(key int64) bool { return key > 0 }
+
+// CountyVersions returns every county's change version (and the counters
+// above), as of a read that
 // started after the call. The map may be shared with other callers (on
 // SQLite the same map answers until something is committed): read only.
 func (db *DB) CountyVersions(ctx context.Context) (map[int64]int64, error) {
@@ -53,7 +59,8 @@ type queryer interface {
 // queryVersions reads every county's change version into a new map.
 func queryVersions(ctx context.Context, q queryer) (map[int64]int64, error) {
 	rows, err := q.QueryContext(ctx, `SELECT county_id, version FROM county_versions
-		UNION ALL SELECT 0, COUNT(*) FROM closed_cycles`)
+		UNION ALL SELECT 0, COUNT(*) FROM closed_cycles
+		UNION ALL SELECT -1, COALESCE(MAX(id), 0) FROM audit_events`)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -99,7 +106,7 @@ func (db *DB) PruneCountyChanges(ctx context.Context, keep int64) (int64, error)
 	}
 	var n int64
 	for county, v := range vs {
-		if county == ClosedCyclesKey || v <= keep {
+		if !IsCounty(county) || v <= keep {
 			continue
 		}
 		res := db.conn(ctx).Exec(`DELETE FROM county_changes WHERE county_id = ? AND version <= ?`, county, v-keep)

@@ -1254,7 +1254,7 @@ func TestCountyVersionsLogEveryChange(t *testing.T) {
 					t.Fatal(err)
 				}
 				vs = maps.Clone(vs)
-				delete(vs, models.ClosedCyclesKey)
+				maps.DeleteFunc(vs, func(k, _ int64) bool { return !models.IsCounty(k) })
 				return vs
 			}
 			// A service reads the counties' views of November after every
@@ -1383,6 +1383,13 @@ func TestCountyVersionsLogEveryChange(t *testing.T) {
 			}, none)
 			if after := closed(); after != before+1 {
 				t.Errorf("closed cycles counted %d, then %d after one more", before, after)
+			}
+			expect("an audit event", func() {
+				exec(`INSERT INTO audit_events (county_id, actor_id, actor_name, kind, object_type, object_id, summary, before_json, after_json, occurred_at)
+					VALUES (NULL, ?, 'admin', 'user.update', 'user', ?, '改密码', '{}', '{}', ?)`, user, officer, now)
+			}, none)
+			if vs, err := db.CountyVersions(ctx); err != nil || vs[models.AuditEventsKey] != id(`SELECT MAX(id) FROM audit_events`) {
+				t.Errorf("newest audit event %d (%v), want %d", vs[models.AuditEventsKey], err, id(`SELECT MAX(id) FROM audit_events`))
 			}
 			expect("a county inserted", func() {
 				exec(`INSERT INTO counties (code, name, created_at, updated_at) VALUES ('370304', '博山区', ?, ?)`, now, now)

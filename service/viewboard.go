@@ -45,7 +45,7 @@ func (b viewBoard) views(ctx context.Context, c policy.Cycle, s leaderboard.Scop
 	}
 	ids := make([]int64, 0, len(versions))
 	for id := range versions {
-		if id != models.ClosedCyclesKey {
+		if models.IsCounty(id) {
 			ids = append(ids, id)
 		}
 	}

@@ -56,6 +56,7 @@ func TestKeptPagesAreNeverStale(t *testing.T) {
 				{admin, "/console/shops/new"}, {admin, "/console/roads"}, {admin, "/console/roads/" + road},
 				{admin, "/console/rankings"}, {admin, "/console/demonstration"}, {admin, "/console/bulletins"},
 				{admin, "/console/bulletins/" + cycle}, {admin, "/console/appeals"}, {admin, "/console/notices"},
+				{admin, "/console/accounts"}, {admin, "/console/audit"}, {city, "/console/audit"},
 				{officer, "/officer"}, {officer, "/officer/roads/" + road}, {officer, "/officer/shops/" + m},
 				{officer, "/officer/shops/" + m + "/notice"}, {officer, "/inspect?m=" + m},
 				{shop, "/merchant"}, {shop, "/merchant/ledger"}, {shop, "/merchant/appeals"}, {shop, "/merchant/notices"},
@@ -110,6 +111,11 @@ func TestKeptPagesAreNeverStale(t *testing.T) {
 				t.Fatal(err)
 			}
 			check("the officer renamed")
+			if _, err := e.svc.UpdateUser(ctx, w.Admin[0], w.Officer[0].UserID, service.UserChange{Password: ptr(password)}); err != nil {
+				t.Fatal(err)
+			}
+			*officer = *e.signedIn(w.OfficerName[0]) // a reset ends the account's sessions (only)
+			check("the officer's password reset (in the audit log only)")
 			if _, err := e.svc.UpdateRoad(ctx, w.Admin[0], w.Road[0], service.RoadInput{OfficerIDs: &[]int64{w.Officer[0].UserID}}); err != nil {
 				t.Fatal(err)
 			}

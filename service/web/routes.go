@@ -128,13 +128,13 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /console/appeals", county(p.keep(p.consoleAppeals)))
 	mux.HandleFunc("POST /console/appeals/{id}/decision", county(p.decideAppeal))
 	mux.HandleFunc("GET /console/notices", county(p.keep(p.consoleNotices)))
-	mux.HandleFunc("GET /console/accounts", county(p.accounts))
+	mux.HandleFunc("GET /console/accounts", county(p.keep(p.accounts)))
 	mux.HandleFunc("POST /console/accounts", county(p.createAccount))
 	mux.HandleFunc("POST /console/accounts/{id}/status", county(p.setAccountStatus))
 	mux.HandleFunc("POST /console/accounts/{id}/password", county(p.resetPassword))
 
 	// console: audit log
-	mux.HandleFunc("GET /console/audit", office(p.auditLog))
+	mux.HandleFunc("GET /console/audit", office(p.keep(p.auditLog)))
 
 	mux.HandleFunc("/", p.notFound)
 	return p.observe(p.secureHeaders(p.withSession(p.checkCSRF(mux))))
