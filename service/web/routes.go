@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/kept"
 )
 
 // Pages holds the handlers' dependencies.
@@ -17,8 +18,8 @@ type Pages struct {
 	views   *views
 	secure  bool // MENQIAN_PUBLIC_URL is https: cookies are Secure
 	metrics *prometheus.HistogramVec
-	plaques *plaqueCache // the plaque page's rules and recent anonymous pages
-	kept    *keptPages   // signed-in users' pages, reused while unchanged (pagecache.go)
+	plaques *plaqueCache                    // the plaque page's rules and recent anonymous pages
+	kept    *kept.Cache[keptKey, keptStamp] // signed-in users' pages, reused while unchanged (pagecache.go)
 
 	// policyFile is the MENQIAN_POLICY file the policy was read from; "": the built-in default.
 	policyFile string
@@ -49,7 +50,7 @@ func New(o Options) http.Handler {
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"route", "method", "status"})
 	if o.Registry != nil {
-		o.Registry.MustRegister(p.metrics, p.kept.counts)
+		o.Registry.MustRegister(p.metrics, p.kept.Collector())
 	}
 
 	mux := http.NewServeMux()
