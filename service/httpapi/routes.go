@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/kept"
 )
 
 // API holds the handlers' dependencies.
@@ -16,6 +17,7 @@ type API struct {
 	log     *slog.Logger
 	metrics *metrics
 	ready   func() error
+	kept    *kept.Cache[keptKey, keptStamp] // GET answers reused while unchanged (kept.go)
 }
 
 // Options configure the HTTP interface.
@@ -30,7 +32,10 @@ type Options struct {
 // and nowhere else, so this function is the table of the API.
 func New(o Options) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
-	a := &API{svc: o.Service, log: o.Logger, ready: o.Ready, metrics: newMetrics(o.Registry)}
+	a := &API{svc: o.Service, log: o.Logger, ready: o.Ready, metrics: newMetrics(o.Registry), kept: newKept()}
+	if o.Registry != nil {
+		o.Registry.MustRegister(a.kept.Collector())
+	}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -58,25 +63,27 @@ func New(o Options) http.Handler {
 	auth.PATCH("/users/:id", a.updateUser)
 	auth.GET("/rules", a.rules)
 
+	// a.keep reuses a GET answer of the lists while nothing it shows changed (kept.go).
+
 	// Counties.
 	auth.POST("/counties", a.createCounty)
-	auth.GET("/counties", a.listCounties)
-	auth.GET("/counties/:id", a.getCounty)
+	auth.GET("/counties", a.keep, a.listCounties)
+	auth.GET("/counties/:id", a.keep, a.getCounty)
 	auth.PATCH("/counties/:id", a.updateCounty)
 
 	// Roads.
 	auth.POST("/roads", a.createRoad)
-	auth.GET("/roads", a.listRoads)
-	auth.GET("/roads/:id", a.getRoad)
+	auth.GET("/roads", a.keep, a.listRoads)
+	auth.GET("/roads/:id", a.keep, a.getRoad)
 	auth.PATCH("/roads/:id", a.updateRoad)
 
 	// Merchants, their history and their QR codes.
 	auth.POST("/merchants", a.createMerchant)
-	auth.GET("/merchants", a.listMerchants)
-	auth.GET("/merchants/:id", a.getMerchant)
+	auth.GET("/merchants", a.keep, a.listMerchants)
+	auth.GET("/merchants/:id", a.keep, a.getMerchant)
 	auth.PATCH("/merchants/:id", a.updateMerchant)
-	auth.GET("/merchants/:id/inspections", a.listInspections)
-	auth.GET("/merchants/:id/ledger", a.ledger)
+	auth.GET("/merchants/:id/inspections", a.keep, a.listInspections)
+	auth.GET("/merchants/:id/ledger", a.keep, a.ledger)
 	auth.POST("/merchants/:id/ledger/:entry/reversal", a.reverseEntry)
 	auth.GET("/merchants/:id/qrcode.png", a.qrcodePNG)
 	auth.POST("/merchants/:id/qrcode/reissue", a.reissueQRCode)
@@ -98,8 +105,8 @@ func New(o Options) http.Handler {
 
 	// Demonstration roads and bulletins.
 	auth.PUT("/roads/:id/demonstration", a.setDemonstration)
-	auth.GET("/counties/:id/demonstration", a.demonstration)
-	auth.GET("/counties/:id/bulletins/:cycle", a.bulletin)
+	auth.GET("/counties/:id/demonstration", a.keep, a.demonstration)
+	auth.GET("/counties/:id/bulletins/:cycle", a.keep, a.bulletin)
 
 	// Bulk merchant import.
 	auth.POST("/merchants/import", a.importMerchants)
@@ -107,13 +114,13 @@ func New(o Options) http.Handler {
 
 	// Merchants' appeals (申诉).
 	auth.POST("/merchants/:id/ledger/:entry/appeal", a.fileAppeal)
-	auth.GET("/appeals", a.listAppeals)
+	auth.GET("/appeals", a.keep, a.listAppeals)
 	auth.POST("/appeals/:id/decision", a.decideAppeal)
 
 	// Rectification notices (限期整改通知).
 	auth.POST("/merchants/:id/notices", a.issueNotice)
-	auth.GET("/merchants/:id/notices", a.listNotices)
-	auth.GET("/notices", a.noticeWorklist)
+	auth.GET("/merchants/:id/notices", a.keep, a.listNotices)
+	auth.GET("/notices", a.keep, a.noticeWorklist)
 	auth.POST("/notices/:id/rectified", a.rectifyNotice)
 	return r
 }
