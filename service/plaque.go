@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
 	"sync"
 
 	"github.com/menqian/menqian/models"
@@ -123,27 +124,60 @@ func (s *Service) ProfileByToken(ctx context.Context, token string) (PublicProfi
 			return PublicProfile{}, errOldPlaque
 		}
 	}
-	m, err := s.db.PublicMerchantByCode(ctx, code)
-	if err != nil {
-		return PublicProfile{}, storeErr(err, "商户")
+	// Concurrent scans of one plaque that found its county at one version
+	// share one read (at 10 writes a second, every scan in flight would
+	// otherwise read the shop again after each): what it reads is read after
+	// that version, so it is fresh for each of them.
+	// (The key holds the sum of every version, which any commit raises.)
+	var sum int64
+	for _, v := range versions {
+		sum += v
 	}
-	if m.QRGeneration != gen {
+	key := code + "@" + strconv.FormatInt(sum, 10) + "@" + cycle
+	v, err, _ := s.profileReads.Do(key, func() (any, error) {
+		return s.readProfile(context.WithoutCancel(ctx), code, cycle, versions)
+	})
+	if err != nil {
+		return PublicProfile{}, err
+	}
+	r := v.(profileRead)
+	if r.gen != gen {
 		return PublicProfile{}, errOldPlaque
 	}
-	if m.Status != "active" {
+	if r.p == (PublicProfile{}) {
 		return PublicProfile{}, errNotFound
+	}
+	return r.p, nil
+}
+
+// profileRead is a plaque's profile as read from the database, with the
+// plaque generation it was read at; a closed shop has no profile.
+type profileRead struct {
+	p   PublicProfile
+	gen int
+}
+
+// readProfile reads code's profile and keeps it under the version of its
+// county in versions, which were read before it.
+func (s *Service) readProfile(ctx context.Context, code, cycle string, versions map[int64]int64) (profileRead, error) {
+	m, err := s.db.PublicMerchantByCode(ctx, code)
+	if err != nil {
+		return profileRead{}, storeErr(err, "商户")
+	}
+	if m.Status != "active" {
+		return profileRead{gen: m.QRGeneration}, nil
 	}
 	st, err := s.CurrentScores(ctx, []models.Merchant{m.Merchant})
 	if err != nil {
-		return PublicProfile{}, err
+		return profileRead{}, err
 	}
 	p := PublicProfile{Code: m.Code, Name: m.Name, Category: m.Category, Road: m.RoadName, County: m.CountyName,
 		Phone: MaskPhone(m.Phone), Score: st[m.ID], CountyID: m.CountyID}
 	if p.Score.Cycle == cycle {
 		// versions were read before the shop: what was read is at least that new.
-		s.profiles.put(code, gen, versions[m.CountyID], p)
+		s.profiles.put(code, m.QRGeneration, versions[m.CountyID], p)
 	}
-	return p, nil
+	return profileRead{p: p, gen: m.QRGeneration}, nil
 }
 
 // maxCachedProfiles bounds the cache: past it, it starts over.

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/qrcodes"
 	"github.com/menqian/menqian/service/leaderboard"
@@ -56,15 +58,17 @@ type Service struct {
 	board     leaderboard.Board
 	logins    *loginLimiter
 	profiles  *profileCache // public plaque profiles, by county version
-	pages     *boardMemo    // the last lines of each leaderboard page, with their stars
-	active    *activeCache  // accounts recently found enabled
-	known     sync.Map      // county and road ids seen to exist (never deleted) → county id
-	recorder  *recorder     // inspections, committed in batches
-	views     *countyViews  // each county's evaluation of its open cycles, by change version
-	versions  *versionReader
-	frozen    frozenCache   // what closed cycles froze, which never changes
-	hashCost  int           // bcrypt cost of stored passwords; 0: the default
-	dummyHash func() []byte // what logins of unknown users are checked against
+	// profileReads are the profile reads in flight (ProfileByToken).
+	profileReads singleflight.Group
+	pages        *boardMemo   // the last lines of each leaderboard page, with their stars
+	active       *activeCache // accounts recently found enabled
+	known        sync.Map     // county and road ids seen to exist (never deleted) → county id
+	recorder     *recorder    // inspections, committed in batches
+	views        *countyViews // each county's evaluation of its open cycles, by change version
+	versions     *versionReader
+	frozen       frozenCache   // what closed cycles froze, which never changes
+	hashCost     int           // bcrypt cost of stored passwords; 0: the default
+	dummyHash    func() []byte // what logins of unknown users are checked against
 
 }
 

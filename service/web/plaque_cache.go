@@ -7,13 +7,16 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/kept"
 	"github.com/menqian/menqian/service/policy"
 )
 
-// maxPlaquePages bounds the pages a plaqueCache keeps: about 3.5 KB each, so
-// at most some 15 MB; past it an arbitrary page is dropped for each new one.
-const maxPlaquePages = 4096
+// maxPlaqueBytes bounds the pages a plaqueCache keeps: about 3.5 KB each,
+// some 4,500 pages; past it the least recently scanned go first.
+const maxPlaqueBytes = 16 << 20
 
 // plaqueCache keeps what the plaque page can reuse between requests under one
 // policy: the rules section (the duties and the whole catalogue by category,
@@ -21,18 +24,11 @@ const maxPlaquePages = 4096
 // visitor without a session gets it (what a WeChat scan opens), cut at its
 // CSP nonce, the one part of that page that changes per request. A page is
 // reused only for the very profile it was rendered from, so the page is as
-// fresh as the public profile (and its JSON form) it shows.
+// fresh as the public profile (and its JSON form) it shows; concurrent scans
+// of one shop with one profile share its rendering.
 type plaqueCache struct {
 	rules func() (template.HTML, error)
-
-	mu    sync.RWMutex
-	pages map[string]plaquePage // by merchant code
-}
-
-// plaquePage is a rendered page and the profile it shows.
-type plaquePage struct {
-	prof  service.PublicProfile
-	parts [][]byte // the page split at each occurrence of its nonce
+	pages *kept.Cache[string, service.PublicProfile] // by merchant code
 }
 
 // plaqueCache returns the pages' plaque cache.
@@ -41,7 +37,10 @@ func (p *Pages) plaqueCache() *plaqueCache { return p.plaques }
 func (p *Pages) newPlaqueCache(pol *policy.Policy) *plaqueCache {
 	duties := p.svc.Duties()
 	return &plaqueCache{
-		pages: map[string]plaquePage{},
+		pages: kept.New[string, service.PublicProfile](maxPlaqueBytes, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "menqian_plaque_page_kept_total",
+			Help: "Anonymous plaque page reads (service/web/plaque_cache.go): hit, a kept page; shared, a concurrent scan's rendering; miss, rendered.",
+		}, []string{"result"})),
 		rules: sync.OnceValues(func() (template.HTML, error) {
 			var buf bytes.Buffer
 			err := p.views.pages["plaque.html"].ExecuteTemplate(&buf, "plaquerules",
@@ -56,26 +55,34 @@ func (p *Pages) newPlaqueCache(pol *policy.Policy) *plaqueCache {
 var nonceEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
 // anonymousPlaque writes the plaque page of prof for a visitor without a
-// session: the cached page with this response's nonce when the cache holds
+// session: the kept page with this response's nonce when the cache holds
 // one for this very profile; else the page rendered as render does, which
 // is then kept. data must hold nothing but what prof and the policy decide
 // (not the token: a reissue keeps the profile).
 func (p *Pages) anonymousPlaque(w http.ResponseWriter, r *http.Request, prof service.PublicProfile, data view) {
 	c := p.plaqueCache()
-	nonce := nonceEscaper.Replace(nonceOf(r))
-	c.mu.RLock()
-	pg, ok := c.pages[prof.Code]
-	c.mu.RUnlock()
-	if ok && pg.prof == prof {
+	nonce := []byte(nonceEscaper.Replace(nonceOf(r)))
+	pg, f, lead := c.pages.Get(prof.Code, prof)
+	if f != nil && !lead {
+		var ok bool
+		if pg, ok = f.Wait(r.Context().Done()); !ok {
+			return // the visitor is gone
+		}
+	}
+	if pg != nil {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
-		for i, part := range pg.parts {
+		for i, part := range pg.Parts {
 			if i > 0 {
-				w.Write([]byte(nonce))
+				w.Write(nonce)
 			}
 			w.Write(part)
 		}
 		return
+	}
+	var keep *kept.Entry[service.PublicProfile]
+	if lead {
+		defer func() { c.pages.Land(prof.Code, prof, f, keep) }()
 	}
 	rules, err := c.rules()
 	if err != nil {
@@ -85,22 +92,12 @@ func (p *Pages) anonymousPlaque(w http.ResponseWriter, r *http.Request, prof ser
 	data["Rules"] = rules
 	rec := &plaqueRecorder{statusWriter: statusWriter{ResponseWriter: w}}
 	p.render(rec, r, http.StatusOK, "plaque.html", data)
-	if rec.status != http.StatusOK || nonce == "" {
+	if rec.status != http.StatusOK || len(nonce) == 0 {
 		return
 	}
-	parts := bytes.Split(rec.body.Bytes(), []byte(nonce))
-	if len(parts) < 2 {
-		return // no nonce found where the layout puts one: do not reuse it
+	if parts := bytes.Split(rec.body.Bytes(), nonce); len(parts) >= 2 { // else no nonce where the layout puts one: not reused
+		keep = &kept.Entry[service.PublicProfile]{Parts: parts}
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.pages[prof.Code]; !ok && len(c.pages) >= maxPlaquePages {
-		for k := range c.pages {
-			delete(c.pages, k)
-			break
-		}
-	}
-	c.pages[prof.Code] = plaquePage{prof: prof, parts: parts}
 }
 
 // plaqueRecorder passes a response through and keeps a copy of its body.
