@@ -30,6 +30,12 @@ type errorDetail struct {
 // message; anything else is logged here, once, and answered with a generic 500.
 func (a *API) fail(c *gin.Context, err error) {
 	var e *service.Error
+	if ctx := c.Request.Context(); ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		// The client left (or the server is stopping): nobody reads an answer.
+		a.log.InfoContext(ctx, "request abandoned", "request_id", requestID(c), "route", c.FullPath(), "err", err)
+		c.AbortWithStatus(499) // nginx's "client closed request", for the metrics
+		return
+	}
 	if !errors.As(err, &e) {
 		a.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "route", c.FullPath(), "err", err)
 		e = service.Errorf(service.CodeInternal, "服务器内部错误，请稍后重试")

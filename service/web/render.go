@@ -124,12 +124,22 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 // wantsJSON: the inspection form's fetches are answered in the API's JSON.
 func wantsJSON(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/inspect/") }
 
+// statusClientClosed is what the metrics record for a request whose client
+// left before its answer (nginx's 499).
+const statusClientClosed = 499
+
 // fail is the one error writer of the pages: a service error becomes its
 // status and Chinese message on the error page (or the API's JSON error for
 // the inspection form's fetches); anything else is logged once and shown as
 // a generic 500.
 func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var e *service.Error
+	if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+		// The visitor left (or the server is stopping): nobody reads an answer.
+		p.log.InfoContext(r.Context(), "page abandoned", "path", r.URL.Path, "err", err)
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	if !errors.As(err, &e) {
 		p.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
 		e = service.Errorf(service.CodeInternal, "服务器内部错误，请稍后重试")
