@@ -28,7 +28,17 @@ type Item struct {
 	MinPoints int    `json:"min_points" yaml:"min_points"`
 	MaxPoints int    `json:"max_points" yaml:"max_points"`
 	Serious   bool   `json:"serious" yaml:"serious"`
+	// CaseHours is how long the county has to handle a citizen's report of
+	// this item once dispatched (随手拍 cases); 0: DefaultCaseHours.
+	CaseHours int `json:"case_hours,omitempty" yaml:"case_hours,omitempty"`
 }
+
+// Citizen-report case deadlines (see CaseHours).
+const (
+	DefaultCaseHours = 48
+	MaxCaseHours     = 720 // 30 days
+	MaxReopenDays    = 90
+)
 
 // Demonstration holds the thresholds a road must meet to qualify (达标) as a demonstration road.
 type Demonstration struct {
@@ -54,7 +64,10 @@ type Policy struct {
 	GraceDays        int           `json:"grace_days" yaml:"grace_days"`
 	FutureSkew       Duration      `json:"future_skew" yaml:"future_skew"`
 	Demonstration    Demonstration `json:"demonstration" yaml:"demonstration"`
-	Items            []Item        `json:"items" yaml:"items"`
+	// CaseReopenDays is how long after a case closes its reporter may mark
+	// it unresolved (回访), once.
+	CaseReopenDays int    `json:"case_reopen_days" yaml:"case_reopen_days"`
+	Items          []Item `json:"items" yaml:"items"`
 
 	loc   *time.Location
 	index map[string]int // normalized code → position in Items
@@ -85,6 +98,7 @@ func defaultSettings() *Policy {
 		SeriousCapCycles: 3,
 		GraceDays:        3,
 		FutureSkew:       Duration{5 * time.Minute},
+		CaseReopenDays:   7,
 		Demonstration: Demonstration{
 			MinMerchants:    10,
 			MinAverageScore: 90,
@@ -152,6 +166,15 @@ func (p *Policy) Item(code string) (Item, bool) {
 		}
 	}
 	return Item{}, false
+}
+
+// CaseHours is the case deadline of a report of code, in hours: the item's
+// case_hours, else DefaultCaseHours (also for 其他 and unknown codes).
+func (p *Policy) CaseHours(code string) int {
+	if it, ok := p.Item(code); ok && it.CaseHours > 0 {
+		return it.CaseHours
+	}
+	return DefaultCaseHours
 }
 
 // Categories returns the distinct item categories (the 包, then 加分) in catalogue order.

@@ -95,7 +95,8 @@ func TestDefaultSettings(t *testing.T) {
 		Timezone: "Asia/Shanghai", BaseScore: 100, MinScore: 0, MaxScore: 110, BonusCap: 10,
 		StarThresholds: []int{95, 90, 85, 80, 75}, WatchBelow: 60, SeriousCapStar: 2,
 		SeriousCapCycles: 3, GraceDays: 3, FutureSkew: Duration{5 * time.Minute},
-		Demonstration: Demonstration{MinMerchants: 10, MinAverageScore: 90, MinRatedStar: 4, MinRatedShare: 0.8, Target: 10},
+		Demonstration:  Demonstration{MinMerchants: 10, MinAverageScore: 90, MinRatedStar: 4, MinRatedShare: 0.8, Target: 10},
+		CaseReopenDays: 7,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() settings = %+v, want %+v", got, want)

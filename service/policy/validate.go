@@ -68,6 +68,10 @@ func (p *Policy) Validate() error {
 		bad("future_skew %s must not be negative", p.FutureSkew)
 	}
 
+	if p.CaseReopenDays < 1 || p.CaseReopenDays > MaxReopenDays {
+		bad("case_reopen_days %d is outside 1..%d", p.CaseReopenDays, MaxReopenDays)
+	}
+
 	d := p.Demonstration
 	if d.MinMerchants < 1 {
 		bad("demonstration.min_merchants %d must be at least 1", d.MinMerchants)
@@ -128,6 +132,12 @@ func (p *Policy) Validate() error {
 			bad("%s: min_points %d is above max_points %d", name, it.MinPoints, it.MaxPoints)
 		} else if it.Points < it.MinPoints || it.Points > it.MaxPoints {
 			bad("%s: points %d is outside min_points..max_points (%d..%d)", name, it.Points, it.MinPoints, it.MaxPoints)
+		}
+		switch {
+		case it.CaseHours < 0 || it.CaseHours > MaxCaseHours:
+			bad("%s: case_hours %d is outside 1..%d (leave it out for %d)", name, it.CaseHours, MaxCaseHours, DefaultCaseHours)
+		case it.CaseHours != 0 && it.Kind == Bonus:
+			bad("%s: a bonus item is not reported, so it has no case_hours", name)
 		}
 	}
 
