@@ -212,6 +212,8 @@ var uniqueColumns = map[string]string{
 	"uq_inspections_key":   "inspections.officer_id, inspections.idempotency_key",
 	"uq_ledger_reverses":   "ledger_entries.reverses_id",
 	"uq_appeals_entry":     "appeals.entry_id",
+	"uq_cases_receipt":     "cases.receipt",
+	"uq_cases_open_key":    "cases.open_key",
 }
 
 // IsDuplicateOf reports whether err is a duplicate on the named unique constraint.
