@@ -107,7 +107,7 @@ var errOldPlaque = &Error{Code: CodeNotFound, Message: "该门牌二维码已更
 // county's version is unchanged: a scan after any change of the shop, its
 // score, its road or county, or its plaque, on any instance, reads afresh.
 func (s *Service) ProfileByToken(ctx context.Context, token string) (PublicProfile, error) {
-	code, gen, err := s.plaques.Parse(token)
+	code, gen, err := s.parsePlaque(token)
 	if err != nil {
 		return PublicProfile{}, errNotFound
 	}
@@ -178,6 +178,35 @@ func (s *Service) readProfile(ctx context.Context, code, cycle string, versions 
 		s.profiles.put(code, m.QRGeneration, versions[m.CountyID], p)
 	}
 	return profileRead{p: p, gen: m.QRGeneration}, nil
+}
+
+// parsePlaque is s.plaques.Parse, remembering the tokens found valid (a
+// token's code and generation never change; checking its signature is an
+// HMAC per scan). At most maxCachedProfiles are remembered; past it, it
+// starts over.
+func (s *Service) parsePlaque(token string) (string, int, error) {
+	s.parsedMu.RLock()
+	p, ok := s.parsed[token]
+	s.parsedMu.RUnlock()
+	if ok {
+		return p.code, p.gen, nil
+	}
+	code, gen, err := s.plaques.Parse(token)
+	if err != nil {
+		return "", 0, err
+	}
+	s.parsedMu.Lock()
+	if len(s.parsed) >= maxCachedProfiles {
+		clear(s.parsed)
+	}
+	s.parsed[token] = parsedPlaque{code, gen}
+	s.parsedMu.Unlock()
+	return code, gen, nil
+}
+
+type parsedPlaque struct {
+	code string
+	gen  int
 }
 
 // maxCachedProfiles bounds the cache: past it, it starts over.

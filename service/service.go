@@ -60,11 +60,13 @@ type Service struct {
 	profiles  *profileCache // public plaque profiles, by county version
 	// profileReads are the profile reads in flight (ProfileByToken).
 	profileReads singleflight.Group
-	pages        *boardMemo   // the last lines of each leaderboard page, with their stars
-	active       *activeCache // accounts recently found enabled
-	known        sync.Map     // county and road ids seen to exist (never deleted) → county id
-	recorder     *recorder    // inspections, committed in batches
-	views        *countyViews // each county's evaluation of its open cycles, by change version
+	parsedMu     sync.RWMutex
+	parsed       map[string]parsedPlaque // plaque tokens found valid (parsePlaque)
+	pages        *boardMemo              // the last lines of each leaderboard page, with their stars
+	active       *activeCache            // accounts recently found enabled
+	known        sync.Map                // county and road ids seen to exist (never deleted) → county id
+	recorder     *recorder               // inspections, committed in batches
+	views        *countyViews            // each county's evaluation of its open cycles, by change version
 	versions     *versionReader
 	frozen       frozenCache   // what closed cycles froze, which never changes
 	hashCost     int           // bcrypt cost of stored passwords; 0: the default
@@ -86,7 +88,7 @@ func New(o Options) *Service {
 	s := &Service{
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
 		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board,
-		logins: newLoginLimiter(o.DB, 5, 15*time.Minute), profiles: newProfileCache(), pages: newBoardMemo(), active: newActiveCache(),
+		logins: newLoginLimiter(o.DB, 5, 15*time.Minute), profiles: newProfileCache(), parsed: map[string]parsedPlaque{}, pages: newBoardMemo(), active: newActiveCache(),
 		tokens: newTokenCache(), views: newCountyViews(), versions: newVersionReader(o.DB), hashCost: o.PasswordCost, dummyHash: newDummyHash(o.PasswordCost),
 	}
 	s.scores = notifier{s: s, next: o.Board}

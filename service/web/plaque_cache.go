@@ -70,14 +70,7 @@ func (p *Pages) anonymousPlaque(w http.ResponseWriter, r *http.Request, prof ser
 		}
 	}
 	if pg != nil {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		for i, part := range pg.Parts {
-			if i > 0 {
-				w.Write(nonce)
-			}
-			w.Write(part)
-		}
+		writeKept(w, pg.Parts, nonce)
 		return
 	}
 	var keep *kept.Entry[service.PublicProfile]
