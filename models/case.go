@@ -194,6 +194,7 @@ type CaseFilter struct {
 	CountyIDs []int64 // nil: every county
 	Statuses  []string
 	OfficerID int64 // 0: any
+	ID        int64 // 0: any
 	Limit     int
 	Offset    int
 }
@@ -218,6 +219,9 @@ func (db *DB) ListCases(ctx context.Context, f CaseFilter) ([]CaseLine, int64, e
 	}
 	if f.OfficerID != 0 {
 		q = q.Where("cases.officer_id = ?", f.OfficerID)
+	}
+	if f.ID != 0 {
+		q = q.Where("cases.id = ?", f.ID)
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
