@@ -37,7 +37,7 @@ const (
 func AuditKinds() []string {
 	return []string{AuditCountyCreate, AuditCountyUpdate, AuditRoadCreate, AuditRoadUpdate, AuditDemonstration,
 		AuditMerchantCreate, AuditMerchantUpdate, AuditMerchantClose, AuditMerchantReopen, AuditPlaqueReissue,
-		AuditImport, AuditReversal, AuditAppealDecision, AuditUserCreate, AuditUserUpdate}
+		AuditImport, AuditReversal, AuditAppealDecision, AuditUserCreate, AuditUserUpdate, AuditCaseTransition}
 }
 
 // Object types of audit events. Changes to a shop's ledger, plaque or

@@ -18,12 +18,12 @@ var auditKindNames = map[string]string{
 	service.AuditMerchantCreate: "登记商户", service.AuditMerchantUpdate: "修改商户", service.AuditMerchantClose: "注销商户",
 	service.AuditMerchantReopen: "恢复营业", service.AuditPlaqueReissue: "重新制发门牌", service.AuditImport: "批量导入",
 	service.AuditReversal: "冲正积分", service.AuditAppealDecision: "处理申诉",
-	service.AuditUserCreate: "新建账号", service.AuditUserUpdate: "修改账号",
+	service.AuditUserCreate: "新建账号", service.AuditUserUpdate: "修改账号", service.AuditCaseTransition: "办理举报案件",
 }
 
 // auditObjectNames name the objects of events.
 var auditObjectNames = map[string]string{service.AuditObjectCounty: "区县", service.AuditObjectRoad: "道路",
-	service.AuditObjectMerchant: "商户", service.AuditObjectUser: "账号"}
+	service.AuditObjectMerchant: "商户", service.AuditObjectUser: "账号", service.AuditObjectCase: "举报案件"}
 
 // auditFieldNames name the fields of events.
 var auditFieldNames = map[string]string{
