@@ -122,5 +122,8 @@ func New(o Options) http.Handler {
 	auth.GET("/merchants/:id/notices", a.keep, a.listNotices)
 	auth.GET("/notices", a.keep, a.noticeWorklist)
 	auth.POST("/notices/:id/rectified", a.rectifyNotice)
+
+	// Open311 GeoReport v2, the read side (public; open311.go).
+	a.open311Routes(r)
 	return r
 }
