@@ -167,36 +167,58 @@ func (s *Service) ReportCase(ctx context.Context, in CaseReportInput) (CaseRecei
 			return CaseReceipt{}, Invalid(map[string]string{"photo_id": "照片不存在"})
 		}
 	}
+	return s.fileCase(ctx, caseFiling{countyID: m.CountyID, merchantID: m.ID, roadID: m.RoadID, rule: rule, note: note,
+		phone: phone, photoID: in.PhotoID, client: in.Client, device: in.Device, source: models.CaseFromPlaque})
+}
+
+// caseFiling is a checked report to file: on a shop (merchantID), or in the
+// county's queue (merchantID 0).
+type caseFiling struct {
+	countyID, merchantID, roadID int64
+	rule, note, phone            string
+	photoID                      *int64
+	client, device, source       string
+}
+
+// fileCase files a checked report: it joins the open case of the shop and
+// item, or opens a case (a report without a shop always opens its own).
+func (s *Service) fileCase(ctx context.Context, in caseFiling) (CaseReceipt, error) {
 	now := s.now().Truncate(time.Millisecond)
-	report := models.CaseReport{Phone: phone, Note: note, PhotoID: in.PhotoID,
-		Client: s.hashed("client", in.Client), Device: s.hashed("device", in.Device), ReportedAt: now}
+	report := models.CaseReport{Phone: in.phone, Note: in.note, PhotoID: in.photoID,
+		Client: s.hashed("client", in.client), Device: s.hashed("device", in.device), ReportedAt: now}
 	// Join the open case, or open one; a case opened or closed meanwhile by
 	// another report is seen through uq_cases_open_key and the join's guard.
 	for attempt := 0; attempt < 5; attempt++ {
-		open, err := s.db.OpenCaseOf(ctx, m.ID, rule)
-		switch {
-		case err == nil:
-			r := report
-			err := s.db.JoinCase(ctx, open.ID, &r)
-			if err == nil {
-				return CaseReceipt{Receipt: open.Receipt, Joined: true}, nil
-			}
-			if !errors.Is(err, models.ErrNotFound) {
+		var key *string
+		if in.merchantID != 0 {
+			open, err := s.db.OpenCaseOf(ctx, in.merchantID, in.rule)
+			switch {
+			case err == nil:
+				r := report
+				err := s.db.JoinCase(ctx, open.ID, &r)
+				if err == nil {
+					return CaseReceipt{Receipt: open.Receipt, Joined: true}, nil
+				}
+				if !errors.Is(err, models.ErrNotFound) {
+					return CaseReceipt{}, err
+				}
+				continue
+			case !errors.Is(err, models.ErrNotFound):
 				return CaseReceipt{}, err
 			}
-			continue
-		case !errors.Is(err, models.ErrNotFound):
-			return CaseReceipt{}, err
+			k := models.CaseOpenKey(in.merchantID, in.rule)
+			key = &k
 		}
 		receipt, err := newReceipt()
 		if err != nil {
 			return CaseReceipt{}, err
 		}
-		key := models.CaseOpenKey(m.ID, rule)
-		roadID := m.RoadID
-		c := models.Case{Receipt: receipt, CountyID: m.CountyID, MerchantID: &m.ID, RoadID: &roadID, RuleCode: rule,
-			Status: models.CaseReceived, Source: models.CaseFromPlaque, Note: note, PhotoID: in.PhotoID, Reports: 1,
-			ReceivedAt: now, UpdatedAt: now, OpenKey: &key}
+		c := models.Case{Receipt: receipt, CountyID: in.countyID, RuleCode: in.rule, Status: models.CaseReceived, Source: in.source,
+			Note: in.note, PhotoID: in.photoID, Reports: 1, ReceivedAt: now, UpdatedAt: now, OpenKey: key}
+		if in.merchantID != 0 {
+			merchant, road := in.merchantID, in.roadID
+			c.MerchantID, c.RoadID = &merchant, &road
+		}
 		r := report
 		e := models.CaseEvent{Action: "report", ToStatus: models.CaseReceived, At: now}
 		err = s.db.CreateCase(ctx, &c, &r, &e)
