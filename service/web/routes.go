@@ -63,6 +63,7 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("POST /login", p.login)
 	mux.HandleFunc("POST /logout", p.signedIn(p.logout))
 	mux.HandleFunc("GET /q/{token}", p.plaque)
+	p.citizenRoutes(mux)
 	mux.HandleFunc("GET /photos/{id}", p.signedIn(p.photo))
 
 	// The merchant (商户端).
