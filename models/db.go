@@ -214,6 +214,7 @@ var uniqueColumns = map[string]string{
 	"uq_appeals_entry":     "appeals.entry_id",
 	"uq_cases_receipt":     "cases.receipt",
 	"uq_cases_open_key":    "cases.open_key",
+	"uq_open311_keys_hash": "open311_keys.key_hash",
 }
 
 // IsDuplicateOf reports whether err is a duplicate on the named unique constraint.

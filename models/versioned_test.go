@@ -29,6 +29,7 @@ var unversioned = map[string]string{
 	"audit_events":           "its newest id is models.AuditEventsKey",
 	"county_versions":        "the versions themselves",
 	"county_changes":         "the change log itself",
+	"open311_keys":           "shown on no page (the city admin's API lists them)",
 	"case_reports":           "written in the transaction that inserts or updates its cases row (reports + 1), whose trigger fires",
 	"case_events":            "written in the transaction that inserts or updates its cases row (the transition), whose trigger fires",
 }

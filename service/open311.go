@@ -2,6 +2,11 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"math"
 	"strings"
 	"time"
 
@@ -129,4 +134,168 @@ func (s *Service) Open311Requests(ctx context.Context, q Open311Query) ([]Open31
 		out[i] = r
 	}
 	return out, nil
+}
+
+// Open311 api keys are issued by the city admin to the systems that file
+// service requests (a city platform, a WeChat mini program). The key is
+// shown once; only its SHA-256 is kept.
+
+// Open311KeyPrefix starts every key, so a leaked one is recognisable.
+const Open311KeyPrefix = "mq311_"
+
+// IssueOpen311Key makes a key named name (who uses it). City admin only.
+func (s *Service) IssueOpen311Key(ctx context.Context, a Actor, name string) (string, models.Open311Key, error) {
+	if !a.can(RoleCityAdmin) {
+		return "", models.Open311Key{}, errForbidden
+	}
+	f := fieldErrors{}
+	name = f.text("name", name, true, 64)
+	if err := f.err(); err != nil {
+		return "", models.Open311Key{}, err
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", models.Open311Key{}, err
+	}
+	key := Open311KeyPrefix + hex.EncodeToString(b)
+	k := models.Open311Key{Name: name, KeyHash: open311Hash(key), CreatedBy: a.UserID, CreatedAt: s.now().Truncate(time.Millisecond)}
+	if err := s.db.CreateOpen311Key(ctx, &k); err != nil {
+		return "", models.Open311Key{}, err
+	}
+	return key, k, nil
+}
+
+// Open311Keys lists the keys (without them). City admin only.
+func (s *Service) Open311Keys(ctx context.Context, a Actor) ([]models.Open311Key, error) {
+	if !a.can(RoleCityAdmin) {
+		return nil, errForbidden
+	}
+	return s.db.Open311Keys(ctx)
+}
+
+// RevokeOpen311Key revokes key id at once. City admin only.
+func (s *Service) RevokeOpen311Key(ctx context.Context, a Actor, id int64) error {
+	if !a.can(RoleCityAdmin) {
+		return errForbidden
+	}
+	return storeErr(s.db.RevokeOpen311Key(ctx, id, s.now()), "密钥")
+}
+
+func open311Hash(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(h[:])
+}
+
+// Open311ReportInput is a service request as a client files it.
+type Open311ReportInput struct {
+	APIKey       string
+	ServiceCode  string
+	MerchantCode string   // attribute[merchant_code]: the code on the plaque
+	Jurisdiction string   // jurisdiction_id: a county's code
+	Lat, Long    *float64 // else the location, resolved to the nearest shop within Open311Radius
+	Description  string
+	Phone        string
+	Client       string
+}
+
+// Open311Radius is how far from a request's location its shop may be.
+const Open311Radius = 50.0 // metres
+
+// Open311Report files a service request as a case (source open311): on the
+// shop of its merchant code, else on the nearest active shop within
+// Open311Radius of its location (of the jurisdiction's county when given),
+// else in the jurisdiction's queue. Errors: CodeUnauthorized (no or a bad or
+// revoked api key), CodeInvalid (service code, location, description, phone).
+func (s *Service) Open311Report(ctx context.Context, in Open311ReportInput) (CaseReceipt, error) {
+	if strings.TrimSpace(in.APIKey) == "" {
+		return CaseReceipt{}, Errorf(CodeUnauthorized, "api_key is required")
+	}
+	k, err := s.db.Open311KeyByHash(ctx, open311Hash(strings.TrimSpace(in.APIKey)))
+	if err != nil || k.RevokedAt != nil {
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return CaseReceipt{}, err
+		}
+		return CaseReceipt{}, Errorf(CodeUnauthorized, "invalid api_key")
+	}
+	f := fieldErrors{}
+	rule, ok := s.reportable(in.ServiceCode)
+	if !ok {
+		f.add("service_code", "unknown service_code "+in.ServiceCode)
+	}
+	note := f.text("description", in.Description, rule == models.CaseOther, MaxCaseNote)
+	phone := strings.TrimSpace(in.Phone)
+	if phone != "" && !mobileRe.MatchString(phone) {
+		f.add("phone", "phone must be a mainland mobile number")
+	}
+	if (in.Lat == nil) != (in.Long == nil) || in.Lat != nil && (*in.Lat < -90 || *in.Lat > 90 || *in.Long < -180 || *in.Long > 180) {
+		f.add("lat", "lat and long must be given together, in degrees")
+	}
+	if in.MerchantCode == "" && in.Lat == nil {
+		f.add("lat", "a location is required: lat and long, or the merchant_code attribute")
+	}
+	if err := f.err(); err != nil {
+		return CaseReceipt{}, err
+	}
+	var county models.County
+	if in.Jurisdiction != "" {
+		if county, err = s.db.CountyByCode(ctx, in.Jurisdiction); err != nil {
+			if errors.Is(err, models.ErrNotFound) {
+				return CaseReceipt{}, Invalid(map[string]string{"jurisdiction_id": "unknown jurisdiction_id " + in.Jurisdiction})
+			}
+			return CaseReceipt{}, err
+		}
+	}
+	filing := caseFiling{countyID: county.ID, rule: rule, note: note, phone: phone, client: in.Client, device: "open311:" + k.Name,
+		source: models.CaseFromOpen311}
+	switch {
+	case in.MerchantCode != "":
+		m, err := s.db.MerchantByCode(ctx, strings.ToUpper(strings.TrimSpace(in.MerchantCode)))
+		if err != nil || m.Status != models.MerchantActive || county.ID != 0 && m.CountyID != county.ID {
+			if err != nil && !errors.Is(err, models.ErrNotFound) {
+				return CaseReceipt{}, err
+			}
+			return CaseReceipt{}, Invalid(map[string]string{"attribute[merchant_code]": "no active shop has this code"})
+		}
+		filing.countyID, filing.merchantID, filing.roadID = m.CountyID, m.ID, m.RoadID
+	default:
+		m, found, err := s.nearestShop(ctx, county.ID, *in.Lat, *in.Long)
+		if err != nil {
+			return CaseReceipt{}, err
+		}
+		switch {
+		case found:
+			filing.countyID, filing.merchantID, filing.roadID = m.CountyID, m.ID, m.RoadID
+		case county.ID == 0:
+			return CaseReceipt{}, Invalid(map[string]string{"jurisdiction_id": "no shop within 50 m: give jurisdiction_id (the county's code) to file it in the county's queue"})
+		}
+	}
+	return s.fileCase(ctx, filing)
+}
+
+// nearestShop is the active shop (of county, unless 0) nearest to lat, lng
+// within Open311Radius.
+func (s *Service) nearestShop(ctx context.Context, countyID int64, lat, lng float64) (models.NearbyMerchant, bool, error) {
+	const metresPerDegree = 111_320.0
+	dLat := Open311Radius / metresPerDegree
+	dLng := Open311Radius / (metresPerDegree * math.Max(math.Cos(lat*math.Pi/180), 0.01))
+	ms, err := s.db.ActiveMerchantsInBox(ctx, countyID, lat-dLat, lat+dLat, lng-dLng, lng+dLng)
+	if err != nil {
+		return models.NearbyMerchant{}, false, err
+	}
+	best, bestD := models.NearbyMerchant{}, math.Inf(1)
+	for _, m := range ms {
+		if d := haversine(lat, lng, m.Lat, m.Lng); d <= Open311Radius && (d < bestD || d == bestD && m.ID < best.ID) {
+			best, bestD = m, d
+		}
+	}
+	return best, !math.IsInf(bestD, 1), nil
+}
+
+// haversine is the distance in metres between two points.
+func haversine(lat1, lng1, lat2, lng2 float64) float64 {
+	const r = 6_371_000.0
+	rad := math.Pi / 180
+	dLat, dLng := (lat2-lat1)*rad, (lng2-lng1)*rad
+	a := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLng/2)*math.Sin(dLng/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
 }

@@ -707,6 +707,27 @@ func authzRows(f *authzFixture) []authzRow {
 		// Accounts: the city admin manages everyone; a county admin lists its
 		// county's accounts and manages its officers and merchant accounts
 		// (another county's, or a county admin, is not found).
+		// Open311 api keys: the city admin's alone.
+		{method: "POST", route: "/api/v1/open311/keys", name: "issue", scopes: scopesNone, path: fixedPath("/api/v1/open311/keys"),
+			body: func(f *authzFixture, tg authzTarget) any {
+				return map[string]any{"name": fmt.Sprintf("authz-key-%d", f.next())}
+			},
+			want: map[string][]int{"city_admin": {201}, "county_admin": {403}, "officer": {403}, "merchant": {403}}},
+		{method: "GET", route: "/api/v1/open311/keys", name: "list", scopes: scopesNone, path: fixedPath("/api/v1/open311/keys"),
+			want: map[string][]int{"city_admin": {200}, "county_admin": {403}, "officer": {403}, "merchant": {403}}},
+		{method: "POST", route: "/api/v1/open311/keys/:id/revoke", name: "revoke", scopes: scopesNone,
+			path: func(f *authzFixture, e *env, tg authzTarget) string {
+				city, err := e.svc.Authenticate(e.admin)
+				if err != nil {
+					e.t.Fatal(err)
+				}
+				_, k, err := e.svc.IssueOpen311Key(context.Background(), city, fmt.Sprintf("authz-key-%d", f.next()))
+				if err != nil {
+					e.t.Fatal(err)
+				}
+				return "/api/v1/open311/keys/" + itoa(k.ID) + "/revoke"
+			},
+			want: map[string][]int{"city_admin": {204}, "county_admin": {403}, "officer": {403}, "merchant": {403}}},
 		{method: "GET", route: "/api/v1/users", name: "unfiltered", scopes: scopesNone, path: fixedPath("/api/v1/users"),
 			want:  map[string][]int{"city_admin": {200}, "county_admin": {200}, "officer": {403}, "merchant": {403}},
 			check: wantScoped("county_id", w)},

@@ -3,8 +3,10 @@ package httpapi
 import (
 	"encoding/xml"
 	"errors"
+	"math"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,11 +15,12 @@ import (
 	"github.com/menqian/menqian/service"
 )
 
-// Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2), the read
-// side: services (the reportable catalogue items), service requests (the
-// citizens' cases, as the public may see them) and tokens. Every resource
-// answers in JSON or XML by its extension, and errors come in the spec's
-// format: a list of {code, description}. No login: these are public.
+// Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): services
+// (the reportable catalogue items), service requests (the citizens' cases,
+// as the public may see them) and tokens. Every resource answers in JSON or
+// XML by its extension, and errors come in the spec's format: a list of
+// {code, description}. Reading needs no login; filing a request needs an
+// api_key the city admin issued (POST /api/v1/open311/keys).
 
 // open311Routes registers the GeoReport v2 resources under /open311/v2.
 func (a *API) open311Routes(r *gin.Engine) {
@@ -27,6 +30,8 @@ func (a *API) open311Routes(r *gin.Engine) {
 	g.GET("/services/:file", a.open311Definition)
 	g.GET("/requests.json", a.open311Requests)
 	g.GET("/requests.xml", a.open311Requests)
+	g.POST("/requests.json", a.open311Post)
+	g.POST("/requests.xml", a.open311Post)
 	g.GET("/requests/:file", a.open311Request)
 	g.GET("/tokens/:file", a.open311Token)
 }
@@ -262,6 +267,54 @@ func (a *API) open311Token(c *gin.Context) {
 	open311Write(c, http.StatusOK, format, "service_requests", []o311Token{{ID: rs[0].ID, Token: tok}})
 }
 
+type o311Filed struct {
+	XMLName   xml.Name `json:"-" xml:"request"`
+	ID        string   `json:"service_request_id" xml:"service_request_id"`
+	Notice    string   `json:"service_notice" xml:"service_notice"`
+	AccountID *string  `json:"account_id" xml:"account_id"`
+}
+
+// maxOpen311Form bounds a request's form.
+const maxOpen311Form = 16 << 10
+
+// open311Post files a service request (a form, as the spec says): a case
+// like a plaque report, answered with its id (the receipt).
+func (a *API) open311Post(c *gin.Context) {
+	format := formatOf(c)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxOpen311Form)
+	if err := c.Request.ParseForm(); err != nil {
+		open311Fail(c, format, http.StatusBadRequest, "the request must be a form of at most 16 KiB")
+		return
+	}
+	form := c.Request.PostForm
+	in := service.Open311ReportInput{APIKey: form.Get("api_key"), ServiceCode: form.Get("service_code"),
+		MerchantCode: form.Get("attribute[merchant_code]"), Jurisdiction: form.Get("jurisdiction_id"),
+		Description: form.Get("description"), Phone: form.Get("phone"), Client: c.ClientIP()}
+	for _, p := range []struct {
+		name string
+		dst  **float64
+	}{{"lat", &in.Lat}, {"long", &in.Long}} {
+		if v := form.Get(p.name); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				open311Fail(c, format, http.StatusBadRequest, p.name+" must be a number of degrees")
+				return
+			}
+			*p.dst = &f
+		}
+	}
+	r, err := a.svc.Open311Report(c.Request.Context(), in)
+	if err != nil {
+		a.open311Error(c, format, err)
+		return
+	}
+	notice := "已受理，区县城管部门将按时限派人核查处理。"
+	if r.Joined {
+		notice = "已有人反映该问题，您的反映已并入同一案件。"
+	}
+	open311Write(c, http.StatusCreated, format, "service_requests", []o311Filed{{ID: r.Receipt, Notice: notice}})
+}
+
 // open311Error answers a service error in the spec's format.
 func (a *API) open311Error(c *gin.Context, format string, err error) {
 	var e *service.Error
@@ -279,5 +332,9 @@ func (a *API) open311Error(c *gin.Context, format string, err error) {
 		sort.Strings(msgs)
 		msg = strings.Join(msgs, "; ")
 	}
-	open311Fail(c, format, service.HTTPStatus(e.Code), msg)
+	status := service.HTTPStatus(e.Code)
+	if e.Code == service.CodeUnauthorized {
+		status = http.StatusForbidden // the spec's answer to a bad api_key
+	}
+	open311Fail(c, format, status, msg)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -211,4 +213,137 @@ func adminActor(t *testing.T, e *env, username, password string) service.Actor {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// TestOpen311FilesRequests files service requests with an api key the city
+// admin issued: on a shop by its code or by location, or in the county's
+// queue; a bad, missing or revoked key, an unknown service code and a missing
+// location are answered in the spec's error format with nothing stored.
+func TestOpen311FilesRequests(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seed()
+			ctx := context.Background()
+			issued := e.must(201, "POST", "/api/v1/open311/keys", e.admin, map[string]any{"name": "城市运行平台"})
+			key, _ := issued.JSON["key"].(string)
+			if !strings.HasPrefix(key, service.Open311KeyPrefix) {
+				t.Fatalf("issued key: %v", issued.JSON)
+			}
+			if list := e.must(200, "GET", "/api/v1/open311/keys", e.admin, nil); strings.Contains(string(list.Body), key) {
+				t.Fatalf("the key list shows the key: %s", list.Body)
+			}
+			post := func(ext string, form url.Values) (int, string) {
+				t.Helper()
+				res, err := http.PostForm(e.srv.URL+"/open311/v2/requests."+ext, form)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				body, _ := io.ReadAll(res.Body)
+				return res.StatusCode, string(body)
+			}
+			cases := func() int {
+				t.Helper()
+				var n int
+				if err := e.db.SQL().QueryRow("SELECT COUNT(*) FROM cases").Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			shop, err := e.db.MerchantByID(ctx, w.Merchant[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The shop stands at 36.8131° N, 118.0548° E.
+			if _, err := e.db.SQL().Exec("UPDATE merchants SET lat = 36.8131, lng = 118.0548 WHERE id = ?", shop.ID); err != nil {
+				t.Fatal(err)
+			}
+			good := func() url.Values {
+				return url.Values{"api_key": {key}, "service_code": {"HJWS-01"}, "attribute[merchant_code]": {shop.Code},
+					"description": {"门前堆放纸箱"}, "phone": {"13853312399"}}
+			}
+
+			// Refusals, in the spec's format, storing nothing.
+			for _, tc := range []struct {
+				name   string
+				ext    string
+				change func(url.Values)
+				status int
+			}{
+				{"bad api_key", "json", func(f url.Values) { f.Set("api_key", "mq311_nope") }, 403},
+				{"no api_key", "xml", func(f url.Values) { f.Del("api_key") }, 403},
+				{"unknown service code", "json", func(f url.Values) { f.Set("service_code", "NOPE") }, 400},
+				{"missing location", "xml", func(f url.Values) { f.Del("attribute[merchant_code]") }, 400},
+				{"unknown shop", "json", func(f url.Values) { f.Set("attribute[merchant_code]", "ZZZZZZZZ") }, 400},
+				{"lat without long", "json", func(f url.Values) { f.Del("attribute[merchant_code]"); f.Set("lat", "36.8") }, 400},
+				{"far from any shop, no jurisdiction", "json", func(f url.Values) {
+					f.Del("attribute[merchant_code]")
+					f.Set("lat", "36.8150")
+					f.Set("long", "118.0548")
+				}, 400},
+			} {
+				before := cases()
+				f := good()
+				tc.change(f)
+				status, body := post(tc.ext, f)
+				wantBody := fmt.Sprintf(`[{"code":%d,"description":"`, tc.status)
+				if tc.ext == "xml" {
+					wantBody = fmt.Sprintf("<errors><error><code>%d</code><description>", tc.status)
+				}
+				if status != tc.status || !strings.Contains(body, wantBody) {
+					t.Errorf("%s: %d %s, want %d in the spec's format", tc.name, status, body, tc.status)
+				}
+				if cases() != before {
+					t.Errorf("%s: a case was stored", tc.name)
+				}
+			}
+
+			// By the shop's code; the same problem again joins it.
+			status, body := post("json", good())
+			var filed []map[string]any
+			if status != 201 || json.Unmarshal([]byte(body), &filed) != nil || len(filed) != 1 || filed[0]["account_id"] != nil {
+				t.Fatalf("filed: %d %s", status, body)
+			}
+			id := filed[0]["service_request_id"].(string)
+			c, err := e.db.CaseByReceipt(ctx, id)
+			if err != nil || c.MerchantID == nil || *c.MerchantID != shop.ID || c.Source != "open311" || c.Status != "received" {
+				t.Fatalf("case of %s: %+v %v", id, c, err)
+			}
+			status, body = post("xml", good())
+			if status != 201 || !strings.Contains(body, "<service_request_id>"+id+"</service_request_id>") {
+				t.Fatalf("second report: %d %s, want it joined to %s", status, body, id)
+			}
+			// By location: 20 m north of the shop finds it; its open case is joined.
+			f := good()
+			f.Del("attribute[merchant_code]")
+			f.Set("lat", "36.81328")
+			f.Set("long", "118.0548")
+			if status, body := post("json", f); status != 201 || !strings.Contains(body, id) {
+				t.Fatalf("20 m away: %d %s, want the shop's case %s", status, body, id)
+			}
+			// 200 m away with the county's code: the county's queue.
+			f.Set("lat", "36.8149")
+			f.Set("jurisdiction_id", "370303")
+			status, body = post("json", f)
+			if status != 201 || json.Unmarshal([]byte(body), &filed) != nil {
+				t.Fatalf("county queue: %d %s", status, body)
+			}
+			q, err := e.db.CaseByReceipt(ctx, filed[0]["service_request_id"].(string))
+			if err != nil || q.MerchantID != nil || q.CountyID != w.County[0] {
+				t.Fatalf("queued case: %+v %v", q, err)
+			}
+			// Revoked, the key files nothing more.
+			list := e.must(200, "GET", "/api/v1/open311/keys", e.admin, nil)
+			keyID := int64(list.JSON["keys"].([]any)[0].(map[string]any)["id"].(float64))
+			e.must(204, "POST", fmt.Sprintf("/api/v1/open311/keys/%d/revoke", keyID), e.admin, nil)
+			before := cases()
+			if status, body := post("json", good()); status != 403 || !strings.Contains(body, `"code":403`) || cases() != before {
+				t.Errorf("revoked key: %d %s", status, body)
+			}
+			if n := cases(); n != 2 {
+				t.Errorf("%d cases stored, want 2 (one joined three times, one queued)", n)
+			}
+		})
+	}
 }

@@ -123,7 +123,10 @@ func New(o Options) http.Handler {
 	auth.GET("/notices", a.keep, a.noticeWorklist)
 	auth.POST("/notices/:id/rectified", a.rectifyNotice)
 
-	// Open311 GeoReport v2, the read side (public; open311.go).
+	// Open311 GeoReport v2 (open311.go), and the city admin's api keys for it.
+	auth.GET("/open311/keys", a.listOpen311Keys)
+	auth.POST("/open311/keys", a.issueOpen311Key)
+	auth.POST("/open311/keys/:id/revoke", a.revokeOpen311Key)
 	a.open311Routes(r)
 	return r
 }
