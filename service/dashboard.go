@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -36,6 +37,17 @@ type CountyDashboard struct {
 	Demonstration  DemonstrationView
 	Roads          []leaderboard.RoadEntry // the road ranking (RoadBoard)
 	Trend          []TrendPoint            // TrendCycles cycles, oldest first
+	// Cases are the citizens' cases (随手拍): received and closed in the
+	// cycle, open and overdue now, and the on-time closure rate; per officer
+	// the cases dispatched to each (the county's queue is not an officer).
+	Cases        CaseStatLine
+	CaseOfficers []OfficerCases
+}
+
+// OfficerCases is one officer's line of the county's case figures.
+type OfficerCases struct {
+	Name string
+	CaseStatLine
 }
 
 // PendingAppeal is an appeal waiting for the county's decision.
@@ -98,7 +110,51 @@ func (s *Service) CountyDashboard(ctx context.Context, a Actor, countyID int64) 
 	if d.Trend, err = s.scoreTrend(ctx, county.ID, c, n, sum); err != nil {
 		return CountyDashboard{}, err
 	}
+	if d.Cases, d.CaseOfficers, err = s.dashboardCases(ctx, a, county.ID, c); err != nil {
+		return CountyDashboard{}, err
+	}
 	return d, nil
+}
+
+// dashboardCases are the county's case figures of cycle c, and its officers'.
+func (s *Service) dashboardCases(ctx context.Context, a Actor, countyID int64, c policy.Cycle) (CaseStatLine, []OfficerCases, error) {
+	st, err := s.CaseStats(ctx, a, countyID, s.policy.CycleStart(c), s.policy.CycleStart(c.Next()))
+	if err != nil {
+		return CaseStatLine{}, nil, err
+	}
+	var county CaseStatLine
+	for _, l := range st.Counties {
+		if l.CountyID == countyID {
+			county = l
+		}
+	}
+	var ids []int64
+	for _, l := range st.Officers {
+		if l.OfficerID != 0 {
+			ids = append(ids, l.OfficerID)
+		}
+	}
+	if len(ids) == 0 {
+		return county, nil, nil
+	}
+	users, err := s.db.UsersByIDs(ctx, ids)
+	if err != nil {
+		return CaseStatLine{}, nil, err
+	}
+	names := map[int64]string{}
+	for _, u := range users {
+		names[u.ID] = cmp.Or(u.DisplayName, u.Username)
+	}
+	var out []OfficerCases
+	for _, l := range st.Officers {
+		if l.OfficerID != 0 && l.CountyID == countyID {
+			out = append(out, OfficerCases{Name: names[l.OfficerID], CaseStatLine: l})
+		}
+	}
+	slices.SortFunc(out, func(x, y OfficerCases) int {
+		return cmp.Or(cmp.Compare(y.Overdue, x.Overdue), cmp.Compare(x.Name, y.Name))
+	})
+	return county, out, nil
 }
 
 // noticeCounts counts a county's open notices and the overdue ones among them,
