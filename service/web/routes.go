@@ -138,6 +138,7 @@ func New(o Options) http.Handler {
 	// console: audit log
 	mux.HandleFunc("GET /console/audit", office(p.keep(p.auditLog)))
 
+	p.caseRoutes(mux, office, county, officer)
 	mux.HandleFunc("/", p.notFound)
 	return p.observe(p.secureHeaders(p.withSession(p.checkCSRF(mux))))
 }

@@ -28,8 +28,24 @@ func (p *Pages) worklist(w http.ResponseWriter, r *http.Request) {
 			soon++
 		}
 	}
-	p.render(w, r, http.StatusOK, "officer_home.html", view{"Tab": "work", "W": wl, "Left": left, "Mine": mine,
-		"DueSoon": soon, "SoonBefore": now.Add(service.NoticeDueSoon)})
+	v := view{"Tab": "work", "W": wl, "Left": left, "Mine": mine, "DueSoon": soon, "SoonBefore": now.Add(service.NoticeDueSoon)}
+	// The citizen reports dispatched to the officer, due first (county admins
+	// who patrol work the county's cases in the console).
+	if a := actorOf(r); a.Role == service.RoleOfficer {
+		cases, total, err := p.svc.OfficerCases(r.Context(), a, service.Paging{Limit: service.MaxPage})
+		if err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		overdue := 0
+		for _, c := range cases {
+			if c.Overdue {
+				overdue++
+			}
+		}
+		v["Cases"], v["CaseTotal"], v["CasesOverdue"] = cases, total, overdue
+	}
+	p.render(w, r, http.StatusOK, "officer_home.html", v)
 }
 
 // roadShops lists a road's active shops, those not inspected this cycle first.

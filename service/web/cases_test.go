@@ -1,0 +1,222 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service"
+)
+
+// caseState is what proves a refused request stored nothing: every row of
+// the cases and the number of their events and reports.
+func (e *env) caseState() string {
+	e.t.Helper()
+	var events, reports int64
+	if err := e.db.SQL().QueryRow("SELECT COUNT(*) FROM case_events").Scan(&events); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.db.SQL().QueryRow("SELECT COUNT(*) FROM case_reports").Scan(&reports); err != nil {
+		e.t.Fatal(err)
+	}
+	return fmt.Sprintf("cases %d, events %d, reports %d", e.tableHash("cases"), events, reports)
+}
+
+// TestCasePages drives a citizen's report through the county console
+// (accept, dispatch) and the officer's pages (nothing found), then verify
+// and close on the console; each page shows the status and the numbers the
+// service has; posts from the wrong role, county or state store nothing.
+func TestCasePages(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seed()
+			token := e.scanToken(w.Merchant[0])
+			first, err := e.svc.ReportCase(ctx, service.CaseReportInput{Token: token, RuleCode: "HJWS-02", Note: "门前堆满垃圾",
+				Phone: "13912345678", Client: "198.51.100.1", Device: "device-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := e.svc.ReportCase(ctx, service.CaseReportInput{Token: token, RuleCode: "HJWS-02", Note: "还没清理",
+				Client: "198.51.100.2", Device: "device-2"})
+			if err != nil || !second.Joined || second.Receipt != first.Receipt {
+				t.Fatalf("second report: %+v %v", second, err)
+			}
+			listed, total, err := e.svc.CountyCases(ctx, w.Admin[0], service.CaseFilter{Paging: service.Paging{Limit: 10}})
+			if err != nil || total != 1 || len(listed) != 1 {
+				t.Fatalf("county cases: %d %v", total, err)
+			}
+			c := listed[0]
+			id := strconv.FormatInt(c.ID, 10)
+			casePath := "/console/cases/" + id
+			status := func() models.Case {
+				t.Helper()
+				got, err := e.svc.Case(ctx, w.Admin[0], c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got.Case
+			}
+
+			admin := e.signedIn(w.AdminName[0])
+			q := admin.get("/console/cases")
+			if q.Status != http.StatusOK {
+				t.Fatalf("queue: %d %s", q.Status, q.Body)
+			}
+			for _, want := range []string{`id="case-` + id + `"`, first.Receipt, "张记烧烤", "柳泉路", `<td class="num reports">` + strconv.Itoa(c.Reports) + `</td>`,
+				`href="/console/cases?tab=received&amp;county_id=` + strconv.FormatInt(w.County[0], 10) + `" aria-current="page"`, `href="/console/cases"`} {
+				if !strings.Contains(q.Body, want) {
+					t.Errorf("queue lacks %q", want)
+				}
+			}
+			if c.Reports != 2 {
+				t.Errorf("reports: got %d, want 2", c.Reports)
+			}
+			if q := admin.get("/console/cases?tab=dispatched"); strings.Contains(q.Body, `id="case-`+id+`"`) {
+				t.Error("the 办理中 tab lists a received case")
+			}
+			pg := admin.get(casePath)
+			if pg.Status != http.StatusOK || !strings.Contains(pg.Body, "13912345678") || !strings.Contains(pg.Body, "已受理") ||
+				!strings.Contains(pg.Body, `action="/console/cases/`+id+`/accept"`) {
+				t.Fatalf("case page: %d %s", pg.Status, pg.Body)
+			}
+
+			// Refused: another county's admin, an officer, the city admin, a wrong state.
+			before := e.caseState()
+			other := e.signedIn(w.AdminName[1])
+			other.get("/console")
+			if p := other.post(casePath+"/accept", nil); p.Status != http.StatusNotFound {
+				t.Errorf("other county's accept: %d", p.Status)
+			}
+			if p := other.get(casePath); p.Status != http.StatusNotFound || strings.Contains(p.Body, "13912345678") {
+				t.Errorf("other county's case page: %d", p.Status)
+			}
+			officer := e.signedIn(w.OfficerName[0])
+			officer.get("/officer")
+			if p := officer.post(casePath+"/accept", nil); p.Status != http.StatusForbidden {
+				t.Errorf("officer's accept: %d", p.Status)
+			}
+			city := e.browser()
+			if p := city.login("admin", adminPassword); p.Status != http.StatusSeeOther {
+				t.Fatalf("city login: %d", p.Status)
+			}
+			if p := city.get("/console/cases?county_id=" + strconv.FormatInt(w.County[0], 10)); p.Status != http.StatusOK || !strings.Contains(p.Body, first.Receipt) {
+				t.Errorf("city's queue: %d", p.Status)
+			}
+			if p := city.get(casePath); p.Status != http.StatusOK || strings.Contains(p.Body, "/accept") {
+				t.Errorf("city's case page: %d, actions shown: %v", p.Status, strings.Contains(p.Body, "/accept"))
+			}
+			if p := city.post(casePath+"/accept", nil); p.Status != http.StatusForbidden {
+				t.Errorf("city's accept: %d", p.Status)
+			}
+			if p := admin.post(casePath+"/verify", nil); p.Status != http.StatusConflict || !strings.Contains(p.Body, "不能核查") {
+				t.Errorf("verify of a received case: %d", p.Status)
+			}
+			if p := admin.post(casePath+"/dismiss", url.Values{"reason": {""}}); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "理由") {
+				t.Errorf("dismiss without a reason: %d", p.Status)
+			}
+			if got := e.caseState(); got != before {
+				t.Fatalf("refused posts stored something: %s, was %s", got, before)
+			}
+
+			// Accept and dispatch on the console.
+			if p := admin.post(casePath+"/accept", nil); p.Status != http.StatusSeeOther || p.Header.Get("Location") != casePath+"?done=accept" {
+				t.Fatalf("accept: %d %s", p.Status, p.Body)
+			}
+			if got := status().Status; got != models.CaseAccepted {
+				t.Fatalf("after accept: %s", got)
+			}
+			pg = admin.get(casePath)
+			if !strings.Contains(pg.Body, "已立案") || !strings.Contains(pg.Body, `name="officer_id"`) || !strings.Contains(pg.Body, "王巡查张店区") ||
+				strings.Contains(pg.Body, "王巡查淄川区") {
+				t.Fatalf("accepted case page: %s", pg.Body)
+			}
+			if p := admin.post(casePath+"/dispatch", url.Values{"officer_id": {strconv.FormatInt(w.Officer[1].UserID, 10)}}); p.Status != http.StatusBadRequest {
+				t.Errorf("dispatch to another county's officer: %d", p.Status)
+			}
+			if p := admin.post(casePath+"/dispatch", url.Values{"officer_id": {strconv.FormatInt(w.Officer[0].UserID, 10)}}); p.Status != http.StatusSeeOther {
+				t.Fatalf("dispatch: %d %s", p.Status, p.Body)
+			}
+			dispatched := status()
+			if dispatched.Status != models.CaseDispatched || dispatched.OfficerID == nil || *dispatched.OfficerID != w.Officer[0].UserID || dispatched.DueAt == nil {
+				t.Fatalf("after dispatch: %+v", dispatched)
+			}
+			if p := admin.get("/console/cases?tab=dispatched"); !strings.Contains(p.Body, `id="case-`+id+`"`) {
+				t.Errorf("the 办理中 tab lacks the dispatched case")
+			}
+
+			// The officer's worklist and case page.
+			home := officer.get("/officer")
+			if home.Status != http.StatusOK || !strings.Contains(home.Body, `id="cases"`) || !strings.Contains(home.Body, `href="/officer/cases/`+id+`"`) {
+				t.Fatalf("worklist: %d %s", home.Status, home.Body)
+			}
+			if oc, n, err := e.svc.OfficerCases(ctx, w.Officer[0], service.Paging{Limit: 10}); err != nil || n != 1 || len(oc) != 1 ||
+				!strings.Contains(home.Body, "待处置共 1") {
+				t.Errorf("officer cases: %d %v", n, err)
+			}
+			op := officer.get("/officer/cases/" + id)
+			if op.Status != http.StatusOK || !strings.Contains(op.Body, `action="/officer/cases/`+id+`/handle"`) || strings.Contains(op.Body, "13912345678") {
+				t.Fatalf("officer's case page: %d %s", op.Status, op.Body)
+			}
+			before = e.caseState()
+			stranger := e.signedIn(w.OfficerName[1])
+			stranger.get("/officer")
+			if p := stranger.post("/officer/cases/"+id+"/handle", url.Values{"outcome": {"nothing"}, "note": {"看过了"}}); p.Status != http.StatusNotFound {
+				t.Errorf("another county's officer handles: %d", p.Status)
+			}
+			if p := officer.post("/officer/cases/"+id+"/handle", url.Values{"outcome": {"nothing"}}); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "说明") {
+				t.Errorf("nothing found without a note: %d", p.Status)
+			}
+			if got := e.caseState(); got != before {
+				t.Fatalf("refused handling stored something: %s, was %s", got, before)
+			}
+			if p := officer.post("/officer/cases/"+id+"/handle", url.Values{"outcome": {"nothing"}, "note": {"到场查看，门前已清理"}}); p.Status != http.StatusSeeOther {
+				t.Fatalf("handle: %d %s", p.Status, p.Body)
+			}
+			if got := status(); got.Status != models.CaseHandled || got.Outcome != models.OutcomeNothing {
+				t.Fatalf("after handle: %+v", got)
+			}
+			if p := officer.get("/officer"); strings.Contains(p.Body, `href="/officer/cases/`+id+`"`) {
+				t.Error("the worklist still lists a handled case")
+			}
+
+			// Verify and close on the console.
+			pg = admin.get(casePath)
+			if !strings.Contains(pg.Body, "已处置") || !strings.Contains(pg.Body, "未发现问题") || !strings.Contains(pg.Body, "到场查看，门前已清理") ||
+				!strings.Contains(pg.Body, "王巡查张店区") {
+				t.Fatalf("handled case page: %s", pg.Body)
+			}
+			if p := admin.post(casePath+"/verify", nil); p.Status != http.StatusSeeOther {
+				t.Fatalf("verify: %d %s", p.Status, p.Body)
+			}
+			if p := admin.post(casePath+"/close", nil); p.Status != http.StatusSeeOther {
+				t.Fatalf("close: %d %s", p.Status, p.Body)
+			}
+			closed := status()
+			if closed.Status != models.CaseClosed || closed.OnTime == nil || !*closed.OnTime {
+				t.Fatalf("after close: %+v", closed)
+			}
+			pg = admin.get(casePath + "?done=close")
+			if !strings.Contains(pg.Body, "已结案") || !strings.Contains(pg.Body, "按期结案") || strings.Contains(pg.Body, `action="/console/cases/`+id+`/`) {
+				t.Errorf("closed case page: %s", pg.Body)
+			}
+			detail, err := e.svc.Case(ctx, w.Admin[0], c.ID)
+			if err != nil || len(detail.Events) < 6 || len(detail.Reports) != 2 {
+				t.Fatalf("detail: %d events, %d reports, %v", len(detail.Events), len(detail.Reports), err)
+			}
+			if n := strings.Count(pg.Body, `class="event"`); n != len(detail.Events) {
+				t.Errorf("events shown: got %d, want %d", n, len(detail.Events))
+			}
+			if p := admin.get("/console/cases?tab=closed"); !strings.Contains(p.Body, `id="case-`+id+`"`) || !strings.Contains(p.Body, "共 <strong>1</strong> 件") {
+				t.Errorf("the 已结案 tab lacks the closed case")
+			}
+		})
+	}
+}
