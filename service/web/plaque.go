@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/menqian/menqian/service"
@@ -28,6 +29,13 @@ type publicProfile struct {
 // plaque is 404; a replaced one is 404 too, and its page says so without
 // naming the shop.
 func (p *Pages) plaque(w http.ResponseWriter, r *http.Request) {
+	// The page's 我要举报 link is "?report": relative, so the page (kept per
+	// shop without its token, see plaqueCache) needs no token to point at
+	// this plaque's report form.
+	if r.URL.Query().Has("report") {
+		http.Redirect(w, r, "/q/"+url.PathEscape(r.PathValue("token"))+"/report", http.StatusSeeOther)
+		return
+	}
 	wantJSON := strings.Contains(r.Header.Get("Accept"), "application/json")
 	// The answer depends on Accept, and the page on who is signed in.
 	w.Header().Set("Vary", "Accept, Cookie")

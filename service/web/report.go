@@ -8,8 +8,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"net/url"
-	"regexp"
 	"sync"
 	"time"
 
@@ -53,30 +51,10 @@ func (p *Pages) citizenRoutes(mux *http.ServeMux) {
 		client: newRateLimit(reportsPerClient, reportsPerClientWindow, maxLimitKeys),
 		device: newRateLimit(reportsPerDevice, reportsPerDeviceWindow, maxLimitKeys),
 		shops:  newRateLimit(reportsPerShop, reportsPerShopWindow, maxLimitKeys)}
-	mux.HandleFunc("GET /report", c.reportFromPlaque)
 	mux.HandleFunc("GET /q/{token}/report", c.reportForm)
 	mux.HandleFunc("POST /q/{token}/report", c.report)
 	mux.HandleFunc("GET /r/{receipt}", c.receipt)
 	mux.HandleFunc("POST /r/{receipt}/reopen", c.reopen)
-}
-
-// plaquePathRE is the path of a plaque page.
-var plaquePathRE = regexp.MustCompile(`^/q/([A-Za-z0-9_-]+)$`)
-
-// reportFromPlaque is the plaque page's "我要举报" link. The anonymous plaque
-// page is kept and reused per shop (plaque_cache.go), so it cannot carry its
-// own token (a reissued plaque keeps the profile): the link names no shop,
-// and the plaque page it was followed from (its Referer, sent to us under
-// Referrer-Policy: same-origin) does. The plaque page's script points the link
-// straight at /q/{token}/report when scripts run.
-func (c *citizenPages) reportFromPlaque(w http.ResponseWriter, r *http.Request) {
-	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
-		if m := plaquePathRE.FindStringSubmatch(ref.Path); m != nil {
-			http.Redirect(w, r, "/q/"+m[1]+"/report", http.StatusSeeOther)
-			return
-		}
-	}
-	c.p.fail(w, r, service.Errorf(service.CodeNotFound, "请扫描店铺门前的二维码门牌，在门牌页面点“我要举报”"))
 }
 
 // formToken returns the visitor's double-submit token, setting the cookie
