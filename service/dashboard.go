@@ -209,22 +209,32 @@ func (s *Service) scoreTrend(ctx context.Context, countyID int64, cur policy.Cyc
 // in the county ranking and how far its patrols and notices are.
 type CountyComparison struct {
 	CountyRank
-	Inspected      int     // active merchants inspected in the current cycle
-	InspectedShare float64 // Inspected / Merchants, 4 decimals
-	OverdueNotices int     // open notices past their deadline now
+	Inspected      int          // active merchants inspected in the current cycle
+	InspectedShare float64      // Inspected / Merchants, 4 decimals
+	OverdueNotices int          // open notices past their deadline now
+	Cases          CaseStatLine // citizens' cases: this cycle's, open and overdue now, the on-time rate
 }
 
 // CompareCounties is the county ranking (CountyBoard) with each county's
-// inspected share and overdue notices (city admin).
+// inspected share, overdue notices and citizens' cases (city admin).
 func (s *Service) CompareCounties(ctx context.Context, a Actor) ([]CountyComparison, error) {
 	board, err := s.CountyBoard(ctx, a)
 	if err != nil {
 		return nil, err
 	}
 	c := s.policy.CycleOf(s.now())
+	cases, err := s.CaseStats(ctx, a, 0, s.policy.CycleStart(c), s.policy.CycleStart(c.Next()))
+	if err != nil {
+		return nil, err
+	}
+	byCounty := map[int64]CaseStatLine{}
+	for _, l := range cases.Counties {
+		byCounty[l.CountyID] = l
+	}
 	out := make([]CountyComparison, len(board))
 	for i, r := range board {
 		out[i].CountyRank = r
+		out[i].Cases = byCounty[r.County.ID]
 		cv, err := s.countyView(ctx, r.County.ID, c)
 		if err != nil {
 			return nil, err

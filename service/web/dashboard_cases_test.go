@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -71,6 +72,17 @@ func TestDashboardShowsCases(t *testing.T) {
 				if m == nil || m[1] != want {
 					t.Errorf("%s: %v, want %s", id, m, want)
 				}
+			}
+			// The city's comparison shows the same per county.
+			city := e.browser()
+			if p := city.login("admin", adminPassword); p.Status != 303 {
+				t.Fatalf("city admin login: %d", p.Status)
+			}
+			cp := city.get("/console")
+			cityRow := regexp.MustCompile(`(?s)<tr id="county-` + strconv.FormatInt(w.County[0], 10) + `">.*?<span class="cases-open">2</span>（<span class="cases-overdue">1</span>）</td><td class="num cases-ontime">100%</td>`)
+			otherRow := regexp.MustCompile(`(?s)<tr id="county-` + strconv.FormatInt(w.County[1], 10) + `">.*?<span class="cases-open">0</span>（<span class="cases-overdue">0</span>）</td><td class="num cases-ontime">—</td>`)
+			if !cityRow.MatchString(cp.Body) || !otherRow.MatchString(cp.Body) {
+				t.Errorf("city comparison without the counties' case figures:\n%s", cp.Body)
 			}
 			row := regexp.MustCompile(`(?s)<tr id="case-officer-\d+" class="bad"><td>王巡查张店区</td><td class="num">1</td><td class="num">1</td><td class="num">1</td><td class="num">100%</td></tr>`)
 			if !row.MatchString(p.Body) {
