@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
@@ -216,6 +217,90 @@ func TestCasePages(t *testing.T) {
 			}
 			if p := admin.get("/console/cases?tab=closed"); !strings.Contains(p.Body, `id="case-`+id+`"`) || !strings.Contains(p.Body, "共 <strong>1</strong> 件") {
 				t.Errorf("the 已结案 tab lacks the closed case")
+			}
+		})
+	}
+}
+
+// TestCasePagesExtendAndReturn: the dispatch form picks the road's officer
+// by default; the console extends the deadline (an earlier one is refused
+// with nothing stored); the officer sends the case back with a reason and it
+// is the county's to dispatch again.
+func TestCasePagesExtendAndReturn(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seed()
+			officers := []int64{w.Officer[0].UserID}
+			if _, err := e.svc.UpdateRoad(ctx, w.Admin[0], w.Road[0], service.RoadInput{OfficerIDs: &officers}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.ReportCase(ctx, service.CaseReportInput{Token: e.scanToken(w.Merchant[0]), RuleCode: "HJWS-02",
+				Client: "198.51.100.1", Device: "device-1"}); err != nil {
+				t.Fatal(err)
+			}
+			listed, _, err := e.svc.CountyCases(ctx, w.Admin[0], service.CaseFilter{Paging: service.Paging{Limit: 10}})
+			if err != nil || len(listed) != 1 {
+				t.Fatalf("county cases: %v", err)
+			}
+			c := listed[0]
+			id := strconv.FormatInt(c.ID, 10)
+			casePath := "/console/cases/" + id
+			admin := e.signedIn(w.AdminName[0])
+			admin.get(casePath)
+			if p := admin.post(casePath+"/accept", nil); p.Status != http.StatusSeeOther {
+				t.Fatalf("accept: %d", p.Status)
+			}
+			pg := admin.get(casePath)
+			if want := `<option value="` + strconv.FormatInt(w.Officer[0].UserID, 10) + `" selected>`; !strings.Contains(pg.Body, want) {
+				t.Errorf("the dispatch form does not preselect the road's officer (%s)", want)
+			}
+			if p := admin.post(casePath+"/dispatch", url.Values{"officer_id": {"0"}}); p.Status != http.StatusSeeOther {
+				t.Fatalf("dispatch: %d %s", p.Status, p.Body)
+			}
+			got, err := e.svc.Case(ctx, w.Admin[0], c.ID)
+			if err != nil || got.OfficerID == nil || *got.OfficerID != w.Officer[0].UserID || got.DueAt == nil {
+				t.Fatalf("dispatched to the road's officer: %+v %v", got.Case, err)
+			}
+			loc := e.svc.Policy().Location()
+			due := got.DueAt.In(loc)
+
+			before := e.caseState()
+			earlier := due.Add(-time.Hour).Format("2006-01-02T15:04")
+			if p := admin.post(casePath+"/extend", url.Values{"due_at": {earlier}, "reason": {"商户外出"}}); p.Status != http.StatusBadRequest ||
+				!strings.Contains(p.Body, "新的期限应晚于原期限") || !strings.Contains(p.Body, `value="`+earlier+`"`) {
+				t.Errorf("extend to an earlier deadline: %d", p.Status)
+			}
+			if got := e.caseState(); got != before {
+				t.Fatalf("a refused extension stored something: %s, was %s", got, before)
+			}
+			later := due.Add(24 * time.Hour).Truncate(time.Minute)
+			if p := admin.post(casePath+"/extend", url.Values{"due_at": {later.Format("2006-01-02T15:04")}, "reason": {"商户外出"}}); p.Status != http.StatusSeeOther {
+				t.Fatalf("extend: %d %s", p.Status, p.Body)
+			}
+			got, err = e.svc.Case(ctx, w.Admin[0], c.ID)
+			if err != nil || got.DueAt == nil || !got.DueAt.Equal(later) || !got.Extended || got.Status != models.CaseDispatched {
+				t.Fatalf("extended: %+v %v (want due %v)", got.Case, err, later)
+			}
+			if pg := admin.get(casePath); !strings.Contains(pg.Body, later.Format("2006年1月2日 15:04")) || !strings.Contains(pg.Body, "已延期") {
+				t.Errorf("the case page does not show the new deadline %s", later.Format("2006年1月2日 15:04"))
+			}
+
+			officer := e.signedIn(w.OfficerName[0])
+			officer.get("/officer/cases/" + id)
+			if p := officer.post("/officer/cases/"+id+"/return", url.Values{"reason": {"不在我的路段"}}); p.Status != http.StatusSeeOther {
+				t.Fatalf("return: %d %s", p.Status, p.Body)
+			}
+			got, err = e.svc.Case(ctx, w.Admin[0], c.ID)
+			if err != nil || got.Status != models.CaseReturned || got.OfficerID != nil {
+				t.Fatalf("returned: %+v %v", got.Case, err)
+			}
+			if p := admin.get("/console/cases?tab=dispatch"); !strings.Contains(p.Body, `id="case-`+id+`"`) || !strings.Contains(p.Body, "已回退") {
+				t.Errorf("the 待派遣 tab lacks the returned case")
+			}
+			if p := admin.get(casePath); !strings.Contains(p.Body, "不在我的路段") || !strings.Contains(p.Body, `action="/console/cases/`+id+`/dispatch"`) {
+				t.Errorf("the returned case's page lacks the reason or the dispatch form")
 			}
 		})
 	}
