@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strconv"
@@ -142,7 +143,7 @@ func (p *Pages) showConsoleCase(w http.ResponseWriter, r *http.Request, status i
 		}
 		for _, u := range us {
 			if _, ok := names[u.ID]; !ok {
-				names[u.ID] = cmpOr(u.DisplayName, u.Username)
+				names[u.ID] = cmp.Or(u.DisplayName, u.Username)
 			}
 			if role == service.RoleOfficer && !u.Disabled {
 				officers = append(officers, u)
@@ -168,7 +169,7 @@ func (p *Pages) showConsoleCase(w http.ResponseWriter, r *http.Request, status i
 		"Events": caseEvents(d.Events, names), "Officers": officers, "RoadOfficer": roadOfficer,
 		"Office": a.Role == service.RoleCountyAdmin, "Failed": failed, "Form": formOf(r)}
 	if d.OfficerID != nil {
-		v["OfficerName"] = cmpOr(names[*d.OfficerID], "巡查员 #"+strconv.FormatInt(*d.OfficerID, 10))
+		v["OfficerName"] = cmp.Or(names[*d.OfficerID], "巡查员 #"+strconv.FormatInt(*d.OfficerID, 10))
 	}
 	if msg := caseDone[r.URL.Query().Get("done")]; msg != "" {
 		v["Done"] = msg
@@ -203,17 +204,10 @@ func caseProblem(err error) problem {
 	if errors.As(err, &e) && len(e.Fields) > 0 {
 		out.Fields = map[string]string{}
 		for k, v := range e.Fields {
-			out.Fields[cmpOr(caseFieldLabels[k], "提交内容")] = v
+			out.Fields[cmp.Or(caseFieldLabels[k], "提交内容")] = v
 		}
 	}
 	return out
-}
-
-func cmpOr(s, or string) string {
-	if s != "" {
-		return s
-	}
-	return or
 }
 
 func caseEvents(es []models.CaseEvent, names map[int64]string) []caseEventLine {
@@ -221,9 +215,9 @@ func caseEvents(es []models.CaseEvent, names map[int64]string) []caseEventLine {
 	for i, e := range es {
 		who := "举报人"
 		if e.ActorID != nil {
-			who = cmpOr(names[*e.ActorID], "用户 #"+strconv.FormatInt(*e.ActorID, 10))
+			who = cmp.Or(names[*e.ActorID], "用户 #"+strconv.FormatInt(*e.ActorID, 10))
 		}
-		out[i] = caseEventLine{CaseEvent: e, ActionName: cmpOr(caseActionNames[e.Action], e.Action),
+		out[i] = caseEventLine{CaseEvent: e, ActionName: cmp.Or(caseActionNames[e.Action], e.Action),
 			StatusName: service.CaseStatusName(e.ToStatus), Who: who}
 	}
 	return out
@@ -245,7 +239,7 @@ func (p *Pages) moveConsoleCase(w http.ResponseWriter, r *http.Request) {
 	case "dismiss":
 		_, err = p.svc.DismissCase(ctx, a, id, formValue(r, "reason"))
 	case "dispatch":
-		officer, perr := strconv.ParseInt(strings.TrimSpace(cmpOr(formValue(r, "officer_id"), "0")), 10, 64)
+		officer, perr := strconv.ParseInt(strings.TrimSpace(cmp.Or(formValue(r, "officer_id"), "0")), 10, 64)
 		if perr != nil || officer < 0 {
 			err = service.Invalid(map[string]string{"officer_id": "应为本区县在岗的执法人员"})
 			break

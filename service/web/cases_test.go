@@ -305,3 +305,60 @@ func TestCasePagesExtendAndReturn(t *testing.T) {
 		})
 	}
 }
+
+// TestOfficerCaseInspectionOutcome: the officer's case page offers the
+// shop's inspections made since the case was received (not older ones), and
+// handling with one stores it as the outcome.
+func TestOfficerCaseInspectionOutcome(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seed()
+			e.record(w.Officer[0], w.Merchant[0], "HJWS-01", 2) // before the report
+			e.clock.Set(e.svc.Now().Add(time.Hour))
+			if _, err := e.svc.ReportCase(ctx, service.CaseReportInput{Token: e.scanToken(w.Merchant[0]), RuleCode: "HJWS-02",
+				Client: "198.51.100.1", Device: "device-1"}); err != nil {
+				t.Fatal(err)
+			}
+			listed, _, err := e.svc.CountyCases(ctx, w.Admin[0], service.CaseFilter{Paging: service.Paging{Limit: 10}})
+			if err != nil || len(listed) != 1 {
+				t.Fatalf("county cases: %v", err)
+			}
+			id := listed[0].ID
+			if _, err := e.svc.AcceptCase(ctx, w.Admin[0], id); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.DispatchCase(ctx, w.Admin[0], id, w.Officer[0].UserID); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Set(e.svc.Now().Add(time.Hour))
+			e.record(w.Officer[0], w.Merchant[0], "HJWS-02", 4) // the visit
+			ins, _, err := e.svc.Inspections(ctx, w.Officer[0], w.Merchant[0], service.Paging{Limit: 10})
+			if err != nil || len(ins) != 2 {
+				t.Fatalf("inspections: %d %v", len(ins), err)
+			}
+			visit, old := ins[0], ins[1] // newest first
+			path := "/officer/cases/" + strconv.FormatInt(id, 10)
+			officer := e.signedIn(w.OfficerName[0])
+			pg := officer.get(path)
+			if !strings.Contains(pg.Body, `<option value="`+strconv.FormatInt(visit.ID, 10)+`">`) ||
+				strings.Contains(pg.Body, `<option value="`+strconv.FormatInt(old.ID, 10)+`">`) {
+				t.Fatalf("the inspections offered: want %d only: %s", visit.ID, pg.Body)
+			}
+			if p := officer.post(path+"/handle", url.Values{"outcome": {"inspection"}, "inspection_id": {strconv.FormatInt(old.ID, 10)}}); p.Status != http.StatusBadRequest {
+				t.Errorf("an inspection older than the case: %d", p.Status)
+			}
+			if p := officer.post(path+"/handle", url.Values{"outcome": {"inspection"}, "inspection_id": {strconv.FormatInt(visit.ID, 10)}}); p.Status != http.StatusSeeOther {
+				t.Fatalf("handle: %d %s", p.Status, p.Body)
+			}
+			got, err := e.svc.Case(ctx, w.Admin[0], id)
+			if err != nil || got.Status != models.CaseHandled || got.InspectionID == nil || *got.InspectionID != visit.ID {
+				t.Fatalf("handled: %+v %v", got.Case, err)
+			}
+			if p := officer.get(path + "?done=handle"); !strings.Contains(p.Body, "已处置") || strings.Contains(p.Body, `/handle"`) {
+				t.Errorf("the handled case's page still offers the form")
+			}
+		})
+	}
+}
