@@ -64,6 +64,11 @@ func (f *secFixture) pages() []secPage {
 		{"GET /console/counties/{id}", "/console/counties/" + id(f.w.County[0]), []string{asCity}, true, http.StatusOK},
 		{"GET /console/policy", "/console/policy", []string{asCity}, true, http.StatusOK},
 		{"GET /console/audit", "/console/audit", console, true, http.StatusOK},
+		{"GET /q/{token}/report", "/q/" + f.token[0] + "/report", everyone, false, http.StatusOK},
+		{"GET /r/{receipt}", "/r/" + f.closedReceipt, everyone, false, http.StatusOK},
+		{"GET /console/cases", "/console/cases?county_id=" + c0, console, true, http.StatusOK},
+		{"GET /console/cases/{id}", "/console/cases/" + id(f.received), console, true, http.StatusOK},
+		{"GET /officer/cases/{id}", "/officer/cases/" + id(f.dispatched), officer, true, http.StatusOK},
 	}
 }
 

@@ -124,7 +124,7 @@ func (c *citizenPages) plaqueGone(w http.ResponseWriter, r *http.Request, err er
 }
 
 func (c *citizenPages) showForm(w http.ResponseWriter, r *http.Request, status int, prof service.PublicProfile, data view) {
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", "private, no-store")
 	data["P"] = prof
 	data["Token"] = r.PathValue("token")
 	data["FormCSRF"] = c.formToken(w, r)
@@ -192,7 +192,7 @@ func (c *citizenPages) receipt(w http.ResponseWriter, r *http.Request) {
 		c.p.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", "private, no-store")
 	data := view{"C": v, "StatusName": service.CaseStatusName(v.Status), "Actions": caseStepNames,
 		"Joined": r.URL.Query().Get("joined") == "1", "Reopened": r.URL.Query().Get("reopened") == "1"}
 	if v.OnTime != nil {

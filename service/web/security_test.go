@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -50,6 +51,10 @@ type secFixture struct {
 	browsers                            map[string]*browser
 	seq                                 int         // for photos nobody has uploaded yet
 	consoleSec                          *consoleSec // the console's requests' data, made on first use (consoleData)
+	// Citizens' cases of the first county: one received, one dispatched to
+	// its officer, one closed (its receipt).
+	received, dispatched int64
+	closedReceipt        string
 }
 
 func newSecFixture(t *testing.T, d models.Dialect) *secFixture {
@@ -66,12 +71,51 @@ func newSecFixture(t *testing.T, d models.Dialect) *secFixture {
 		}
 		f.token[i] = e.svc.PlaqueToken(m)
 	}
+	f.cases()
 	f.otherEntry = e.record(f.w.Officer[0], f.w.Other[0], "HJWS-02", 3)
 	f.otherNotice, f.otherPhoto = f.issueNotice(f.w.Officer[0], f.w.Other[0], "SRZJ-02")
 	for _, c := range seedCounties {
 		f.shopNames = append(f.shopNames, "张记烧烤"+c[1], "李家面馆"+c[1])
 	}
 	return f
+}
+
+// cases files the fixture's citizens' cases through the service.
+func (f *secFixture) cases() {
+	f.t.Helper()
+	ctx := context.Background()
+	admin, officer := f.w.Admin[0], f.w.Officer[0]
+	file := func(m int64, item string) int64 {
+		f.t.Helper()
+		r, err := f.svc.ReportCase(ctx, service.CaseReportInput{Token: f.token[0], RuleCode: item, Note: "门前堆放杂物",
+			Client: "192.0.2.1", Device: "sec-device"})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		c, err := f.db.CaseByReceipt(ctx, r.Receipt)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		return c.ID
+	}
+	must := func(_ any, err error) {
+		f.t.Helper()
+		if err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	f.received = file(f.w.Merchant[0], "HJWS-01")
+	f.dispatched = file(f.w.Merchant[0], "HJWS-02")
+	must(f.svc.AcceptCase(ctx, admin, f.dispatched))
+	must(f.svc.DispatchCase(ctx, admin, f.dispatched, officer.UserID))
+	closed := file(f.w.Merchant[0], "OTHER")
+	must(f.svc.AcceptCase(ctx, admin, closed))
+	must(f.svc.DispatchCase(ctx, admin, closed, officer.UserID))
+	must(f.svc.HandleCase(ctx, officer, closed, service.CaseHandling{Outcome: "nothing", Note: "现场已清理"}))
+	must(f.svc.VerifyCase(ctx, admin, closed))
+	c, err := f.svc.CloseCase(ctx, admin, closed)
+	must(c, err)
+	f.closedReceipt = c.Receipt
 }
 
 // png is a photo nobody has uploaded yet (the store keeps one row per content).
@@ -244,6 +288,7 @@ func (f *secFixture) posts() []secPost {
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	m0 := id(f.w.Merchant[0])
 	c0, r0, o0, console := id(f.w.County[0]), id(f.w.Road[0]), id(f.w.Other[0]), []string{asCounty, asCity}
+	everyone := append([]string{asNobody}, signedInRoles...)
 	return []secPost{
 		{"POST /login", []string{asNobody}, "/login",
 			secRequest{path: "/login", form: url.Values{"username": {f.w.ShopName[0]}, "password": {password}}}, http.StatusSeeOther},
@@ -296,6 +341,16 @@ func (f *secFixture) posts() []secPost {
 			secRequest{path: "/console/accounts/" + id(f.consoleData().spare) + "/status", form: url.Values{"disabled": {"1"}}}, http.StatusSeeOther},
 		{"POST /console/accounts/{id}/password", []string{asCounty}, "/console/accounts",
 			secRequest{path: "/console/accounts/" + id(f.consoleData().spare) + "/password"}, http.StatusOK},
+		// The citizens' cases: a report and a reopen (no session), the
+		// console's and the officer's actions.
+		{"POST /q/{token}/report", everyone, "/q/" + f.token[0] + "/report",
+			secRequest{path: "/q/" + f.token[0] + "/report", form: url.Values{"rule_code": {"ZXLH-01"}, "note": {"占道经营"}}}, http.StatusSeeOther},
+		{"POST /r/{receipt}/reopen", everyone, "/r/" + f.closedReceipt,
+			secRequest{path: "/r/" + f.closedReceipt + "/reopen"}, http.StatusSeeOther},
+		{"POST /console/cases/{id}/{action}", []string{asCounty}, "/console/cases/" + id(f.received),
+			secRequest{path: "/console/cases/" + id(f.received) + "/accept"}, http.StatusSeeOther},
+		{"POST /officer/cases/{id}/{action}", []string{asOfficer, asCounty}, "/officer/cases/" + id(f.dispatched),
+			secRequest{path: "/officer/cases/" + id(f.dispatched) + "/return", form: url.Values{"reason": {"不属于本路段"}}}, http.StatusSeeOther},
 		{"POST /console/counties", []string{asCity}, "/console/counties",
 			secRequest{path: "/console/counties", form: url.Values{"code": {"370304"}, "name": {"博山区"}}}, http.StatusSeeOther},
 		{"POST /console/counties/{id}", []string{asCity}, "/console/counties/" + id(f.w.County[0]),
@@ -316,19 +371,30 @@ func (f *secFixture) post(route string) secPost {
 	return secPost{}
 }
 
-// routePatterns lists the patterns of routes.go of one method ("GET /merchant").
+// routePatterns lists the route patterns of one method ("GET /merchant")
+// that the package's files register (routes.go, and the route functions it
+// calls, such as citizenRoutes and caseRoutes).
 func routePatterns(t *testing.T, method string) []string {
 	t.Helper()
-	src, err := os.ReadFile("routes.go")
+	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, m := range regexp.MustCompile(`mux\.Handle(?:Func)?\("(`+method+` [^"]+)"`).FindAllStringSubmatch(string(src), -1) {
-		out = append(out, m[1])
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`mux\.Handle(?:Func)?\("(`+method+` [^"]+)"`).FindAllStringSubmatch(string(src), -1) {
+			out = append(out, m[1])
+		}
 	}
 	if len(out) == 0 {
-		t.Fatalf("no %s routes found in routes.go", method)
+		t.Fatalf("no %s routes found", method)
 	}
 	return out
 }
