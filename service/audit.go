@@ -37,7 +37,8 @@ const (
 func AuditKinds() []string {
 	return []string{AuditCountyCreate, AuditCountyUpdate, AuditRoadCreate, AuditRoadUpdate, AuditDemonstration,
 		AuditMerchantCreate, AuditMerchantUpdate, AuditMerchantClose, AuditMerchantReopen, AuditPlaqueReissue,
-		AuditImport, AuditReversal, AuditAppealDecision, AuditUserCreate, AuditUserUpdate, AuditCaseTransition}
+		AuditImport, AuditReversal, AuditAppealDecision, AuditUserCreate, AuditUserUpdate, AuditCaseTransition,
+		AuditOpen311Key, AuditOpen311Revoke}
 }
 
 // Object types of audit events. Changes to a shop's ledger, plaque or

@@ -140,6 +140,13 @@ func (s *Service) Open311Requests(ctx context.Context, q Open311Query) ([]Open31
 // service requests (a city platform, a WeChat mini program). The key is
 // shown once; only its SHA-256 is kept.
 
+// Audit kinds and object type of the Open311 keys.
+const (
+	AuditOpen311Key       = "open311.key"
+	AuditOpen311Revoke    = "open311.revoke"
+	AuditObjectOpen311Key = "open311_key"
+)
+
 // Open311KeyPrefix starts every key, so a leaked one is recognisable.
 const Open311KeyPrefix = "mq311_"
 
@@ -159,7 +166,14 @@ func (s *Service) IssueOpen311Key(ctx context.Context, a Actor, name string) (st
 	}
 	key := Open311KeyPrefix + hex.EncodeToString(b)
 	k := models.Open311Key{Name: name, KeyHash: open311Hash(key), CreatedBy: a.UserID, CreatedAt: s.now().Truncate(time.Millisecond)}
-	if err := s.db.CreateOpen311Key(ctx, &k); err != nil {
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.CreateOpen311Key(ctx, &k); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, auditRecord{kind: AuditOpen311Key, objectType: AuditObjectOpen311Key, objectID: k.ID,
+			summary: k.Name, after: map[string]any{"name": k.Name}})
+	})
+	if err != nil {
 		return "", models.Open311Key{}, err
 	}
 	return key, k, nil
@@ -178,7 +192,14 @@ func (s *Service) RevokeOpen311Key(ctx context.Context, a Actor, id int64) error
 	if !a.can(RoleCityAdmin) {
 		return errForbidden
 	}
-	return storeErr(s.db.RevokeOpen311Key(ctx, id, s.now()), "密钥")
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.db.RevokeOpen311Key(ctx, id, s.now()); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, auditRecord{kind: AuditOpen311Revoke, objectType: AuditObjectOpen311Key, objectID: id,
+			summary: "吊销密钥", before: map[string]any{"revoked": false}, after: map[string]any{"revoked": true}})
+	})
+	return storeErr(err, "密钥")
 }
 
 func open311Hash(key string) string {

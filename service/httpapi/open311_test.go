@@ -344,6 +344,13 @@ func TestOpen311FilesRequests(t *testing.T) {
 			if n := cases(); n != 2 {
 				t.Errorf("%d cases stored, want 2 (one joined three times, one queued)", n)
 			}
+			// Issuing and revoking are in the audit log, without the key.
+			for _, kind := range []string{service.AuditOpen311Key, service.AuditOpen311Revoke} {
+				var n int
+				if err := e.db.SQL().QueryRow("SELECT COUNT(*) FROM audit_events WHERE kind = ? AND after_json NOT LIKE ?", kind, "%"+key+"%").Scan(&n); err != nil || n != 1 {
+					t.Errorf("audit events %s without the key: %d (%v), want 1", kind, n, err)
+				}
+			}
 		})
 	}
 }

@@ -19,11 +19,13 @@ var auditKindNames = map[string]string{
 	service.AuditMerchantReopen: "恢复营业", service.AuditPlaqueReissue: "重新制发门牌", service.AuditImport: "批量导入",
 	service.AuditReversal: "冲正积分", service.AuditAppealDecision: "处理申诉",
 	service.AuditUserCreate: "新建账号", service.AuditUserUpdate: "修改账号", service.AuditCaseTransition: "办理举报案件",
+	service.AuditOpen311Key: "签发 Open311 密钥", service.AuditOpen311Revoke: "吊销 Open311 密钥",
 }
 
 // auditObjectNames name the objects of events.
 var auditObjectNames = map[string]string{service.AuditObjectCounty: "区县", service.AuditObjectRoad: "道路",
-	service.AuditObjectMerchant: "商户", service.AuditObjectUser: "账号", service.AuditObjectCase: "举报案件"}
+	service.AuditObjectMerchant: "商户", service.AuditObjectUser: "账号", service.AuditObjectCase: "举报案件",
+	service.AuditObjectOpen311Key: "Open311 密钥"}
 
 // auditFieldNames name the fields of events.
 var auditFieldNames = map[string]string{
