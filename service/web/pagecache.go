@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -114,25 +113,19 @@ func (p *Pages) keep(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// writeKept writes a kept page: its parts joined by the response's nonce, in
-// one write with its length (no chunked encoding, one system call).
+// writeKept writes a kept page: its parts with the response's nonce between
+// them, through the server's buffer. (Joining them into one write with a
+// Content-Length was slower in an A/B run of the plaque page on MariaDB under
+// load: 0.37–0.41 of a bare handler against 0.47–0.53.)
 func writeKept(w http.ResponseWriter, parts [][]byte, nonce []byte) {
-	n := len(nonce) * (len(parts) - 1)
-	for _, p := range parts {
-		n += len(p)
-	}
-	body := make([]byte, 0, n)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
 	for i, p := range parts {
 		if i > 0 {
-			body = append(body, nonce...)
+			w.Write(nonce)
 		}
-		body = append(body, p...)
+		w.Write(p)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(n))
-	w.WriteHeader(http.StatusOK)
-	w.Write(body)
 }
 
 func deref(p *int64) int64 {
