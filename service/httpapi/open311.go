@@ -231,40 +231,36 @@ func (a *API) open311Requests(c *gin.Context) {
 }
 
 func (a *API) open311Request(c *gin.Context) {
-	id, format, ok := open311Format(c.Param("file"))
-	if !ok {
-		open311Fail(c, "json", http.StatusNotFound, "unknown format: use .json or .xml")
-		return
+	if r, format, ok := a.open311One(c); ok {
+		open311Write(c, http.StatusOK, format, "service_requests", a.o311Requests([]service.Open311Request{r}))
 	}
-	rs, err := a.svc.Open311Requests(c.Request.Context(), service.Open311Query{IDs: []string{id}})
-	if err != nil {
-		a.open311Error(c, format, err)
-		return
-	}
-	if len(rs) == 0 {
-		open311Fail(c, format, http.StatusNotFound, "no service request "+id)
-		return
-	}
-	open311Write(c, http.StatusOK, format, "service_requests", a.o311Requests(rs))
 }
 
 // open311Token: a request's token is its id (requests are made at once).
 func (a *API) open311Token(c *gin.Context) {
-	tok, format, ok := open311Format(c.Param("file"))
+	if r, format, ok := a.open311One(c); ok {
+		open311Write(c, http.StatusOK, format, "service_requests", []o311Token{{ID: r.ID, Token: r.ID}})
+	}
+}
+
+// open311One reads the request named by the path's file ({id}.json or
+// .xml); it has answered with the spec's error when ok is false.
+func (a *API) open311One(c *gin.Context) (r service.Open311Request, format string, ok bool) {
+	id, format, ok := open311Format(c.Param("file"))
 	if !ok {
 		open311Fail(c, "json", http.StatusNotFound, "unknown format: use .json or .xml")
-		return
+		return r, "", false
 	}
-	rs, err := a.svc.Open311Requests(c.Request.Context(), service.Open311Query{IDs: []string{tok}})
+	rs, err := a.svc.Open311Requests(c.Request.Context(), service.Open311Query{IDs: []string{id}})
 	if err != nil {
 		a.open311Error(c, format, err)
-		return
+		return r, "", false
 	}
 	if len(rs) == 0 {
-		open311Fail(c, format, http.StatusNotFound, "no service request for token "+tok)
-		return
+		open311Fail(c, format, http.StatusNotFound, "no service request "+id)
+		return r, "", false
 	}
-	open311Write(c, http.StatusOK, format, "service_requests", []o311Token{{ID: rs[0].ID, Token: tok}})
+	return rs[0], format, true
 }
 
 type o311Filed struct {
