@@ -32,7 +32,7 @@ func (p *Pages) plaque(w http.ResponseWriter, r *http.Request) {
 	// The page's 我要举报 link is "?report": relative, so the page (kept per
 	// shop without its token, see plaqueCache) needs no token to point at
 	// this plaque's report form.
-	if r.URL.Query().Has("report") {
+	if r.URL.RawQuery != "" && r.URL.Query().Has("report") { // parsed only when there is a query: scans have none
 		http.Redirect(w, r, "/q/"+url.PathEscape(r.PathValue("token"))+"/report", http.StatusSeeOther)
 		return
 	}
