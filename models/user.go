@@ -98,9 +98,11 @@ func (db *DB) ListUsers(ctx context.Context, f UserFilter) ([]User, int64, error
 
 // UpdateUser writes the named columns of user id.
 func (db *DB) UpdateUser(ctx context.Context, id int64, cols map[string]any) error {
-	if _, ok := cols["password_hash"]; ok {
-		// A new password starts a new token generation: tokens issued under
-		// the old one stop working.
+	_, reset := cols["password_hash"]
+	if disabled, _ := cols["disabled"].(bool); reset || disabled {
+		// A new password, or disabling the account, starts a new token
+		// generation: tokens and sessions issued under the old one stop
+		// working, and re-enabling the account does not revive them.
 		cols["token_generation"] = gorm.Expr("token_generation + 1")
 	}
 	return db.updateColumns(ctx, &User{}, id, cols)

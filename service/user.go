@@ -60,8 +60,9 @@ func (s *Service) CheckActive(ctx context.Context, a Actor) error {
 	return nil
 }
 
-// errPasswordReset refuses a token issued before the account's password was reset.
-func errPasswordReset() error { return Errorf(CodeUnauthorized, "密码已重置，请重新登录") }
+// errPasswordReset refuses a token issued before the account's password was
+// reset or the account was disabled (re-enabling it does not revive old tokens).
+func errPasswordReset() error { return Errorf(CodeUnauthorized, "密码已重置或账号曾被停用，请重新登录") }
 
 // canManageUser: the city admin manages everyone; a county admin the officers
 // and merchant accounts of its county.
@@ -165,7 +166,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id int64, in UserChan
 			return err
 		}
 		b, af := userFields(before), userFields(after)
-		if after.TokenGeneration != before.TokenGeneration {
+		if in.Password != nil {
 			// That the password was reset, never the password or its hash.
 			b["password_reset"], af["password_reset"] = false, true
 		}

@@ -677,9 +677,11 @@ func TestSessionCookieOpensAPIGets(t *testing.T) {
 				t.Errorf("disabled account's session: %d %s", r.Status, r.Body)
 			}
 			e.must(200, "PATCH", fmt.Sprintf("/api/v1/users/%d", w.OfficerID[0]), w.Admin[0], map[string]any{"disabled": false})
-			if r := e.do("GET", "/api/v1/me", "", nil, cookie(officer)...); r.Status != 200 {
-				t.Errorf("re-enabled account's session: %d %s", r.Status, r.Body)
+			if r := e.do("GET", "/api/v1/me", "", nil, cookie(officer)...); r.Status != 401 {
+				t.Errorf("a session from before the disable works after re-enabling: %d %s", r.Status, r.Body)
 			}
+			officer = signIn("officer" + seedCounties[0][0])
+			e.must(200, "GET", "/api/v1/me", "", nil, cookie(officer)...)
 			e.must(200, "PATCH", fmt.Sprintf("/api/v1/users/%d", w.OfficerID[0]), w.Admin[0], map[string]any{"password": "a-new-password-1"})
 			if r := e.do("GET", "/api/v1/me", "", nil, cookie(officer)...); r.Status != 401 {
 				t.Errorf("session after a password reset: %d %s", r.Status, r.Body)

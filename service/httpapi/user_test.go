@@ -39,7 +39,8 @@ func TestUserManagement(t *testing.T) {
 			e.must(400, "PATCH", fmt.Sprintf("/api/v1/users/%d", 1), e.admin, map[string]any{"disabled": true}) // not oneself
 			e.must(400, "PATCH", officer, w.Admin[0], map[string]any{"password": "short"})
 
-			// Disabling stops the officer's token at once; enabling restores it.
+			// Disabling stops the officer's token at once; enabling lets the
+			// officer log in again but does not revive the old token.
 			e.must(200, "GET", "/api/v1/me", w.Officer[0], nil)
 			off := e.must(200, "PATCH", officer, w.Admin[0], map[string]any{"disabled": true})
 			if off.JSON["disabled"] != true {
@@ -50,7 +51,8 @@ func TestUserManagement(t *testing.T) {
 				"Idempotency-Key", "disabled-1")
 			e.must(401, "POST", "/api/v1/auth/login", "", map[string]any{"username": "officer370303", "password": "password-370303"})
 			e.must(200, "PATCH", officer, w.Admin[0], map[string]any{"disabled": false})
-			e.must(200, "GET", "/api/v1/me", w.Officer[0], nil)
+			e.must(401, "GET", "/api/v1/me", w.Officer[0], nil)
+			e.must(200, "GET", "/api/v1/me", e.login("officer370303", "password-370303"), nil)
 
 			// A password reset: the new one logs in, the old one no longer
 			// does, and tokens issued under the old one stop working at once.

@@ -722,6 +722,7 @@ func TestSessionsEnd(t *testing.T) {
 			if _, err := f.svc.UpdateUser(ctx, f.w.Admin[0], shop, service.UserChange{Disabled: ptr(false)}); err != nil {
 				t.Fatal(err)
 			}
+			refused(t, "a session from before the disable, after re-enabling", b.get("/merchant"))
 			works("signed in again after re-enabling", f.signIn(asMerchant))
 
 			// A password reset ends the sessions begun with the old password.
