@@ -62,7 +62,9 @@ func (s *Service) CheckActive(ctx context.Context, a Actor) error {
 
 // errPasswordReset refuses a token issued before the account's password was
 // reset or the account was disabled (re-enabling it does not revive old tokens).
-func errPasswordReset() error { return Errorf(CodeUnauthorized, "密码已重置或账号曾被停用，请重新登录") }
+func errPasswordReset() error {
+	return Errorf(CodeUnauthorized, "密码已重置或账号曾被停用，请重新登录")
+}
 
 // canManageUser: the city admin manages everyone; a county admin the officers
 // and merchant accounts of its county.
@@ -71,7 +73,7 @@ func canManageUser(a Actor, u models.User) bool {
 		return true
 	}
 	return a.Role == RoleCountyAdmin && u.CountyID != nil && *u.CountyID == a.CountyID &&
-		(u.Role == RoleOfficer || u.Role == RoleMerchant)
+		(u.Role == RoleOfficer || u.Role == RoleMerchant || u.Role == RoleAuditor)
 }
 
 // UserQuery narrows Users.
@@ -91,9 +93,9 @@ func (s *Service) Users(ctx context.Context, a Actor, q UserQuery) ([]models.Use
 		return nil, 0, err
 	}
 	switch q.Role {
-	case "", RoleCityAdmin, RoleCountyAdmin, RoleOfficer, RoleMerchant:
+	case "", RoleCityAdmin, RoleCountyAdmin, RoleOfficer, RoleMerchant, RoleAuditor:
 	default:
-		return nil, 0, Invalid(map[string]string{"role": "应为 city_admin、county_admin、officer 或 merchant"})
+		return nil, 0, Invalid(map[string]string{"role": "应为 city_admin、county_admin、officer、auditor 或 merchant"})
 	}
 	scope := a.countyScope()
 	if q.CountyID != 0 {
@@ -194,7 +196,7 @@ type UserInput struct {
 }
 
 // CreateUser adds an account. The city admin creates anyone; a county admin
-// creates officers and merchant accounts of its own county.
+// creates officers, auditors (抽查) and merchant accounts of its own county.
 func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (models.User, error) {
 	if !a.can(RoleCityAdmin, RoleCountyAdmin) {
 		return models.User{}, errForbidden
@@ -213,7 +215,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (models
 		if in.CountyID != nil || in.MerchantID != nil {
 			f.add("county_id", "市级管理员不属于区县")
 		}
-	case RoleCountyAdmin, RoleOfficer:
+	case RoleCountyAdmin, RoleOfficer, RoleAuditor:
 		if in.CountyID == nil {
 			f.add("county_id", "必填")
 		}
@@ -227,7 +229,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (models
 		}
 		u.MerchantID = in.MerchantID
 	default:
-		f.add("role", "应为 city_admin、county_admin、officer 或 merchant")
+		f.add("role", "应为 city_admin、county_admin、officer、auditor 或 merchant")
 	}
 	if err := f.err(); err != nil {
 		return models.User{}, err
