@@ -40,6 +40,10 @@ const (
 	MaxReopenDays    = 90
 )
 
+// MaxPublicHistoryMonths bounds public_history_months: three years, the
+// longest any credit rule publishes a breach.
+const MaxPublicHistoryMonths = 36
+
 // Demonstration holds the thresholds a road must meet to qualify (达标) as a demonstration road.
 type Demonstration struct {
 	MinMerchants    int     `json:"min_merchants" yaml:"min_merchants"`
@@ -66,8 +70,13 @@ type Policy struct {
 	Demonstration    Demonstration `json:"demonstration" yaml:"demonstration"`
 	// CaseReopenDays is how long after a case closes its reporter may mark
 	// it unresolved (回访), once.
-	CaseReopenDays int    `json:"case_reopen_days" yaml:"case_reopen_days"`
-	Items          []Item `json:"items" yaml:"items"`
+	CaseReopenDays int `json:"case_reopen_days" yaml:"case_reopen_days"`
+	// PublicHistoryMonths is how many months a deduction or bonus stays on
+	// the shop's public plaque page (信用修复管理办法: a minor breach is
+	// published for at most 3 months); 0 publishes none. The ledger and the
+	// merchant's own pages keep every entry.
+	PublicHistoryMonths int    `json:"public_history_months" yaml:"public_history_months"`
+	Items               []Item `json:"items" yaml:"items"`
 
 	loc   *time.Location
 	index map[string]int // normalized code → position in Items
@@ -99,6 +108,8 @@ func defaultSettings() *Policy {
 		GraceDays:        3,
 		FutureSkew:       Duration{5 * time.Minute},
 		CaseReopenDays:   7,
+		// 信用修复管理办法 (NDRC order No. 36): minor breaches at most 3 months.
+		PublicHistoryMonths: 3,
 		Demonstration: Demonstration{
 			MinMerchants:    10,
 			MinAverageScore: 90,

@@ -71,6 +71,9 @@ func (p *Policy) Validate() error {
 	if p.CaseReopenDays < 1 || p.CaseReopenDays > MaxReopenDays {
 		bad("case_reopen_days %d is outside 1..%d", p.CaseReopenDays, MaxReopenDays)
 	}
+	if p.PublicHistoryMonths < 0 || p.PublicHistoryMonths > MaxPublicHistoryMonths {
+		bad("public_history_months %d is outside 0..%d", p.PublicHistoryMonths, MaxPublicHistoryMonths)
+	}
 
 	d := p.Demonstration
 	if d.MinMerchants < 1 {
