@@ -57,7 +57,7 @@ func (p *Policy) Explain(s Standing) Outlook {
 		}
 		for _, c := range serious {
 			d := s.Cycle.Index() - c.Index()
-			if d < 0 || d >= p.SeriousCapCycles {
+			if d < 0 || d >= p.SeriousCapCycles || s.repaired(c) {
 				continue
 			}
 			if last := c.Add(p.SeriousCapCycles - 1); last.Index() > o.CapLast.Index() || o.CapLast == (Cycle{}) {

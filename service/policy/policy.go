@@ -75,8 +75,16 @@ type Policy struct {
 	// the shop's public plaque page (信用修复管理办法: a minor breach is
 	// published for at most 3 months); 0 publishes none. The ledger and the
 	// merchant's own pages keep every entry.
-	PublicHistoryMonths int    `json:"public_history_months" yaml:"public_history_months"`
-	Items               []Item `json:"items" yaml:"items"`
+	PublicHistoryMonths int `json:"public_history_months" yaml:"public_history_months"`
+	// RepairMinCycles is the minimum period before a merchant held down by a
+	// serious-item cap may apply for credit repair (信用修复): that many
+	// cycles, starting with the serious item's own, must have ended and left
+	// their grace period, so that nothing can be recorded in them any more.
+	RepairMinCycles int `json:"repair_min_cycles" yaml:"repair_min_cycles"`
+	// RepairDecisionDays is how many working days (Monday to Friday) the
+	// county office has to grant or refuse a repair application.
+	RepairDecisionDays int    `json:"repair_decision_days" yaml:"repair_decision_days"`
+	Items              []Item `json:"items" yaml:"items"`
 
 	loc   *time.Location
 	index map[string]int // normalized code → position in Items
@@ -96,18 +104,20 @@ func Default() *Policy {
 
 func defaultSettings() *Policy {
 	return &Policy{
-		Timezone:         "Asia/Shanghai",
-		BaseScore:        100,
-		MinScore:         0,
-		MaxScore:         110,
-		BonusCap:         10,
-		StarThresholds:   []int{95, 90, 85, 80, 75},
-		WatchBelow:       60,
-		SeriousCapStar:   2,
-		SeriousCapCycles: 3,
-		GraceDays:        3,
-		FutureSkew:       Duration{5 * time.Minute},
-		CaseReopenDays:   7,
+		Timezone:           "Asia/Shanghai",
+		BaseScore:          100,
+		MinScore:           0,
+		MaxScore:           110,
+		BonusCap:           10,
+		StarThresholds:     []int{95, 90, 85, 80, 75},
+		WatchBelow:         60,
+		SeriousCapStar:     2,
+		SeriousCapCycles:   3,
+		GraceDays:          3,
+		FutureSkew:         Duration{5 * time.Minute},
+		CaseReopenDays:     7,
+		RepairMinCycles:    1,
+		RepairDecisionDays: 10,
 		// 信用修复管理办法 (NDRC order No. 36): minor breaches at most 3 months.
 		PublicHistoryMonths: 3,
 		Demonstration: Demonstration{

@@ -96,7 +96,7 @@ func TestDefaultSettings(t *testing.T) {
 		StarThresholds: []int{95, 90, 85, 80, 75}, WatchBelow: 60, SeriousCapStar: 2,
 		SeriousCapCycles: 3, GraceDays: 3, FutureSkew: Duration{5 * time.Minute},
 		Demonstration:  Demonstration{MinMerchants: 10, MinAverageScore: 90, MinRatedStar: 4, MinRatedShare: 0.8, Target: 10},
-		CaseReopenDays: 7, PublicHistoryMonths: 3,
+		CaseReopenDays: 7, PublicHistoryMonths: 3, RepairMinCycles: 1, RepairDecisionDays: 10,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() settings = %+v, want %+v", got, want)

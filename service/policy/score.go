@@ -40,6 +40,10 @@ type Standing struct {
 	// SeriousIn lists the cycles with net serious items, in any order; cycles
 	// after Cycle are ignored, so callers may pass the merchant's whole history.
 	SeriousIn []Cycle
+	// RepairedThrough is the newest cycle covered by a credit repair (信用修复)
+	// granted before the evaluation: serious items of that cycle and earlier
+	// no longer cap the star. The zero Cycle: none.
+	RepairedThrough Cycle
 }
 
 // Result is the evaluated standing of a merchant in a cycle.
@@ -57,15 +61,20 @@ type Result struct {
 // Capped reports whether a serious-item cap applies in s.Cycle: a serious item
 // caps its own cycle and the next SeriousCapCycles-1 cycles.
 func (p *Policy) Capped(s Standing) bool {
-	if s.Current.Serious > 0 {
+	if s.Current.Serious > 0 && !s.repaired(s.Cycle) {
 		return true
 	}
 	for _, c := range s.SeriousIn {
-		if d := s.Cycle.Index() - c.Index(); d >= 0 && d < p.SeriousCapCycles {
+		if d := s.Cycle.Index() - c.Index(); d >= 0 && d < p.SeriousCapCycles && !s.repaired(c) {
 			return true
 		}
 	}
 	return false
+}
+
+// repaired tells whether a granted repair covers the serious items of cycle c.
+func (s Standing) repaired(c Cycle) bool {
+	return s.RepairedThrough != (Cycle{}) && c.Index() <= s.RepairedThrough.Index()
 }
 
 // RatedStar returns the displayed star. Stars fall at once (the live score of

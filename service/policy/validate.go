@@ -75,6 +75,13 @@ func (p *Policy) Validate() error {
 		bad("public_history_months %d is outside 0..%d", p.PublicHistoryMonths, MaxPublicHistoryMonths)
 	}
 
+	if p.RepairMinCycles < 1 || p.RepairMinCycles > max(1, p.SeriousCapCycles-1) {
+		bad("repair_min_cycles %d is outside 1..%d (a repair must come before the cap ends)", p.RepairMinCycles, max(1, p.SeriousCapCycles-1))
+	}
+	if p.RepairDecisionDays < 1 || p.RepairDecisionDays > MaxRepairDecisionDays {
+		bad("repair_decision_days %d is outside 1..%d", p.RepairDecisionDays, MaxRepairDecisionDays)
+	}
+
 	d := p.Demonstration
 	if d.MinMerchants < 1 {
 		bad("demonstration.min_merchants %d must be at least 1", d.MinMerchants)
