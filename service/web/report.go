@@ -8,11 +8,11 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/ratelimit"
 )
 
 // Cookies of the citizen's pages.
@@ -23,34 +23,35 @@ const (
 	reportCSRFAge    = 24 * time.Hour
 )
 
-// Limits of citizen reports. They are kept in memory by each instance of
-// the service (per instance, not shared): behind a load balancer of n
-// instances a client may get up to n times as many. A refused report stores
-// nothing.
-const (
-	reportsPerClient       = 10 // per client address an hour
-	reportsPerClientWindow = time.Hour
-	reportsPerDevice       = 5 // per device cookie an hour
-	reportsPerDeviceWindow = time.Hour
-	reportsPerShop         = 30 // per shop a day
-	reportsPerShopWindow   = 24 * time.Hour
-	maxLimitKeys           = 20000 // keys each limit remembers; past it, full buckets go first
+// Limits of citizen reports: shared by every instance through Redis when it
+// is configured, else kept in each instance's memory (behind a load balancer
+// of n instances a client may then get up to n times as many). A refused
+// report stores nothing.
+var (
+	reportsPerClient = ratelimit.Limit{Name: "report-client", N: 10, Window: time.Hour}    // per client address
+	reportsPerDevice = ratelimit.Limit{Name: "report-device", N: 5, Window: time.Hour}     // per device cookie
+	reportsPerShop   = ratelimit.Limit{Name: "report-shop", N: 30, Window: 24 * time.Hour} // per shop
 )
+
+// maxLimitKeys is how many keys each limit remembers in memory; past it,
+// full buckets go first.
+const maxLimitKeys = 20000
 
 // citizenPages are the pages of the public: reporting a problem with a shop
 // from its plaque (随手拍), and following the report by its receipt.
 type citizenPages struct {
-	p                     *Pages
-	now                   func() time.Time
-	client, device, shops *rateLimit
+	p      *Pages
+	now    func() time.Time
+	limits ratelimit.Limiter
 }
 
-// citizenRoutes lists the citizen's pages (no login).
-func (p *Pages) citizenRoutes(mux *http.ServeMux) {
-	c := &citizenPages{p: p, now: time.Now,
-		client: newRateLimit(reportsPerClient, reportsPerClientWindow, maxLimitKeys),
-		device: newRateLimit(reportsPerDevice, reportsPerDeviceWindow, maxLimitKeys),
-		shops:  newRateLimit(reportsPerShop, reportsPerShopWindow, maxLimitKeys)}
+// citizenRoutes lists the citizen's pages (no login); limits keeps the
+// report limits (nil: this instance's memory).
+func (p *Pages) citizenRoutes(mux *http.ServeMux, limits ratelimit.Limiter) {
+	if limits == nil {
+		limits = ratelimit.NewMemory(maxLimitKeys)
+	}
+	c := &citizenPages{p: p, now: time.Now, limits: limits}
 	mux.HandleFunc("GET /q/{token}/report", c.reportForm)
 	mux.HandleFunc("POST /q/{token}/report", c.report)
 	mux.HandleFunc("GET /r/{receipt}", c.receipt)
@@ -131,6 +132,7 @@ func (c *citizenPages) showForm(w http.ResponseWriter, r *http.Request, status i
 	data["Groups"] = catalogueGroups(c.p.svc.Policy(), false)
 	data["Other"] = models.CaseOther
 	data["MaxNote"] = service.MaxCaseNote
+	data["MaxPhotoMB"] = service.MaxPhotoBytes >> 20
 	c.p.render(w, r, status, "report.html", data)
 }
 
@@ -149,17 +151,37 @@ func (c *citizenPages) report(w http.ResponseWriter, r *http.Request) {
 	device := c.deviceOf(w, r)
 	client := clientOf(r)
 	now := c.now()
-	if wait, ok := takeAll(now, c.client.key(client), c.device.key(device), c.shops.key(prof.Code)); !ok {
+	wait, err := c.limits.Take(r.Context(), now, reportsPerClient.Key(client), reportsPerDevice.Key(device), reportsPerShop.Key(prof.Code))
+	if err != nil {
+		c.p.fail(w, r, err)
+		return
+	}
+	if wait > 0 {
 		c.tooMany(w, r, now, wait)
 		return
 	}
 	in := service.CaseReportInput{Token: token, RuleCode: formValue(r, "rule_code"), Note: formValue(r, "note"),
 		Phone: formValue(r, "phone"), Client: client, Device: device}
-	res, err := c.p.svc.ReportCase(r.Context(), in)
+	photos, done, err := formPhotos(r, "photo")
+	defer done()
+	switch {
+	case err == nil && len(photos) > 1:
+		err = service.Invalid(map[string]string{"photo": "只能附一张照片"})
+	case err == nil && len(photos) == 1:
+		in.Photo = photos[0]
+	}
+	var res service.CaseReceipt
+	if err == nil {
+		res, err = c.p.svc.ReportCase(r.Context(), in)
+	}
 	if err != nil {
-		if service.ErrorCode(err) == service.CodeInvalid {
-			e := err.(*service.Error)
-			c.showForm(w, r, http.StatusBadRequest, prof, view{"Problems": fieldNames(e.Fields), "Rule": in.RuleCode, "Note": in.Note, "Phone": in.Phone})
+		var e *service.Error
+		if code := service.ErrorCode(err); (code == service.CodeInvalid || code == service.CodeTooLarge) && errors.As(err, &e) {
+			problems := fieldNames(e.Fields)
+			if code == service.CodeTooLarge {
+				problems = map[string]string{fieldLabel("photo"): e.Message + "，请重新选择"}
+			}
+			c.showForm(w, r, service.HTTPStatus(code), prof, view{"Problems": problems, "Rule": in.RuleCode, "Note": in.Note, "Phone": in.Phone})
 			return
 		}
 		c.plaqueGone(w, r, err)
@@ -217,81 +239,4 @@ func (c *citizenPages) reopen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/r/"+v.Receipt+"?reopened=1", http.StatusSeeOther)
-}
-
-// rateLimit is a token bucket per key: limit reports, refilled evenly over
-// window. It remembers at most maxKeys keys.
-type rateLimit struct {
-	mu      sync.Mutex
-	limit   float64
-	per     time.Duration // one report back every per
-	maxKeys int
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
-func newRateLimit(limit int, window time.Duration, maxKeys int) *rateLimit {
-	return &rateLimit{limit: float64(limit), per: window / time.Duration(limit), maxKeys: maxKeys, buckets: map[string]*bucket{}}
-}
-
-// limitKey is one key of one limit.
-type limitKey struct {
-	l   *rateLimit
-	key string
-}
-
-func (l *rateLimit) key(k string) limitKey { return limitKey{l, k} }
-
-// level is the bucket's tokens at now (locked).
-func (l *rateLimit) level(k string, now time.Time) float64 {
-	b, ok := l.buckets[k]
-	if !ok {
-		return l.limit
-	}
-	return math.Min(l.limit, b.tokens+float64(now.Sub(b.at))/float64(l.per))
-}
-
-// set stores the bucket's tokens at now, making room when the map is full:
-// first the buckets that refilled (as good as absent), then any.
-func (l *rateLimit) set(k string, tokens float64, now time.Time) {
-	if _, ok := l.buckets[k]; !ok && len(l.buckets) >= l.maxKeys {
-		for key := range l.buckets {
-			if l.level(key, now) >= l.limit {
-				delete(l.buckets, key)
-			}
-		}
-		for key := range l.buckets {
-			if len(l.buckets) < l.maxKeys {
-				break
-			}
-			delete(l.buckets, key)
-		}
-	}
-	l.buckets[k] = &bucket{tokens: tokens, at: now}
-}
-
-// takeAll takes one report from each key's bucket when every one has one;
-// else it takes none and returns how long until all of them have.
-func takeAll(now time.Time, keys ...limitKey) (time.Duration, bool) {
-	for _, k := range keys {
-		k.l.mu.Lock()
-		defer k.l.mu.Unlock()
-	}
-	var wait time.Duration
-	for _, k := range keys {
-		if lv := k.l.level(k.key, now); lv < 1 {
-			wait = max(wait, time.Duration((1-lv)*float64(k.l.per)))
-		}
-	}
-	if wait > 0 {
-		return wait, false
-	}
-	for _, k := range keys {
-		k.l.set(k.key, k.l.level(k.key, now)-1, now)
-	}
-	return 0, true
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/menqian/menqian/service"
 	"github.com/menqian/menqian/service/kept"
+	"github.com/menqian/menqian/service/ratelimit"
 )
 
 // Pages holds the handlers' dependencies.
@@ -34,6 +35,9 @@ type Options struct {
 	// PolicyFile is the MENQIAN_POLICY file the service's policy was read
 	// from, shown on the policy page; "": the built-in default.
 	PolicyFile string
+	// Limiter keeps the citizen report limits: shared through Redis when it
+	// is configured; nil: this instance's memory.
+	Limiter ratelimit.Limiter
 }
 
 // New returns the handler of every page.
@@ -63,7 +67,7 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("POST /login", p.login)
 	mux.HandleFunc("POST /logout", p.signedIn(p.logout))
 	mux.HandleFunc("GET /q/{token}", p.plaque)
-	p.citizenRoutes(mux)
+	p.citizenRoutes(mux, o.Limiter)
 	mux.HandleFunc("GET /photos/{id}", p.signedIn(p.photo))
 
 	// The merchant (商户端).
