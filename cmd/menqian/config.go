@@ -15,6 +15,7 @@ import (
 // config is the design's configuration table, read once from the environment.
 type config struct {
 	Addr          string
+	MetricsAddr   string // where /metrics is served; empty: nowhere
 	MySQLDSN      string
 	SQLitePath    string
 	RedisURL      string
@@ -36,6 +37,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c := config{
 		Addr:          get("MENQIAN_ADDR", ":8080"),
+		MetricsAddr:   getenv("MENQIAN_METRICS_ADDR"),
 		MySQLDSN:      getenv("MENQIAN_MYSQL_DSN"),
 		SQLitePath:    get("MENQIAN_SQLITE_PATH", "menqian.db"),
 		RedisURL:      getenv("MENQIAN_REDIS_URL"),
@@ -53,8 +55,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	default:
 		errs = append(errs, fmt.Sprintf("MENQIAN_MIGRATE=%q: want on or off", m))
 	}
-	if host, port, err := net.SplitHostPort(c.Addr); err != nil || !validPort(port) || strings.ContainsFunc(host, unicode.IsSpace) {
+	if !validAddr(c.Addr) {
 		errs = append(errs, fmt.Sprintf("MENQIAN_ADDR=%q: want host:port or :port", c.Addr))
+	}
+	if c.MetricsAddr != "" {
+		if !validAddr(c.MetricsAddr) {
+			errs = append(errs, fmt.Sprintf("MENQIAN_METRICS_ADDR=%q: want host:port or :port", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr {
+			errs = append(errs, "MENQIAN_METRICS_ADDR: must differ from MENQIAN_ADDR (the metrics stay off the public address)")
+		}
 	}
 	if c.MySQLDSN != "" {
 		if cfg, err := mysqldrv.ParseDSN(c.MySQLDSN); err != nil {
@@ -81,6 +90,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, errors.New("configuration: " + strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// validAddr reports whether addr is host:port or :port.
+func validAddr(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	return err == nil && validPort(port) && !strings.ContainsFunc(host, unicode.IsSpace)
 }
 
 // validPort reports whether p is a port number, 0 to 65535 (0: any free port).
@@ -111,6 +126,6 @@ func (c config) masked() []any {
 		}
 		return "(set)"
 	}
-	return []any{"addr", c.Addr, "mysql_dsn", dsn, "sqlite_path", c.SQLitePath, "redis_url", redis, "public_url", c.PublicURL,
+	return []any{"addr", c.Addr, "metrics_addr", c.MetricsAddr, "mysql_dsn", dsn, "sqlite_path", c.SQLitePath, "redis_url", redis, "public_url", c.PublicURL,
 		"secret", set(c.Secret), "admin_password", set(c.AdminPassword), "policy", c.PolicyPath, "photo_dir", c.PhotoDir, "migrate", c.Migrate}
 }

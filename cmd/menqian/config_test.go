@@ -79,6 +79,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"MENQIAN_ADDR", ":99999"},
 		{"MENQIAN_ADDR", "localhost:abc"},
 		{"MENQIAN_ADDR", "8080"},
+		{"MENQIAN_METRICS_ADDR", "9464"},
+		{"MENQIAN_METRICS_ADDR", ":8080"}, // the public address
 		{"MENQIAN_MYSQL_DSN", "garbage"},
 		{"MENQIAN_MYSQL_DSN", "root:s3cret-pw@tcp(127.0.0.1:3306)/"},
 		{"MENQIAN_MYSQL_DSN", "root:s3cret-pw@tcp(127.0.0.1:3306/menqian"},

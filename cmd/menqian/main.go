@@ -128,9 +128,16 @@ type app struct {
 	close  []func()
 }
 
-// handler is the whole service as serve answers it: the JSON API and the ops
-// endpoints, the pages, and their metrics.
+// handler is the whole service as serve answers it on its public address: the
+// JSON API and the ops endpoints, the pages. Their metrics are counted there
+// and served by metrics, which serve puts on MENQIAN_METRICS_ADDR only.
 func (a *app) handler() http.Handler {
+	public, _ := a.handlers()
+	return public
+}
+
+// handlers returns the public handler and the one that answers /metrics.
+func (a *app) handlers() (public, metrics http.Handler) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := httpapi.New(httpapi.Options{Service: a.svc, Logger: a.log, Registry: reg, Ready: func() error {
@@ -140,7 +147,9 @@ func (a *app) handler() http.Handler {
 	}})
 	pages := web.New(web.Options{Service: a.svc, Logger: a.log, Registry: reg, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"),
 		PolicyFile: a.cfg.PolicyPath})
-	return routes(api, pages)
+	metricsMux := http.NewServeMux()
+	metricsMux.Handle("/metrics", api)
+	return routes(api, pages), metricsMux
 }
 
 func (a *app) Close() {
@@ -234,11 +243,21 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stdout, "Created city admin account admin with MENQIAN_ADMIN_PASSWORD.")
 	}
 
-	handler := a.handler()
+	handler, metrics := a.handlers()
 	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.ListenAndServe() }()
+	if cfg.MetricsAddr != "" {
+		ml, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("MENQIAN_METRICS_ADDR: %w", err)
+		}
+		msrv := &http.Server{Handler: metrics, ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- fmt.Errorf("metrics: %w", msrv.Serve(ml)) }()
+		defer msrv.Close()
+		fmt.Fprintf(stdout, "metrics on %s/metrics\n", listenURL(cfg.MetricsAddr))
+	}
 	a.startBackground(ctx)
 	fmt.Fprintf(stdout, "menqian listening on %s — open %s/login in a browser (plaques point at %s)\n", listenURL(cfg.Addr), listenURL(cfg.Addr), cfg.PublicURL)
 	select {
@@ -337,15 +356,14 @@ func cmdHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 
 func splitPort(addr string) (string, string, error) { return net.SplitHostPort(addr) }
 
-// routes joins the JSON API and the pages: /api/ and the ops endpoints go to
-// the API, everything else (the sign-in, the phone pages, the plaque page) to
+// routes joins the JSON API and the pages: /api/ and the health endpoints go
+// to the API (never /metrics, which is kept off the public address), everything else (the sign-in, the phone pages, the plaque page) to
 // the pages.
 func routes(api, pages http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/healthz", api)
 	mux.Handle("/readyz", api)
-	mux.Handle("/metrics", api)
 	mux.Handle("/", pages)
 	return mux
 }

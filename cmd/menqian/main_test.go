@@ -240,8 +240,25 @@ func (s *server) login(t *testing.T, password string) string {
 // valid, and prints no password again.
 func TestServeSQLite(t *testing.T) {
 	dir := t.TempDir()
-	env := map[string]string{"MENQIAN_SQLITE_PATH": filepath.Join(dir, "menqian.db"), "MENQIAN_PHOTO_DIR": filepath.Join(dir, "photos")}
+	metricsAddr := freeAddr(t)
+	env := map[string]string{"MENQIAN_SQLITE_PATH": filepath.Join(dir, "menqian.db"), "MENQIAN_PHOTO_DIR": filepath.Join(dir, "photos"),
+		"MENQIAN_METRICS_ADDR": metricsAddr}
 	s := startServe(t, env, "/healthz")
+	// The metrics are on their own address, never on the public one.
+	if r, err := http.Get(s.base + "/metrics"); err != nil {
+		t.Errorf("GET /metrics on the public address: %v", err)
+	} else if r.Body.Close(); r.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics on the public address: %d, want 404", r.StatusCode)
+	}
+	if r, err := http.Get("http://" + metricsAddr + "/metrics"); err != nil {
+		t.Errorf("GET /metrics on MENQIAN_METRICS_ADDR: %v", err)
+	} else {
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != 200 || !strings.Contains(string(body), "menqian_http_request_duration_seconds") {
+			t.Errorf("GET /metrics on MENQIAN_METRICS_ADDR: %d\n%.300s", r.StatusCode, body)
+		}
+	}
 	m := regexp.MustCompile(`password: (\S+)`).FindStringSubmatch(s.stdout.String())
 	if m == nil {
 		t.Fatalf("stdout does not show the generated password:\n%s", s.stdout.String())
