@@ -31,9 +31,7 @@ func (a *API) bulletin(c *gin.Context) {
 	}
 	name := fmt.Sprintf("bulletin-%s-%s", b.Cycle, b.County)
 	if !b.Provisional {
-		c.Header("Cache-Control", "private, max-age=86400")
-	} else {
-		c.Header("Cache-Control", "no-cache")
+		c.Header("Cache-Control", "private, max-age=86400") // a closed cycle's bulletin never changes
 	}
 	switch format {
 	case "json":

@@ -191,7 +191,7 @@ func TestBulletinExports(t *testing.T) {
 			j := e.bulletin(w.Officer[0], county, "2026-11", "json")
 			var b service.Bulletin
 			json.Unmarshal(j.Body, &b)
-			if !b.Provisional || b.ClosedAt != nil || b.Cycle != "2026-11" || b.Merchants != 8 || j.Header.Get("Cache-Control") != "no-cache" {
+			if !b.Provisional || b.ClosedAt != nil || b.Cycle != "2026-11" || b.Merchants != 8 || j.Header.Get("Cache-Control") != "private, no-store" {
 				t.Errorf("current bulletin: provisional %v closed_at %v cycle %s merchants %d cache %q", b.Provisional, b.ClosedAt, b.Cycle, b.Merchants, j.Header.Get("Cache-Control"))
 			}
 			names := func(ms []service.BulletinMerchant) []string {

@@ -131,11 +131,15 @@ const sessionCookie = "menqian_session"
 // authenticate requires a valid bearer token and puts its actor in the context.
 // For GET and HEAD the pages' session cookie also counts, so a county admin
 // signed in to the pages can open a plaque sheet straight in the browser;
-// writes need the header, which a cross-site form cannot send. What a cookie
-// opened is personal: never cached, and varying by the cookie.
+// writes need the header, which a cross-site form cannot send. Whatever a
+// token or a cookie opened is personal: never stored by a cache (a handler may
+// allow a private cache for what never changes, such as a photo), and
+// varying by both credentials.
 func (a *API) authenticate(c *gin.Context) {
 	var act service.Actor
 	var err error
+	c.Header("Vary", "Authorization, Cookie")
+	c.Header("Cache-Control", "private, no-store")
 	if tok, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer "); ok && tok != "" {
 		act, err = a.svc.Authenticate(tok)
 		if err == nil {
@@ -146,8 +150,6 @@ func (a *API) authenticate(c *gin.Context) {
 		var s service.WebSession
 		s, err = a.svc.Session(c.Request.Context(), ck)
 		act = s.Actor
-		c.Header("Vary", "Cookie")
-		c.Header("Cache-Control", "private, no-store")
 	} else {
 		err = service.Errorf(service.CodeUnauthorized, "请先登录")
 	}
