@@ -26,6 +26,8 @@ const (
 	// same secret can also sign login tokens without one kind of token ever
 	// being valid as the other.
 	plaqueKeyLabel = "menqian plaque v1"
+	// certificateKeyLabel derives the credit certificates' key the same way.
+	certificateKeyLabel = "menqian certificate v1"
 )
 
 // ErrInvalidToken is returned by Parse for any token that was not issued by
@@ -33,23 +35,25 @@ const (
 // which part was wrong.
 var ErrInvalidToken = errors.New("invalid plaque token")
 
-// Signer signs and checks plaque tokens under a key derived from the service
-// secret. It is safe for concurrent use.
+// Signer signs and checks plaque tokens and credit certificate tokens
+// (certificate.go) under keys derived from the service secret. It is safe
+// for concurrent use.
 type Signer struct {
-	key []byte
+	key     []byte // plaques
+	certKey []byte // credit certificates
 }
 
-// NewSigner returns a Signer whose key is HMAC-SHA256(secret, "menqian plaque
-// v1"). It panics if secret is empty, because a Signer without a secret would
-// accept plaques anyone can forge; the configuration always supplies one
-// (MENQIAN_SECRET or the secret generated and stored in the database).
+// NewSigner returns a Signer whose plaque key is HMAC-SHA256(secret,
+// "menqian plaque v1") and whose certificate key is HMAC-SHA256(secret,
+// "menqian certificate v1"). It panics if secret is empty, because a Signer
+// without a secret would accept plaques anyone can forge; the configuration
+// always supplies one (MENQIAN_SECRET or the secret generated and stored in
+// the database).
 func NewSigner(secret []byte) *Signer {
 	if len(secret) == 0 {
 		panic("qrcodes: NewSigner with an empty secret")
 	}
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(plaqueKeyLabel))
-	return &Signer{key: m.Sum(nil)}
+	return &Signer{key: macOf(secret, plaqueKeyLabel), certKey: macOf(secret, certificateKeyLabel)}
 }
 
 // Token returns the TokenLen-character token for a merchant code and plaque
@@ -79,19 +83,8 @@ func (s *Signer) Token(code string, generation int) string {
 // for an older generation parses successfully: the caller compares generation
 // with the merchant's current one and rejects a reissued plaque.
 func (s *Signer) Parse(token string) (code string, generation int, err error) {
-	if len(token) != TokenLen {
-		return "", 0, ErrInvalidToken
-	}
-	// ASCII-only upper-casing: strings.ToUpper would turn 'ſ' (U+017F) into
-	// 'S' and let a non-canonical spelling of a token through.
-	up := []byte(token)
-	for i, c := range up {
-		if 'a' <= c && c <= 'z' {
-			up[i] = c - 'a' + 'A'
-		}
-	}
-	t := string(up)
-	if !inAlphabet(t) {
+	t, ok := canonical(token, TokenLen)
+	if !ok {
 		return "", 0, ErrInvalidToken
 	}
 	code = t[:CodeLen]
@@ -104,13 +97,40 @@ func (s *Signer) Parse(token string) (code string, generation int, err error) {
 	return code, generation, nil
 }
 
-// mac returns HMAC-SHA256(key, code "|" generation in decimal); the separator
-// keeps the message unambiguous whatever the code length.
+// canonical returns token upper-cased if it has n characters, all of
+// CodeAlphabet once upper-cased. ASCII-only upper-casing: strings.ToUpper
+// would turn 'ſ' (U+017F) into 'S' and let a non-canonical spelling of a
+// token through.
+func canonical(token string, n int) (string, bool) {
+	if len(token) != n {
+		return "", false
+	}
+	up := []byte(token)
+	for i, c := range up {
+		if 'a' <= c && c <= 'z' {
+			up[i] = c - 'a' + 'A'
+		}
+	}
+	t := string(up)
+	return t, inAlphabet(t)
+}
+
+// mac returns HMAC-SHA256(key, code "|" generation in decimal).
 func (s *Signer) mac(code string, generation int) []byte {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte(code))
-	m.Write([]byte{'|'})
-	m.Write(strconv.AppendInt(nil, int64(generation), 10))
+	return macOf(s.key, code, strconv.Itoa(generation))
+}
+
+// macOf returns HMAC-SHA256(key, the fields joined by "|"); the separator
+// keeps the message unambiguous whatever the fields' lengths, as long as no
+// field but the last may hold a "|".
+func macOf(key []byte, fields ...string) []byte {
+	m := hmac.New(sha256.New, key)
+	for i, f := range fields {
+		if i > 0 {
+			m.Write([]byte{'|'})
+		}
+		m.Write([]byte(f))
+	}
 	return m.Sum(nil)
 }
 
