@@ -24,6 +24,10 @@ const (
 	RoleCountyAdmin = "county_admin"
 	RoleOfficer     = "officer"
 	RoleMerchant    = "merchant"
+	// RoleAuditor inspects a county's random audits (抽查) blind to the
+	// officers' records: it sees its own audits and nothing else of the
+	// county (InCounty and the list scopes leave it out).
+	RoleAuditor = "auditor"
 )
 
 // TokenTTL is how long a login token lasts: one patrol shift and some.
@@ -42,8 +46,12 @@ type Actor struct {
 // IsCity reports whether the actor sees every county.
 func (a Actor) IsCity() bool { return a.Role == RoleCityAdmin }
 
-// InCounty reports whether the actor may see county id's data.
-func (a Actor) InCounty(id int64) bool { return a.IsCity() || (a.CountyID != 0 && a.CountyID == id) }
+// InCounty reports whether the actor may see county id's data. An auditor
+// may not: it sees only its audits (spotcheck.go), never the officers'
+// records, scores or rankings it is meant to be blind to.
+func (a Actor) InCounty(id int64) bool {
+	return a.IsCity() || (a.CountyID != 0 && a.CountyID == id && a.Role != RoleAuditor)
+}
 
 // listScope is whose records a list of appeals or notices shows: a
 // merchant's own (whatever county it names), else the county asked for
@@ -51,6 +59,8 @@ func (a Actor) InCounty(id int64) bool { return a.IsCity() || (a.CountyID != 0 &
 // county (nil) for the city admin.
 func (a Actor) listScope(countyID int64) (counties []int64, merchantID int64, err error) {
 	switch {
+	case a.Role == RoleAuditor:
+		return nil, 0, errForbidden
 	case a.Role == RoleMerchant:
 		return nil, a.MerchantID, nil
 	case countyID != 0:
@@ -62,10 +72,14 @@ func (a Actor) listScope(countyID int64) (counties []int64, merchantID int64, er
 	return a.countyScope(), 0, nil
 }
 
-// countyScope is the county filter of list queries: nil means all.
+// countyScope is the county filter of list queries: nil means all; an
+// auditor's is empty (it matches nothing).
 func (a Actor) countyScope() []int64 {
-	if a.IsCity() {
+	switch {
+	case a.IsCity():
 		return nil
+	case a.Role == RoleAuditor:
+		return []int64{}
 	}
 	return []int64{a.CountyID}
 }

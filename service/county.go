@@ -102,5 +102,8 @@ func (s *Service) County(ctx context.Context, a Actor, id int64) (models.County,
 
 // Counties lists the counties the actor may see.
 func (s *Service) Counties(ctx context.Context, a Actor) ([]models.County, error) {
+	if a.Role == RoleAuditor {
+		return nil, errForbidden // it sees its audits only
+	}
 	return s.db.ListCounties(ctx, a.countyScope())
 }
