@@ -57,13 +57,15 @@ const (
 // score rows (a cycle without a row has BaseScore). Its "rated score" is the
 // lower of the live score of Cycle and, for merchants registered before
 // Since, the final score of Previous: the displayed star is the star of that
-// score, capped when a serious item falls in one of CapCycles.
+// score, capped when a serious item falls in one of CapCycles and no credit
+// repair granted before RepairedBefore covers its cycle.
 type StandingFilter struct {
-	Cycle     string
-	Previous  string
-	Since     time.Time
-	CapCycles []string
-	BaseScore int
+	Cycle          string
+	Previous       string
+	Since          time.Time
+	CapCycles      []string
+	RepairedBefore time.Time
+	BaseScore      int
 	// LiveBelow keeps merchants whose live score is below it (重点监管); 0: no bound.
 	LiveBelow int
 	// Rated keeps merchants whose rated score lies in Rated when no cap
@@ -127,12 +129,13 @@ func (db *DB) ListMerchants(ctx context.Context, f MerchantFilter) ([]Merchant, 
 			q = q.Joins("LEFT JOIN scores sp ON sp.merchant_id = merchants.id AND sp.cycle = ?", st.Previous)
 			prev := fmt.Sprintf("COALESCE(sp.score, %d)", st.BaseScore)
 			rated := "(CASE WHEN merchants.created_at < ? AND " + prev + " < " + live + " THEN " + prev + " ELSE " + live + " END)"
-			capped := "EXISTS (SELECT 1 FROM scores sx WHERE sx.merchant_id = merchants.id AND sx.cycle IN ? AND sx.serious > 0)"
+			capped := "EXISTS (SELECT 1 FROM scores sx WHERE sx.merchant_id = merchants.id AND sx.cycle IN ? AND sx.serious > 0" +
+				" AND NOT EXISTS (SELECT 1 FROM repairs rp WHERE rp.merchant_id = sx.merchant_id AND rp.through_cycle >= sx.cycle AND rp.granted_at < ?))"
 			since := st.Since.UTC()
 			// Scores are whole numbers: Lo ≤ s < Hi is s BETWEEN Lo AND Hi-1,
 			// and each row evaluates the cap once and one band.
 			q = q.Where("CASE WHEN "+capped+" THEN "+rated+" BETWEEN ? AND ? ELSE "+rated+" BETWEEN ? AND ? END",
-				st.CapCycles, since, st.Capped.Lo, st.Capped.Hi-1, since, st.Rated.Lo, st.Rated.Hi-1)
+				st.CapCycles, st.RepairedBefore.UTC(), since, st.Capped.Lo, st.Capped.Hi-1, since, st.Rated.Lo, st.Rated.Hi-1)
 		}
 	}
 	order := "merchants.id"

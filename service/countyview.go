@@ -222,6 +222,7 @@ type countyInputs struct {
 	roads      []models.Road
 	merchants  []models.ViewMerchant // those of ids that still belong to the county, whatever their status
 	scores     map[int64][]models.Score
+	repairs    map[int64][]models.Repair // of the shops whose rows hold a serious item
 	inspected  map[int64]bool
 	overdue    map[int64]int
 	staleAfter time.Time
@@ -284,6 +285,9 @@ func (s *Service) loadCountyInputs(ctx context.Context, county models.County, c 
 			return in, err
 		}
 	}
+	if in.repairs, err = s.repairsFor(ctx, in.scores); err != nil {
+		return in, err
+	}
 	if in.overdue, err = s.overdueNotices(ctx, county.ID, c, now); err != nil {
 		return in, err
 	}
@@ -325,7 +329,7 @@ func (s *Service) evaluateCountyView(base *countyView, in countyInputs, version 
 		if !s.ranksIn(m, c) {
 			continue
 		}
-		res := s.policy.Evaluate(s.standingFrom(models.Merchant{ID: m.ID, CreatedAt: m.CreatedAt}, c, in.scores[m.ID]))
+		res := s.policy.Evaluate(s.standingFrom(models.Merchant{ID: m.ID, CreatedAt: m.CreatedAt}, c, in.scores[m.ID], in.repairs[m.ID]))
 		cur := policy.Tally{}
 		for _, r := range in.scores[m.ID] {
 			if r.Cycle == c.String() {

@@ -300,7 +300,11 @@ func (s *Service) applyEntries(ctx context.Context, merchantID int64, cycle poli
 			if err := s.db.SetScores(ctx, []models.Score{*cur}); err != nil {
 				return err
 			}
-			if err := before(ctx, s.policy.Evaluate(s.standingFrom(m, cycle, lk.Scores)), batch); err != nil {
+			reps, err := s.repairsOfRows(ctx, merchantID, lk.Scores)
+			if err != nil {
+				return err
+			}
+			if err := before(ctx, s.policy.Evaluate(s.standingFrom(m, cycle, lk.Scores, reps)), batch); err != nil {
 				return err
 			}
 			return s.db.AppendLedger(ctx, batch)

@@ -216,6 +216,7 @@ func (s *Service) standingFilter(f MerchantFilter) *models.StandingFilter {
 			capped = models.ScoreBand{} // nobody capped shows more than the cap
 		}
 		st.Rated, st.Capped = &band, &capped
+		st.RepairedBefore = pol.CycleStart(c.Next())                // see repairedThrough
 		st.CapCycles = make([]string, max(1, pol.SeriousCapCycles)) // the serious item's own cycle and the next ones
 		for i := range st.CapCycles {
 			st.CapCycles[i] = c.Add(-i).String()

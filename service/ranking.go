@@ -162,9 +162,17 @@ func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c p
 	if err != nil {
 		return nil, err
 	}
+	scores := make(map[int64][]models.Score, len(rows))
+	for id, r := range rows {
+		scores[id] = r.Scores
+	}
+	reps, err := s.repairsFor(ctx, scores)
+	if err != nil {
+		return nil, err
+	}
 	for _, at := range missing {
 		if r, ok := rows[items[at].MerchantID]; ok {
-			out[at] = s.policy.RatedStar(s.standingFrom(models.Merchant{ID: items[at].MerchantID, CreatedAt: r.CreatedAt}, c, r.Scores))
+			out[at] = s.policy.RatedStar(s.standingFrom(models.Merchant{ID: items[at].MerchantID, CreatedAt: r.CreatedAt}, c, r.Scores, reps[items[at].MerchantID]))
 		}
 	}
 	return out, nil

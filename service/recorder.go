@@ -208,6 +208,14 @@ func (s *Service) commitBatch(rs []*recording) (missing []*recording, err error)
 			if err != nil {
 				return err
 			}
+			held := make(map[int64][]models.Score, len(locks))
+			for id, lk := range locks {
+				held[id] = lk.Scores
+			}
+			reps, err := s.repairsFor(ctx, held) // read before the batch adds to the rows: it may only add serious items of now
+			if err != nil {
+				return err
+			}
 			var inspections []models.Inspection
 			var made []*recording
 			var entries [][]models.LedgerEntry
@@ -229,7 +237,7 @@ func (s *Service) commitBatch(rs []*recording) (missing []*recording, err error)
 					continue
 				}
 				batch := s.tally(cur, r.merchantID, r.entries)
-				score := s.policy.Evaluate(s.standingFrom(lk.Merchant, r.cycle, lk.Scores))
+				score := s.policy.Evaluate(s.standingFrom(lk.Merchant, r.cycle, lk.Scores, reps[r.merchantID]))
 				r.result = InspectionResult{MerchantID: r.merchantID, Delta: r.delta, Score: score}
 				resp, _ := json.Marshal(score)
 				ins := r.row

@@ -22,9 +22,11 @@ func (s *Service) historyCycles(c policy.Cycle) []string {
 	return out
 }
 
-// standingFrom builds the policy input for merchant m in cycle c from its score rows.
-func (s *Service) standingFrom(m models.Merchant, c policy.Cycle, rows []models.Score) policy.Standing {
-	st := policy.Standing{Cycle: c}
+// standingFrom builds the policy input for merchant m in cycle c from its
+// score rows and its granted credit repairs (repairsFor; nil when its rows
+// hold no serious item).
+func (s *Service) standingFrom(m models.Merchant, c policy.Cycle, rows []models.Score, reps []models.Repair) policy.Standing {
+	st := policy.Standing{Cycle: c, RepairedThrough: s.repairedThrough(reps, c)}
 	prev := c.Prev().String()
 	hasPrev := s.policy.CycleOf(m.CreatedAt).Before(c)
 	if hasPrev {
@@ -63,12 +65,13 @@ func (s *Service) standings(ctx context.Context, ms []models.Merchant, c policy.
 	if err != nil {
 		return nil, err
 	}
-	byMerchant := map[int64][]models.Score{}
-	for _, r := range rows {
-		byMerchant[r.MerchantID] = append(byMerchant[r.MerchantID], r)
+	scores := byMerchant(rows)
+	reps, err := s.repairsFor(ctx, scores)
+	if err != nil {
+		return nil, err
 	}
 	for _, m := range ms {
-		out[m.ID] = s.policy.Evaluate(s.standingFrom(m, c, byMerchant[m.ID]))
+		out[m.ID] = s.policy.Evaluate(s.standingFrom(m, c, scores[m.ID], reps[m.ID]))
 	}
 	return out, nil
 }
@@ -93,7 +96,11 @@ func (s *Service) MerchantOutlook(ctx context.Context, a Actor, id int64) (polic
 	if err != nil {
 		return policy.Outlook{}, policy.Result{}, err
 	}
-	st := s.standingFrom(m, c, rows)
+	reps, err := s.repairsOfRows(ctx, m.ID, rows)
+	if err != nil {
+		return policy.Outlook{}, policy.Result{}, err
+	}
+	st := s.standingFrom(m, c, rows, reps)
 	return s.policy.Explain(st), s.policy.Evaluate(st), nil
 }
 

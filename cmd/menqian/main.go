@@ -316,15 +316,20 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	stars, err := a.svc.CheckRepairs(ctx) // the closed cycles' stars, with the credit repairs
+	if err != nil {
+		return err
+	}
+	problems = append(problems, stars...)
 	for _, p := range problems {
 		fmt.Fprintf(stdout, "MISMATCH %s\n", p)
 	}
 	if len(bad) > 0 || len(problems) > 0 {
-		fmt.Fprintf(stdout, "%d of %d score rows differ from the ledger; %d problems with the change log and the frozen road results\n",
+		fmt.Fprintf(stdout, "%d of %d score rows differ from the ledger; %d problems with the change log, the frozen results and the repairs\n",
 			len(bad), n, len(problems))
 		return exitCode(2)
 	}
-	fmt.Fprintf(stdout, "ok: %d score rows match the ledger; the change log and the frozen road results agree\n", n)
+	fmt.Fprintf(stdout, "ok: %d score rows match the ledger; the change log, the frozen results (stars with their repairs) and the repairs agree\n", n)
 	return nil
 }
 
