@@ -38,7 +38,7 @@ func AuditKinds() []string {
 	return []string{AuditCountyCreate, AuditCountyUpdate, AuditRoadCreate, AuditRoadUpdate, AuditDemonstration,
 		AuditMerchantCreate, AuditMerchantUpdate, AuditMerchantClose, AuditMerchantReopen, AuditPlaqueReissue,
 		AuditImport, AuditReversal, AuditAppealDecision, AuditUserCreate, AuditUserUpdate, AuditCaseTransition,
-		AuditOpen311Key, AuditOpen311Revoke, AuditSpotCheckDraw}
+		AuditOpen311Key, AuditOpen311Revoke, AuditSpotCheckDraw, AuditRepairDecision}
 }
 
 // Object types of audit events. Changes to a shop's ledger, plaque or

@@ -20,6 +20,7 @@ var auditKindNames = map[string]string{
 	service.AuditReversal: "冲正积分", service.AuditAppealDecision: "处理申诉",
 	service.AuditUserCreate: "新建账号", service.AuditUserUpdate: "修改账号", service.AuditCaseTransition: "办理举报案件",
 	service.AuditOpen311Key: "签发 Open311 密钥", service.AuditOpen311Revoke: "吊销 Open311 密钥",
+	service.AuditRepairDecision: "处理信用修复申请",
 }
 
 // auditObjectNames name the objects of events.
@@ -35,7 +36,7 @@ var auditFieldNames = map[string]string{
 	"lat": "纬度", "lng": "经度", "status": "经营状态", "disabled": "账号状态", "password_reset": "密码",
 	"demo_road_target": "示范路目标", "demo_status": "示范路状态", "qr_generation": "门牌", "entry_id": "积分流水",
 	"rule_code": "事项", "points": "分值", "appeal_id": "申诉", "appeal_status": "申诉结果", "reversed": "冲正",
-	"reason": "理由", "note": "说明", "format": "文件格式", "rows": "数据行", "created": "新增商户", "duplicates": "已登记（跳过）",
+	"repair_id": "信用修复申请", "repair_status": "修复申请结果", "reason": "理由", "note": "说明", "format": "文件格式", "rows": "数据行", "created": "新增商户", "duplicates": "已登记（跳过）",
 }
 
 // auditLine is one event as the table shows it.
