@@ -1,14 +1,11 @@
 package httpapi
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,34 +13,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/reqid"
 )
 
 const (
 	ctxRequestID = "menqian.request_id"
 	ctxActor     = "menqian.actor"
+	ctxErrorCode = "menqian.error_code" // the code fail answered with, for the security log
 )
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 
-// requestIDs numbers the requests of this process after a random prefix, so
-// ids are unique across instances and restarts without a random read each.
-var requestIDs = struct {
-	prefix string
-	n      atomic.Uint64
-}{prefix: func() string {
-	b := make([]byte, 5)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}()}
-
 // requestID takes a sane incoming X-Request-ID or makes one, and echoes it.
 func (a *API) requestID(c *gin.Context) {
-	id := c.GetHeader("X-Request-ID")
-	if len(id) < 8 || len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool { return r <= ' ' || r > '~' }) {
-		id = requestIDs.prefix + strconv.FormatUint(requestIDs.n.Add(1), 36)
-	}
+	id := reqid.From(c.GetHeader(reqid.Header))
 	c.Set(ctxRequestID, id)
-	c.Header("X-Request-ID", id)
+	c.Header(reqid.Header, id)
 	c.Next()
 }
 
@@ -111,6 +96,11 @@ func (a *API) observe(c *gin.Context) {
 		method = "OTHER" // clients choose methods: keep the label set bounded
 	}
 	a.metrics.observer(route, method, status).Observe(time.Since(start).Seconds())
+	if status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusTooManyRequests {
+		// The security log: who was refused what (never a password or a token).
+		a.log.InfoContext(c, "request refused", "request_id", requestID(c), "status", status, "code", c.GetString(ctxErrorCode),
+			"method", method, "route", route, "client", c.ClientIP(), "user_id", actor(c).UserID)
+	}
 	if (status >= 500 || route != "/healthz" && route != "/metrics") && a.log.Enabled(c, slog.LevelDebug) {
 		a.log.Debug("request", "request_id", requestID(c), "method", c.Request.Method, "route", route,
 			"status", status, "ms", time.Since(start).Milliseconds())

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/reqid"
 )
 
 // Cookies of the pages.
@@ -28,7 +29,35 @@ type ctxKey int
 const (
 	ctxNonce ctxKey = iota
 	ctxSession
+	ctxRequestID
+	ctxSeen // the request's *seen, which the inner handlers fill in for observe
 )
+
+// seen is what observe learns from the handlers inside it, which see the
+// request only as copies (each middleware adds to its context).
+type seen struct {
+	session *service.WebSession // withSession: who is signed in
+	pattern string              // routed: the mux's pattern
+}
+
+// seenOf is the request's seen, or a throwaway one outside observe.
+func seenOf(r *http.Request) *seen {
+	if s, ok := r.Context().Value(ctxSeen).(*seen); ok {
+		return s
+	}
+	return &seen{}
+}
+
+// routed tells observe the pattern the mux chose.
+func routed(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		seenOf(r).pattern = r.Pattern
+	})
+}
+
+// requestIDOf is the request's id (observe sets it), for the logs.
+func requestIDOf(r *http.Request) string { s, _ := r.Context().Value(ctxRequestID).(string); return s }
 
 func nonceOf(r *http.Request) string { s, _ := r.Context().Value(ctxNonce).(string); return s }
 
@@ -66,14 +95,24 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// observe records each page's latency by its route pattern (never the raw
-// path, so ids and tokens do not explode the label set).
-func (p *Pages) observe(next http.Handler) http.Handler {
+// observe names each request (X-Request-ID), records each page's latency by
+// its route pattern (never the raw path, so ids and tokens do not explode the
+// label set) and logs every refusal: 401, 403 (a CSRF refusal among them) and
+// 429, with the client's address and who was signed in, never a password or
+// a token.
+func (p *Pages) observe(mux *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		id := reqid.From(r.Header.Get(reqid.Header))
+		w.Header().Set(reqid.Header, id)
+		r = r.WithContext(context.WithValue(r.Context(), ctxRequestID, id))
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		route := r.Pattern
+		var saw seen
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxSeen, &saw)))
+		route := saw.pattern
+		if route == "" {
+			_, route = mux.Handler(r) // refused before routing (a CSRF refusal)
+		}
 		if route == "" {
 			route = "unmatched"
 		}
@@ -85,6 +124,14 @@ func (p *Pages) observe(next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		p.metrics.WithLabelValues(route, method, strconv.Itoa(sw.status)).Observe(time.Since(start).Seconds())
+		if sw.status == http.StatusUnauthorized || sw.status == http.StatusForbidden || sw.status == http.StatusTooManyRequests {
+			var user int64
+			if saw.session != nil {
+				user = saw.session.Actor.UserID
+			}
+			p.log.InfoContext(r.Context(), "page refused", "request_id", id, "status", sw.status, "method", r.Method,
+				"route", route, "client", clientOf(r), "user_id", user)
+		}
 	})
 }
 
@@ -128,6 +175,7 @@ func (p *Pages) withSession(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		seenOf(r).session = &s
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxSession, &s)))
 	})
 }

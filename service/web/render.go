@@ -136,12 +136,12 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var e *service.Error
 	if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
 		// The visitor left (or the server is stopping): nobody reads an answer.
-		p.log.InfoContext(r.Context(), "page abandoned", "path", r.URL.Path, "err", err)
+		p.log.InfoContext(r.Context(), "page abandoned", "request_id", requestIDOf(r), "path", r.URL.Path, "err", err)
 		w.WriteHeader(statusClientClosed)
 		return
 	}
 	if !errors.As(err, &e) {
-		p.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+		p.log.ErrorContext(r.Context(), "page failed", "request_id", requestIDOf(r), "path", r.URL.Path, "err", err)
 		e = service.Errorf(service.CodeInternal, "服务器内部错误，请稍后重试")
 	}
 	status := service.HTTPStatus(e.Code)

@@ -144,5 +144,5 @@ func New(o Options) http.Handler {
 
 	p.caseRoutes(mux, office, county, officer)
 	mux.HandleFunc("/", p.notFound)
-	return p.observe(p.secureHeaders(p.withSession(p.checkCSRF(mux))))
+	return p.observe(mux, p.secureHeaders(p.withSession(p.checkCSRF(routed(mux)))))
 }
