@@ -75,6 +75,25 @@ type CaseReport struct {
 	Client     string // hash of the client address
 	Device     string // hash of the device cookie
 	ReportedAt time.Time
+	// NewPhoto, when set, is the report's photo (a citizen's) to store with
+	// it, in its transaction: CreateCase and JoinCase insert it and set
+	// PhotoID, so a report refused or rolled back leaves no photo row.
+	NewPhoto *Photo `gorm:"-"`
+}
+
+// storePhoto inserts r's new photo, if any, and points r at it. A retried
+// transaction inserts a copy (the failed attempt's id was rolled back).
+func (db *DB) storePhoto(ctx context.Context, r *CaseReport) error {
+	if r.NewPhoto == nil {
+		return nil
+	}
+	p := *r.NewPhoto
+	p.ID = 0
+	if err := db.CreatePhoto(ctx, &p); err != nil {
+		return err
+	}
+	r.PhotoID = &p.ID
+	return nil
 }
 
 // CaseEvent is one step of a case's workflow; ActorID nil is the public reporter.
@@ -94,11 +113,18 @@ func CaseOpenKey(merchantID int64, ruleCode string) string {
 	return strconv.FormatInt(merchantID, 10) + ":" + ruleCode
 }
 
-// CreateCase stores a new case with its first report and event, in one
-// transaction. Another open case of the same shop and item is ErrDuplicate
-// (naming uq_cases_open_key), as is a receipt already given.
+// CreateCase stores a new case with its first report (and the report's new
+// photo, the case's photo) and event, in one transaction. Another open case
+// of the same shop and item is ErrDuplicate (naming uq_cases_open_key), as
+// is a receipt already given.
 func (db *DB) CreateCase(ctx context.Context, c *Case, r *CaseReport, e *CaseEvent) error {
 	return db.InTx(ctx, func(ctx context.Context) error {
+		if err := db.storePhoto(ctx, r); err != nil {
+			return err
+		}
+		if r.NewPhoto != nil {
+			c.PhotoID = r.PhotoID
+		}
 		if err := db.conn(ctx).Create(c).Error; err != nil {
 			return translate(err)
 		}
@@ -116,12 +142,16 @@ func (db *DB) OpenCaseOf(ctx context.Context, merchantID int64, ruleCode string)
 	return c, translate(db.conn(ctx).Where("open_key = ?", CaseOpenKey(merchantID, ruleCode)).Take(&c).Error)
 }
 
-// JoinCase adds a report to an open case and counts it; a case closed or
+// JoinCase adds a report (with its new photo, which becomes the case's photo
+// when it has none yet) to an open case and counts it; a case closed or
 // dismissed meanwhile is ErrNotFound.
 func (db *DB) JoinCase(ctx context.Context, caseID int64, r *CaseReport) error {
 	return db.InTx(ctx, func(ctx context.Context) error {
-		res := db.conn(ctx).Exec(`UPDATE cases SET reports = reports + 1, updated_at = ? WHERE id = ? AND open_key IS NOT NULL`,
-			r.ReportedAt, caseID)
+		if err := db.storePhoto(ctx, r); err != nil {
+			return err
+		}
+		res := db.conn(ctx).Exec(`UPDATE cases SET reports = reports + 1, updated_at = ?, photo_id = COALESCE(photo_id, ?)
+			WHERE id = ? AND open_key IS NOT NULL`, r.ReportedAt, r.PhotoID, caseID)
 		if res.Error != nil {
 			return translate(res.Error)
 		}
@@ -131,6 +161,22 @@ func (db *DB) JoinCase(ctx context.Context, caseID int64, r *CaseReport) error {
 		r.CaseID = caseID
 		return translate(db.conn(ctx).Create(r).Error)
 	})
+}
+
+// SetInspectionPhotos replaces an inspection's evidence list, if it is still
+// from (else ErrNotFound, nothing written). Only handling a case does this,
+// adding the case's photo, with the case's transition in the same
+// transaction: the case's row changing bumps the county's change version
+// (its trigger), so pages showing the inspection are read again.
+func (db *DB) SetInspectionPhotos(ctx context.Context, inspectionID int64, from, to string) error {
+	res := db.conn(ctx).Model(&Inspection{}).Where("id = ? AND photo_ids = ?", inspectionID, from).Update("photo_ids", to)
+	if res.Error != nil {
+		return translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // CaseByID returns one case or ErrNotFound.

@@ -146,15 +146,18 @@ func (db *DB) LockForRecord(ctx context.Context, merchantID int64, cycles []stri
 	return *lk, nil
 }
 
-// PhotoCounties returns the county of each of the photos that exists. Photos
-// are never changed or deleted, so the read needs no lock.
+// PhotoCounties returns the county of each of the photos that exists and
+// that an account uploaded: a citizen's photo is evidence only of the
+// inspection its case was handled with (SetInspectionPhotos), never one an
+// officer names, so it counts as absent here. Photos are never changed or
+// deleted, so the read needs no lock.
 func (db *DB) PhotoCounties(ctx context.Context, ids []int64) (map[int64]int64, error) {
 	out := map[int64]int64{}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var rows []Photo
-	if err := db.conn(ctx).Select("id", "county_id").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+	if err := db.conn(ctx).Select("id", "county_id").Where("id IN ? AND origin <> ?", ids, PhotoFromCitizen).Find(&rows).Error; err != nil {
 		return nil, translate(err)
 	}
 	for _, p := range rows {

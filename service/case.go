@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,10 +79,13 @@ type CaseReportInput struct {
 	Token    string // the plaque's token
 	RuleCode string // a deduction item's code, or models.CaseOther (其他)
 	Note     string
-	PhotoID  *int64
-	Phone    string // optional; a mainland mobile number, for the county office only
-	Client   string // the client's address, stored hashed
-	Device   string // the device cookie's value, stored hashed
+	// Photo is the report's optional photo (nil: none), checked like an
+	// officer's (checkPhoto) and seen only by the county office, and by the
+	// merchant once the case's handling makes it evidence of an inspection.
+	Photo  io.Reader
+	Phone  string // optional; a mainland mobile number, for the county office only
+	Client string // the client's address, stored hashed
+	Device string // the device cookie's value, stored hashed
 }
 
 // CaseReceipt answers a report.
@@ -124,9 +129,11 @@ func (s *Service) caseItemName(code string) string {
 
 // ReportCase takes a citizen's report through a plaque (no login). A report
 // on the shop and item of an open case joins that case (counted; the first
-// report stays the case's); else it opens a new case, received. Errors:
-// CodeNotFound (a forged plaque or a closed shop; a replaced plaque wraps
-// ErrPlaqueReplaced), CodeInvalid.
+// report stays the case's, and the first photo the case's photo); else it
+// opens a new case, received. The photo's file is written only once every
+// check passed, and its row with the report's. Errors: CodeNotFound (a
+// forged plaque or a closed shop; a replaced plaque wraps
+// ErrPlaqueReplaced), CodeInvalid, CodeTooLarge (the photo).
 func (s *Service) ReportCase(ctx context.Context, in CaseReportInput) (CaseReceipt, error) {
 	code, gen, err := s.plaques.Parse(in.Token)
 	if err != nil {
@@ -142,11 +149,16 @@ func (s *Service) ReportCase(ctx context.Context, in CaseReportInput) (CaseRecei
 	if phone != "" && !mobileRe.MatchString(phone) {
 		f.add("phone", "请填写 11 位手机号码")
 	}
-	if in.PhotoID != nil && *in.PhotoID <= 0 {
-		f.add("photo_id", "照片不存在")
-	}
 	if err := f.err(); err != nil {
 		return CaseReceipt{}, err
+	}
+	var photo *checkedPhoto
+	if in.Photo != nil {
+		ph, err := checkPhoto(in.Photo, "photo")
+		if err != nil {
+			return CaseReceipt{}, err
+		}
+		photo = &ph
 	}
 	m, err := s.db.MerchantByCode(ctx, code)
 	if err != nil {
@@ -158,17 +170,16 @@ func (s *Service) ReportCase(ctx context.Context, in CaseReportInput) (CaseRecei
 	if m.QRGeneration != gen {
 		return CaseReceipt{}, errOldPlaque
 	}
-	if in.PhotoID != nil {
-		counties, err := s.db.PhotoCounties(ctx, []int64{*in.PhotoID})
-		if err != nil {
+	filing := caseFiling{countyID: m.CountyID, merchantID: m.ID, roadID: m.RoadID, rule: rule, note: note,
+		phone: phone, client: in.Client, device: in.Device, source: models.CaseFromPlaque}
+	if photo != nil {
+		if err := s.writePhotoFile(photo.sha256, photo.data); err != nil {
 			return CaseReceipt{}, err
 		}
-		if c, ok := counties[*in.PhotoID]; !ok || c != m.CountyID {
-			return CaseReceipt{}, Invalid(map[string]string{"photo_id": "照片不存在"})
-		}
+		row := photo.row(m.CountyID, nil, models.PhotoFromCitizen)
+		filing.photo = &row
 	}
-	return s.fileCase(ctx, caseFiling{countyID: m.CountyID, merchantID: m.ID, roadID: m.RoadID, rule: rule, note: note,
-		phone: phone, photoID: in.PhotoID, client: in.Client, device: in.Device, source: models.CaseFromPlaque})
+	return s.fileCase(ctx, filing)
 }
 
 // caseFiling is a checked report to file: on a shop (merchantID), or in the
@@ -176,7 +187,7 @@ func (s *Service) ReportCase(ctx context.Context, in CaseReportInput) (CaseRecei
 type caseFiling struct {
 	countyID, merchantID, roadID int64
 	rule, note, phone            string
-	photoID                      *int64
+	photo                        *models.Photo // a citizen's, stored with the report
 	client, device, source       string
 }
 
@@ -184,7 +195,10 @@ type caseFiling struct {
 // item, or opens a case (a report without a shop always opens its own).
 func (s *Service) fileCase(ctx context.Context, in caseFiling) (CaseReceipt, error) {
 	now := s.now().Truncate(time.Millisecond)
-	report := models.CaseReport{Phone: in.phone, Note: in.note, PhotoID: in.photoID,
+	if in.photo != nil {
+		in.photo.CreatedAt = now
+	}
+	report := models.CaseReport{Phone: in.phone, Note: in.note, NewPhoto: in.photo,
 		Client: s.hashed("client", in.client), Device: s.hashed("device", in.device), ReportedAt: now}
 	// Join the open case, or open one; a case opened or closed meanwhile by
 	// another report is seen through uq_cases_open_key and the join's guard.
@@ -214,7 +228,7 @@ func (s *Service) fileCase(ctx context.Context, in caseFiling) (CaseReceipt, err
 			return CaseReceipt{}, err
 		}
 		c := models.Case{Receipt: receipt, CountyID: in.countyID, RuleCode: in.rule, Status: models.CaseReceived, Source: in.source,
-			Note: in.note, PhotoID: in.photoID, Reports: 1, ReceivedAt: now, UpdatedAt: now, OpenKey: key}
+			Note: in.note, Reports: 1, ReceivedAt: now, UpdatedAt: now, OpenKey: key}
 		if in.merchantID != 0 {
 			merchant, road := in.merchantID, in.roadID
 			c.MerchantID, c.RoadID = &merchant, &road
@@ -515,6 +529,9 @@ type CaseHandling struct {
 	InspectionID int64  // the shop's inspection, recorded since the case was received
 	NoticeID     int64  // the shop's rectification notice, issued since the case was received
 	Note         string // required for OutcomeNothing
+	// AttachPhoto adds the case's photo (a citizen's) to the inspection's
+	// evidence; OutcomeInspection only.
+	AttachPhoto bool
 }
 
 // mayWork reports whether a is the officer c was dispatched to, or a county
@@ -525,7 +542,10 @@ func mayWork(a Actor, c models.Case) bool {
 
 // HandleCase records how a dispatched case was dealt with: an inspection or
 // a notice of the case's shop made since the case was received, or nothing
-// found (with a note). The officer it was dispatched to, or a county admin.
+// found (with a note). With an inspection, the case's photo may become that
+// inspection's evidence (AttachPhoto), in the same transaction: the merchant
+// then sees it with the inspection, marked as a citizen's, and nothing of
+// the reporter. The officer it was dispatched to, or a county admin.
 func (s *Service) HandleCase(ctx context.Context, a Actor, id int64, in CaseHandling) (models.Case, error) {
 	c, err := s.caseFor(ctx, a, id)
 	if err != nil {
@@ -537,9 +557,10 @@ func (s *Service) HandleCase(ctx context.Context, a Actor, id int64, in CaseHand
 	f := fieldErrors{}
 	note := f.text("note", in.Note, in.Outcome == models.OutcomeNothing, MaxCaseNote)
 	set := map[string]any{"outcome": in.Outcome}
+	var insp models.Inspection
 	switch in.Outcome {
 	case models.OutcomeInspection:
-		insp, err := s.db.InspectionByID(ctx, in.InspectionID)
+		insp, err = s.db.InspectionByID(ctx, in.InspectionID)
 		if err != nil && !errors.Is(err, models.ErrNotFound) {
 			return models.Case{}, err
 		}
@@ -560,14 +581,42 @@ func (s *Service) HandleCase(ctx context.Context, a Actor, id int64, in CaseHand
 	default:
 		f.add("outcome", "应为检查、整改通知或未发现问题")
 	}
+	if in.AttachPhoto && in.Outcome != models.OutcomeInspection {
+		f.add("attach_photo", "举报照片只能作为检查记录的证据")
+	} else if in.AttachPhoto && c.PhotoID == nil {
+		f.add("attach_photo", "本案没有举报照片")
+	}
 	if err := f.err(); err != nil {
 		return models.Case{}, err
 	}
 	if c.Status != models.CaseDispatched {
 		return models.Case{}, wrongStatus(c, caseHandle)
 	}
-	return s.moveCase(ctx, &a, c, caseHandle, models.CaseHandled, note, set)
+	if !in.AttachPhoto {
+		return s.moveCase(ctx, &a, c, caseHandle, models.CaseHandled, note, set)
+	}
+	note = strings.TrimSpace(note + " " + caseEvidenceNote)
+	var out models.Case
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		ids := parseIDs(insp.PhotoIDs)
+		if !slices.Contains(ids, *c.PhotoID) {
+			err := s.db.SetInspectionPhotos(ctx, insp.ID, insp.PhotoIDs, formatIDs(append(ids, *c.PhotoID)))
+			if errors.Is(err, models.ErrNotFound) {
+				return Errorf(CodeConflict, "检查记录的照片已变化，请刷新后再试")
+			}
+			if err != nil {
+				return err
+			}
+		}
+		out, err = s.moveCase(ctx, &a, c, caseHandle, models.CaseHandled, note, set)
+		return err
+	})
+	return out, err
 }
+
+// caseEvidenceNote ends the note of a handling that made the case's photo
+// evidence of the inspection.
+const caseEvidenceNote = "（举报照片已作为检查记录的证据）"
 
 // ReturnCase sends a dispatched case back to the county for a new dispatch
 // (回退), with a reason: the officer it was dispatched to, or a county admin.
@@ -758,6 +807,9 @@ type CaseDetail struct {
 	CaseView
 	Reports []models.CaseReport
 	Events  []models.CaseEvent
+	// PhotoEvidence: the case's photo is evidence of the inspection it was
+	// handled with (so the merchant sees it there).
+	PhotoEvidence bool
 }
 
 // Case returns one case for the county office: county admins and officers
@@ -780,6 +832,13 @@ func (s *Service) Case(ctx context.Context, a Actor, id int64) (CaseDetail, erro
 	}
 	if d.Events, err = s.db.CaseEvents(ctx, id); err != nil {
 		return CaseDetail{}, err
+	}
+	if d.PhotoID != nil && d.InspectionID != nil {
+		in, err := s.db.InspectionByID(ctx, *d.InspectionID)
+		if err != nil {
+			return CaseDetail{}, err
+		}
+		d.PhotoEvidence = slices.Contains(parseIDs(in.PhotoIDs), *d.PhotoID)
 	}
 	return d, nil
 }

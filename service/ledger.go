@@ -16,7 +16,10 @@ type InspectionView struct {
 	models.Inspection
 	OfficerName string
 	Photos      []int64
-	Entries     []LedgerView
+	// CitizenPhotos marks which of Photos a citizen took (a report's photo
+	// made evidence when its case was handled), to be labelled so.
+	CitizenPhotos map[int64]bool
+	Entries       []LedgerView
 }
 
 // LedgerView is a ledger entry with its rule and author named.
@@ -26,7 +29,9 @@ type LedgerView struct {
 	AuthorName string
 	ReversedBy *int64
 	Photos     []int64
-	Appeal     *models.Appeal // the merchant's appeal of this entry, if any
+	// CitizenPhotos marks which of Photos a citizen took (see InspectionView).
+	CitizenPhotos map[int64]bool
+	Appeal        *models.Appeal // the merchant's appeal of this entry, if any
 }
 
 // canReadHistory: admins and officers of the merchant's county, and the merchant itself.
@@ -66,13 +71,18 @@ func (s *Service) Inspections(ctx context.Context, a Actor, merchantID int64, p 
 	if err != nil {
 		return nil, 0, err
 	}
+	citizen, err := s.citizenPhotos(ctx, ins)
+	if err != nil {
+		return nil, 0, err
+	}
 	out := make([]InspectionView, len(ins))
 	byIns := map[int64][]LedgerView{}
 	for _, v := range views {
 		byIns[*v.InspectionID] = append(byIns[*v.InspectionID], v)
 	}
 	for i, in := range ins {
-		out[i] = InspectionView{Inspection: in, OfficerName: names[in.OfficerID], Photos: parseIDs(in.PhotoIDs), Entries: byIns[in.ID]}
+		out[i] = InspectionView{Inspection: in, OfficerName: names[in.OfficerID], Photos: parseIDs(in.PhotoIDs),
+			CitizenPhotos: citizen, Entries: byIns[in.ID]}
 	}
 	return out, total, nil
 }
@@ -128,6 +138,10 @@ func (s *Service) ledgerViews(ctx context.Context, entries []models.LedgerEntry,
 	for _, in := range ins {
 		photos[in.ID] = parseIDs(in.PhotoIDs)
 	}
+	citizen, err := s.citizenPhotos(ctx, ins)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]LedgerView, len(entries))
 	for i, e := range entries {
 		v := LedgerView{LedgerEntry: e, AuthorName: names[e.AuthorID]}
@@ -141,7 +155,7 @@ func (s *Service) ledgerViews(ctx context.Context, entries []models.LedgerEntry,
 			v.Appeal = &ap
 		}
 		if e.InspectionID != nil {
-			v.Photos = photos[*e.InspectionID]
+			v.Photos, v.CitizenPhotos = photos[*e.InspectionID], citizen
 		}
 		out[i] = v
 	}

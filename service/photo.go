@@ -21,10 +21,10 @@ import (
 // MaxPhotoBytes bounds one evidence photo.
 const MaxPhotoBytes = 5 << 20
 
-// UploadPhoto stores an evidence photo, checked by content (JPEG or PNG with a
-// readable header), under its SHA-256. Officers and admins of a county upload
-// evidence; a merchant uploads the photos of its appeals and of its reports
-// that a notice was fixed (its own, seen by its county and itself).
+// UploadPhoto stores an evidence photo, checked by content (checkPhoto),
+// under its SHA-256. Officers and admins of a county upload evidence; a
+// merchant uploads the photos of its appeals and of its reports that a
+// notice was fixed (its own, seen by its county and itself).
 func (s *Service) UploadPhoto(ctx context.Context, a Actor, r io.Reader) (models.Photo, error) {
 	if !a.can(RoleOfficer, RoleCountyAdmin, RoleMerchant) {
 		return models.Photo{}, errForbidden
@@ -37,27 +37,52 @@ func (s *Service) UploadPhoto(ctx context.Context, a Actor, r io.Reader) (models
 		}
 		county = m.CountyID
 	}
-	data, err := io.ReadAll(io.LimitReader(r, MaxPhotoBytes+1))
+	ph, err := checkPhoto(r, "file")
 	if err != nil {
-		return models.Photo{}, Invalid(map[string]string{"file": "读取上传文件失败"})
+		return models.Photo{}, err
 	}
-	if len(data) > MaxPhotoBytes {
-		return models.Photo{}, Errorf(CodeTooLarge, "照片不能超过 5 MiB")
-	}
-	ct := http.DetectContentType(data)
-	if ct != "image/jpeg" && ct != "image/png" {
-		return models.Photo{}, Invalid(map[string]string{"file": "仅支持 JPEG 或 PNG 图片"})
-	}
-	if cfg, _, err := image.DecodeConfig(bytes.NewReader(data)); err != nil || cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > 80_000_000 {
-		return models.Photo{}, Invalid(map[string]string{"file": "图片已损坏或尺寸异常"})
-	}
-	sum := sha256.Sum256(data)
-	p := models.Photo{SHA256: hex.EncodeToString(sum[:]), ContentType: ct, SizeBytes: int64(len(data)),
-		CountyID: county, UploadedBy: a.UserID}
-	if err := s.writePhotoFile(p.SHA256, data); err != nil {
+	uploader := a.UserID
+	p := ph.row(county, &uploader, models.PhotoFromAccount)
+	if err := s.writePhotoFile(p.SHA256, ph.data); err != nil {
 		return models.Photo{}, err
 	}
 	return p, s.db.CreatePhoto(ctx, &p)
+}
+
+// checkedPhoto is an upload that passed checkPhoto, not stored yet.
+type checkedPhoto struct {
+	data        []byte
+	sha256      string
+	contentType string
+}
+
+// checkPhoto reads an upload and checks it by content: at most
+// MaxPhotoBytes (CodeTooLarge), a JPEG or PNG whose header decodes to a
+// sane size (CodeInvalid on field). Every photo, an officer's or a
+// citizen's, passes these same checks.
+func checkPhoto(r io.Reader, field string) (checkedPhoto, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxPhotoBytes+1))
+	if err != nil {
+		return checkedPhoto{}, Invalid(map[string]string{field: "读取上传文件失败"})
+	}
+	if len(data) > MaxPhotoBytes {
+		return checkedPhoto{}, Errorf(CodeTooLarge, "照片不能超过 5 MiB")
+	}
+	ct := http.DetectContentType(data)
+	if ct != "image/jpeg" && ct != "image/png" {
+		return checkedPhoto{}, Invalid(map[string]string{field: "仅支持 JPEG 或 PNG 图片"})
+	}
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(data)); err != nil || cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > 80_000_000 {
+		return checkedPhoto{}, Invalid(map[string]string{field: "图片已损坏或尺寸异常"})
+	}
+	sum := sha256.Sum256(data)
+	return checkedPhoto{data: data, sha256: hex.EncodeToString(sum[:]), contentType: ct}, nil
+}
+
+// row is the photo's database row.
+func (ph checkedPhoto) row(county int64, uploader *int64, origin string) models.Photo {
+	return models.Photo{SHA256: ph.sha256, ContentType: ph.contentType, SizeBytes: int64(len(ph.data)),
+		CountyID: county, UploadedBy: uploader, Origin: origin}
 }
 
 func (s *Service) photoPath(sha string) string {
@@ -96,13 +121,16 @@ type PhotoFile struct {
 }
 
 // Photo returns a photo the actor may see: its uploader, admins and officers of
-// its county, and the merchant whose inspection it documents.
+// its county (the city admin: every county), and the merchant whose
+// inspection or notice it documents. A citizen's photo has no uploader: the
+// county office sees it with the case, the merchant only once it became
+// evidence of one of its inspections, the public never.
 func (s *Service) Photo(ctx context.Context, a Actor, id int64) (PhotoFile, error) {
 	p, err := s.db.PhotoByID(ctx, id)
 	if err != nil {
 		return PhotoFile{}, storeErr(err, "照片")
 	}
-	ok := p.UploadedBy == a.UserID || a.IsCity() ||
+	ok := (p.UploadedBy != nil && *p.UploadedBy == a.UserID && a.UserID != 0) || a.IsCity() ||
 		(a.can(RoleCountyAdmin, RoleOfficer) && a.CountyID == p.CountyID)
 	if !ok && a.Role == RoleMerchant {
 		ok, err = s.photoOfMerchant(ctx, a.MerchantID, id)
@@ -161,7 +189,7 @@ func (s *Service) ownPhotos(ctx context.Context, a Actor, field string, ids []in
 	}
 	mine := map[int64]bool{}
 	for _, p := range ps {
-		mine[p.ID] = p.UploadedBy == a.UserID
+		mine[p.ID] = p.UploadedBy != nil && *p.UploadedBy == a.UserID
 	}
 	for _, id := range ids {
 		if !mine[id] {
@@ -188,4 +216,14 @@ func (s *Service) WithUploads(ctx context.Context, a Actor, photos []io.Reader, 
 		}
 		return fn(ctx, ids)
 	})
+}
+
+// citizenPhotos returns which evidence photos of the inspections are
+// citizens' (one query, none when the inspections have no photos).
+func (s *Service) citizenPhotos(ctx context.Context, ins []models.Inspection) (map[int64]bool, error) {
+	var ids []int64
+	for _, in := range ins {
+		ids = append(ids, parseIDs(in.PhotoIDs)...)
+	}
+	return s.db.CitizenPhotos(ctx, ids)
 }

@@ -145,7 +145,7 @@ func seedService(t *testing.T, db *models.DB) (service.Actor, []models.Merchant,
 	if err := db.CreateUser(ctx, &u); err != nil {
 		t.Fatal(err)
 	}
-	ph := models.Photo{SHA256: strings.Repeat("ab", 32), ContentType: "image/jpeg", SizeBytes: 100, CountyID: c.ID, UploadedBy: u.ID}
+	ph := models.Photo{SHA256: strings.Repeat("ab", 32), ContentType: "image/jpeg", SizeBytes: 100, CountyID: c.ID, UploadedBy: &u.ID}
 	if err := db.CreatePhoto(ctx, &ph); err != nil {
 		t.Fatal(err)
 	}

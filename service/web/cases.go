@@ -167,7 +167,7 @@ func (p *Pages) showConsoleCase(w http.ResponseWriter, r *http.Request, status i
 	}
 	v := view{"Console": true, "Tab": "cases", "C": caseLineOf(d.CaseView), "Reports": d.Reports,
 		"Events": caseEvents(d.Events, names), "Officers": officers, "RoadOfficer": roadOfficer,
-		"Office": a.Role == service.RoleCountyAdmin, "Failed": failed, "Form": formOf(r)}
+		"Office": a.Role == service.RoleCountyAdmin, "Failed": failed, "Form": formOf(r), "PhotoEvidence": d.PhotoEvidence}
 	if d.OfficerID != nil {
 		v["OfficerName"] = cmp.Or(names[*d.OfficerID], "巡查员 #"+strconv.FormatInt(*d.OfficerID, 10))
 	}
@@ -186,7 +186,7 @@ func formOf(r *http.Request) map[string]string {
 		return nil
 	}
 	out := map[string]string{}
-	for _, k := range []string{"reason", "note", "due_at", "officer_id", "outcome", "inspection_id", "notice_id"} {
+	for _, k := range []string{"reason", "note", "due_at", "officer_id", "outcome", "inspection_id", "notice_id", "attach_photo"} {
 		out[k] = formValue(r, k)
 	}
 	return out
@@ -194,7 +194,7 @@ func formOf(r *http.Request) map[string]string {
 
 // caseFieldLabels name the case forms' fields in the problems beside them.
 var caseFieldLabels = map[string]string{"reason": "理由", "note": "说明", "due_at": "新的期限", "officer_id": "巡查员",
-	"outcome": "处置结果", "inspection_id": "检查记录", "notice_id": "整改通知"}
+	"outcome": "处置结果", "inspection_id": "检查记录", "notice_id": "整改通知", "attach_photo": "市民举报照片"}
 
 // caseProblem is a refused transition as its form shows it: the message and
 // each field's problem, named as the form names it.
@@ -328,7 +328,7 @@ func (p *Pages) showOfficerCase(w http.ResponseWriter, r *http.Request, status i
 		}
 	}
 	v := view{"Tab": "work", "C": caseLineOf(d.CaseView), "Mine": mine, "Inspections": inspections, "Notices": notices,
-		"Failed": failed, "Form": formOf(r)}
+		"Failed": failed, "Form": formOf(r), "PhotoEvidence": d.PhotoEvidence}
 	if msg := caseDone[r.URL.Query().Get("done")]; msg != "" {
 		v["Done"] = msg
 	}
@@ -350,7 +350,7 @@ func (p *Pages) moveOfficerCase(w http.ResponseWriter, r *http.Request) {
 	action := r.PathValue("action")
 	switch action {
 	case "handle":
-		in := service.CaseHandling{Outcome: formValue(r, "outcome"), Note: formValue(r, "note")}
+		in := service.CaseHandling{Outcome: formValue(r, "outcome"), Note: formValue(r, "note"), AttachPhoto: formValue(r, "attach_photo") == "1"}
 		in.InspectionID, _ = strconv.ParseInt(formValue(r, "inspection_id"), 10, 64)
 		in.NoticeID, _ = strconv.ParseInt(formValue(r, "notice_id"), 10, 64)
 		_, err = p.svc.HandleCase(ctx, a, id, in)

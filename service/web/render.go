@@ -171,7 +171,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fieldLabels name the fields of service errors in Chinese: users read
 // "照片：…", never "items[0].points".
 var fieldLabels = map[string]string{
-	"reason": "申诉理由", "note": "说明", "photos": "照片", "file": "照片", "entry_id": "扣分记录",
+	"reason": "申诉理由", "note": "说明", "photos": "照片", "file": "照片", "photo": "照片", "entry_id": "扣分记录",
 	"rule_code": "事项", "due_days": "整改期限", "items": "巡查事项", "merchant_id": "商户", "qr_token": "门牌码",
 	"inspected_at": "巡查时间", "username": "用户名", "password": "密码", "body": "提交内容", "lat": "位置", "lng": "位置",
 	"decision": "处理结果", "role": "账号类型", "display_name": "姓名", "disabled": "账号状态",

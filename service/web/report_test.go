@@ -2,14 +2,17 @@ package web_test
 
 import (
 	"context"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
@@ -90,8 +93,14 @@ func TestCitizenReportsFromPlaque(t *testing.T) {
 					t.Errorf("report form lacks %q", want)
 				}
 			}
-			if main, _, _ := strings.Cut(form.Body, "</main>"); strings.Contains(main, "照片") || strings.Contains(main, `type="file"`) {
-				t.Errorf("report form speaks of photos, which it cannot take")
+			// One optional photo, shrunk on the phone by the pages' script (data-shrink).
+			for _, want := range []string{`enctype="multipart/form-data"`, `<input id="photo" name="photo" type="file"`, "data-shrink", "现场照片（选填）", "/static/app.js"} {
+				if !strings.Contains(form.Body, want) {
+					t.Errorf("report form lacks %q", want)
+				}
+			}
+			if strings.Contains(form.Body, " multiple") {
+				t.Errorf("report form takes several photos")
 			}
 			const phone = "13912345678"
 			receipt, joined := receiptOf(t, b.post("/q/"+token+"/report", url.Values{"rule_code": {rule}, "note": {"门前堆放杂物"}, "phone": {phone}}))
@@ -325,4 +334,246 @@ func (e *env) caseID(receipt string) int64 {
 		e.t.Fatal(err)
 	}
 	return id
+}
+
+// photoDirEnv is newEnv with the photos kept in a directory the test can
+// look into.
+func photoDirEnv(t *testing.T, d models.Dialect) (*env, string) {
+	dir := t.TempDir()
+	return newEnv(t, d, func(o *service.Options) { o.PhotoDir = dir }), dir
+}
+
+// photoState counts what a photo upload stores: the rows of photos, cases
+// and case reports, and the files under the photo directory.
+func (e *env) photoState(dir string) [4]int64 {
+	e.t.Helper()
+	var out [4]int64
+	rows := e.reportRows()
+	out[1], out[2] = rows[0], rows[1]
+	if err := e.db.SQL().QueryRow("SELECT COUNT(*) FROM photos").Scan(&out[0]); err != nil {
+		e.t.Fatal(err)
+	}
+	err := filepath.WalkDir(dir, func(_ string, de fs.DirEntry, err error) error {
+		if err == nil && !de.IsDir() {
+			out[3]++
+		}
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// A report's photo passes the officer's checks: too big (413), not an image
+// or not readable as one (400) is answered on the form with what is wrong
+// and stores nothing, no case, no photo row, no file; nor does a good photo
+// with a bad form.
+func TestCitizenReportPhotoChecks(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e, dir := photoDirEnv(t, d)
+			w := e.seed()
+			token := e.scanToken(w.Merchant[0])
+			rule := e.svc.Policy().Items[0].Code
+			huge := append(tinyPNG(1), make([]byte, service.MaxPhotoBytes)...) // a PNG, 5 MiB + 100 bytes
+			cases := []struct {
+				name   string
+				phone  string
+				photo  []byte
+				status int
+				says   string
+			}{
+				{"too big", "", huge, http.StatusRequestEntityTooLarge, "照片不能超过 5 MB"},
+				{"not an image", "", []byte("%PDF-1.4 this is not a photo"), http.StatusBadRequest, "仅支持 JPEG 或 PNG 图片"},
+				{"a broken PNG", "", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), http.StatusBadRequest, "图片已损坏或尺寸异常"},
+				{"a good photo, a bad phone", "123", tinyPNG(2), http.StatusBadRequest, "11 位手机号码"},
+			}
+			for _, c := range cases {
+				b := e.browser()
+				b.get("/q/" + token + "/report")
+				p := b.postMultipart("/q/"+token+"/report", map[string]string{"rule_code": rule, "note": "门前堆放杂物", "phone": c.phone},
+					map[string][]byte{"photo": c.photo})
+				if p.Status != c.status || !strings.Contains(p.Body, c.says) {
+					t.Errorf("%s: %d, want %d saying %q: %.600s", c.name, p.Status, c.status, c.says, p.Body)
+				}
+				// The form comes back with what was typed, and asks for the photo again.
+				if !strings.Contains(p.Body, `name="rule_code" value="`+rule+`" required checked`) || !strings.Contains(p.Body, "门前堆放杂物") {
+					t.Errorf("%s: the form is not shown again with the report", c.name)
+				}
+				if got := e.photoState(dir); got != [4]int64{} {
+					t.Errorf("%s stored photos, cases, reports, files = %v, want none", c.name, got)
+				}
+			}
+		})
+	}
+}
+
+// A citizen's photo reaches the county office's case page and the
+// officer's, labelled as the citizen's; it is served only to the county's
+// office roles, never on the receipt, the plaque or the merchant's pages, until
+// the officer's handling makes it evidence of an inspection: then the
+// merchant sees it in the ledger labelled 市民举报照片, and nothing of the
+// reporter. It is never evidence an officer names by id.
+func TestCitizenReportPhoto(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e, dir := photoDirEnv(t, d)
+			w := e.seed()
+			token := e.scanToken(w.Merchant[0])
+			const phone, note = "13912345678", "门口纸箱堆到了盲道上"
+			photo := tinyPNG(42)
+
+			citizen := e.browser()
+			citizen.get("/q/" + token + "/report")
+			receipt, _ := receiptOf(t, citizen.postMultipart("/q/"+token+"/report",
+				map[string]string{"rule_code": "ZXLH-02", "note": note, "phone": phone}, map[string][]byte{"photo": photo}))
+			c, err := e.db.CaseByReceipt(ctx, receipt)
+			if err != nil || c.PhotoID == nil {
+				t.Fatalf("case %s: photo %v, %v", receipt, c.PhotoID, err)
+			}
+			id := *c.PhotoID
+			ph, err := e.db.PhotoByID(ctx, id)
+			if err != nil || ph.Origin != models.PhotoFromCitizen || ph.UploadedBy != nil || ph.CountyID != w.County[0] {
+				t.Fatalf("photo row %+v %v, want a citizen's of county %d, no uploader", ph, err, w.County[0])
+			}
+			if got := e.photoState(dir); got != [4]int64{1, 1, 1, 1} {
+				t.Errorf("photos, cases, reports, files = %v, want one each", got)
+			}
+			src := "/photos/" + strconv.FormatInt(id, 10)
+
+			// A second report joins with its own photo; the case's stays the first.
+			later := e.citizenFrom("127.0.0.9")
+			later.get("/q/" + token + "/report")
+			if again, joined := receiptOf(t, later.postMultipart("/q/"+token+"/report", map[string]string{"rule_code": "ZXLH-02"},
+				map[string][]byte{"photo": tinyPNG(43)})); again != receipt || !joined {
+				t.Fatalf("second report: %s joined %v", again, joined)
+			}
+			if got, _ := e.db.CaseByReceipt(ctx, receipt); got.PhotoID == nil || *got.PhotoID != id {
+				t.Errorf("after a second photo the case's photo is %v, want %d", got.PhotoID, id)
+			}
+
+			// Who may open it.
+			shop := e.signedIn(w.ShopName[0])
+			admin, officer := e.signedIn(w.AdminName[0]), e.signedIn(w.OfficerName[0])
+			opens := func(who string, b *browser, want bool) {
+				t.Helper()
+				p := b.get(src)
+				if got := p.Status == http.StatusOK && p.Body == string(photo); got != want {
+					t.Errorf("%s opens the citizen's photo: %v (%d), want %v", who, got, p.Status, want)
+				}
+			}
+			opens("the county admin", admin, true)
+			opens("the county's officer", officer, true)
+			city := e.browser()
+			if p := city.login("admin", adminPassword); p.Status != http.StatusSeeOther {
+				t.Fatalf("city admin login: %d", p.Status)
+			}
+			opens("the city admin", city, true)
+			opens("another county's admin", e.signedIn(w.AdminName[1]), false)
+			opens("another county's officer", e.signedIn(w.OfficerName[1]), false)
+			opens("the merchant", shop, false)
+			opens("the reporter's browser", citizen, false)
+			opens("anyone", e.browser(), false)
+
+			// The case pages show it, labelled; the public and the merchant's pages do not.
+			labelled := func(name string, p page) {
+				t.Helper()
+				fig := regexp.MustCompile(`<figure class="citizen-photo"[^>]*><a href="` + src + `"[^>]*><img src="` + src + `" alt="市民举报照片"></a><figcaption>市民举报照片</figcaption>`)
+				if p.Status != http.StatusOK || !fig.MatchString(p.Body) {
+					t.Errorf("%s: %d, does not show the photo labelled 市民举报照片: %.1500s", name, p.Status, p.Body)
+				}
+			}
+			casePath := "/console/cases/" + strconv.FormatInt(c.ID, 10)
+			labelled("console case page", admin.get(casePath))
+			if _, err := e.svc.AcceptCase(ctx, w.Admin[0], c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.DispatchCase(ctx, w.Admin[0], c.ID, w.Officer[0].UserID); err != nil {
+				t.Fatal(err)
+			}
+			officerPath := "/officer/cases/" + strconv.FormatInt(c.ID, 10)
+			labelled("officer case page", officer.get(officerPath))
+			hidden := func(when string) {
+				t.Helper()
+				pages := map[string]page{"/r/": citizen.get("/r/" + receipt), "/q/": e.browser().get("/q/" + token),
+					"/q/ as the merchant": shop.get("/q/" + token), "/merchant": shop.get("/merchant"), "/merchant/ledger": shop.get("/merchant/ledger")}
+				for name, p := range pages {
+					if p.Status != http.StatusOK {
+						t.Errorf("%s %s: %d", when, name, p.Status)
+					}
+					if strings.Contains(p.Body, src) || strings.Contains(p.Body, "市民举报") {
+						t.Errorf("%s %s shows the citizen's photo", when, name)
+					}
+				}
+				if main, _, _ := strings.Cut(pages["/r/"].Body, "</main>"); strings.Contains(main, "/photos/") || strings.Contains(main, "照片") {
+					t.Errorf("%s the receipt page shows a photo", when)
+				}
+			}
+			hidden("dispatched:")
+
+			// The officer may not name it as evidence of an inspection itself.
+			pts := 3
+			_, _, err = e.svc.RecordInspection(ctx, w.Officer[0], "citizen-photo-by-id", service.InspectionInput{MerchantID: w.Merchant[0],
+				Items: []service.InspectionItem{{RuleCode: "ZXLH-02", Points: &pts}}, Photos: []int64{id}})
+			if service.ErrorCode(err) != service.CodeInvalid {
+				t.Errorf("an inspection naming the citizen's photo: %v, want invalid", err)
+			}
+			hidden("after a refused inspection:")
+
+			// The officer inspects, then handles the case with that inspection
+			// and the citizen's photo as its evidence (the page's form).
+			e.clock.Set(e.clock.Now().Add(time.Hour))
+			entry := e.record(w.Officer[0], w.Merchant[0], "ZXLH-02", 3)
+			le, err := e.db.LedgerEntryByID(ctx, entry)
+			if err != nil || le.InspectionID == nil {
+				t.Fatalf("entry %d: %+v %v", entry, le, err)
+			}
+			insp := strconv.FormatInt(*le.InspectionID, 10)
+			// Not with another outcome: refused on the form, nothing stored.
+			before := e.caseState()
+			if p := officer.post(officerPath+"/handle", url.Values{"outcome": {"nothing"}, "note": {"没看到"}, "attach_photo": {"1"}}); p.Status != http.StatusBadRequest ||
+				!strings.Contains(p.Body, "举报照片只能作为检查记录的证据") {
+				t.Errorf("attach with nothing found: %d %.300s", p.Status, p.Body)
+			}
+			if got := e.caseState(); got != before {
+				t.Errorf("a refused handling stored: %s, was %s", got, before)
+			}
+			officer.get(officerPath)
+			if p := officer.post(officerPath+"/handle", url.Values{"outcome": {"inspection"}, "inspection_id": {insp}, "attach_photo": {"1"}}); p.Status != http.StatusSeeOther {
+				t.Fatalf("handle with the photo: %d %.500s", p.Status, p.Body)
+			}
+			in, err := e.db.InspectionByID(ctx, *le.InspectionID)
+			if err != nil || !strings.HasSuffix(in.PhotoIDs, ","+strconv.FormatInt(id, 10)) {
+				t.Fatalf("inspection's photos %q %v, want its own then %d", in.PhotoIDs, err, id)
+			}
+			if p := admin.get(casePath); !strings.Contains(p.Body, "已作为检查记录的证据") {
+				t.Errorf("the console case page does not say the photo became evidence")
+			}
+
+			// The merchant sees it with the deduction, labelled, and may open it;
+			// nothing of the reporter.
+			for _, path := range []string{"/merchant/ledger", "/merchant"} {
+				p := shop.get(path)
+				ev := regexp.MustCompile(`<figure class="citizen-photo"><a href="` + src + `" class="zoomable"><img src="` + src + `" alt="市民举报照片" loading="lazy"></a><figcaption>市民举报照片</figcaption></figure>`)
+				if !ev.MatchString(p.Body) {
+					t.Errorf("%s: the evidence photo is not labelled as the citizen's: %.2000s", path, p.Body)
+				}
+				for _, secret := range []string{phone, note, receipt, "13912"} {
+					if strings.Contains(p.Body, secret) {
+						t.Errorf("%s shows %q of the report", path, secret)
+					}
+				}
+			}
+			opens("the merchant, once evidence", shop, true)
+			opens("another merchant", e.signedIn(w.ShopName[1]), false)
+			opens("anyone, once evidence", e.browser(), false)
+			for name, p := range map[string]page{"/r/": citizen.get("/r/" + receipt), "/q/": e.browser().get("/q/" + token)} {
+				if strings.Contains(p.Body, src) {
+					t.Errorf("once evidence, %s shows the citizen's photo", name)
+				}
+			}
+		})
+	}
 }
