@@ -91,6 +91,7 @@ type authzFixture struct {
 	admin       string // city admin token
 	w           world
 	sibling     int64            // a second shop of county 0
+	spot        spotCheckFixture // the random audits' (spotcheck_test.go)
 	siblingShop string           // token of the sibling's merchant account
 	photo       int64            // county 0 photo documenting the sibling's inspection
 	codes       map[int64]string // public codes of the three shops
@@ -439,7 +440,7 @@ func authzRows(f *authzFixture) []authzRow {
 	all4 := func(s int) map[string][]int {
 		return map[string][]int{"city_admin": {s}, "county_admin": {s}, "officer": {s}, "merchant": {s}}
 	}
-	return []authzRow{
+	return append([]authzRow{
 		{method: "GET", route: "/api/v1/me", scopes: scopesNone, path: fixedPath("/api/v1/me"), want: all4(200),
 			check: func(t *testing.T, _ authzTarget, r resp, role string) {
 				if r.JSON["role"] != role {
@@ -872,7 +873,7 @@ func authzRows(f *authzFixture) []authzRow {
 			want:      map[string][]int{"city_admin": {200, 200, 200}, "county_admin": {200, 404, 200}, "officer": {403, 403, 403}, "merchant": {403, 403, 403}},
 			check:     wantDecision("rejected"),
 			unchanged: storesNothing("appeals", "id = ? AND status <> 'pending'", "/appeals/")},
-	}
+	}, spotCheckAuthzRows(f)...)
 }
 
 // newAuthzFixture seeds two counties and, in the first, a second shop with
@@ -909,6 +910,7 @@ func newAuthzFixture(t *testing.T, e *env) *authzFixture {
 	for _, sc := range scopes3 {
 		f.freshAppeal(e, f.target(sc))
 	}
+	f.spot = newSpotCheckFixture(e, w)
 	f.codes = map[int64]string{}
 	for _, id := range []int64{w.Merchant[0], w.Merchant[1], f.sibling} {
 		f.codes[id] = e.must(200, "GET", "/api/v1/merchants/"+itoa(id), e.admin, nil).JSON["code"].(string)

@@ -123,6 +123,13 @@ func New(o Options) http.Handler {
 	auth.GET("/notices", a.keep, a.noticeWorklist)
 	auth.POST("/notices/:id/rectified", a.rectifyNotice)
 
+	// Random audits (抽查, spotcheck.go).
+	auth.POST("/spotchecks", a.drawSpotCheck)
+	auth.GET("/spotchecks", a.listSpotChecks)
+	auth.GET("/spotchecks/:id", a.getSpotCheck)
+	auth.POST("/spotchecks/:id/shops/:merchant", a.recordSpotCheck)
+	auth.GET("/counties/:id/spotcheck-agreement", a.spotCheckAgreement)
+
 	// Open311 GeoReport v2 (open311.go), and the city admin's api keys for it.
 	auth.GET("/open311/keys", a.listOpen311Keys)
 	auth.POST("/open311/keys", a.issueOpen311Key)
