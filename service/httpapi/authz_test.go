@@ -88,15 +88,17 @@ type authzTarget struct {
 
 // authzFixture is the seeded world plus what the matrix needs around it.
 type authzFixture struct {
-	admin       string // city admin token
-	w           world
-	sibling     int64            // a second shop of county 0
-	spot        spotCheckFixture // the random audits' (spotcheck_test.go)
-	siblingShop string           // token of the sibling's merchant account
-	photo       int64            // county 0 photo documenting the sibling's inspection
-	codes       map[int64]string // public codes of the three shops
-	markers     []string         // strings only the second county's data contains
-	seq         int
+	admin        string // city admin token
+	w            world
+	sibling      int64            // a second shop of county 0
+	spot         spotCheckFixture // the random audits' (spotcheck_test.go)
+	siblingShop  string           // token of the sibling's merchant account
+	photo        int64            // county 0 photo documenting the sibling's inspection
+	codes        map[int64]string // public codes of the three shops
+	markers      []string         // strings only the second county's data contains
+	seq          int
+	repairShops  map[int64]int64 // an eligible shop of each county nobody applies for (repair_test.go)
+	repairListed bool            // the repair lists' applications are made
 }
 
 func (f *authzFixture) next() int { f.seq++; return f.seq }
@@ -873,7 +875,7 @@ func authzRows(f *authzFixture) []authzRow {
 			want:      map[string][]int{"city_admin": {200, 200, 200}, "county_admin": {200, 404, 200}, "officer": {403, 403, 403}, "merchant": {403, 403, 403}},
 			check:     wantDecision("rejected"),
 			unchanged: storesNothing("appeals", "id = ? AND status <> 'pending'", "/appeals/")},
-	}, spotCheckAuthzRows(f)...)
+	}, append(spotCheckAuthzRows(f), repairRows(f)...)...)
 }
 
 // newAuthzFixture seeds two counties and, in the first, a second shop with

@@ -28,6 +28,8 @@ type ledgerResponse struct {
 	RecordedAt   time.Time  `json:"recorded_at"`
 	Photos       []int64    `json:"photos"`
 	Appeal       *appealRef `json:"appeal,omitempty"`
+	// Repair is how a deduction can be repaired (信用修复), served with it.
+	Repair string `json:"repair,omitempty"`
 }
 
 type appealRef struct {
@@ -102,6 +104,7 @@ func (a *API) ledger(c *gin.Context) {
 	out := make([]ledgerResponse, len(entries))
 	for i, e := range entries {
 		out[i] = toLedger(e)
+		out[i].Repair = a.svc.RepairNotice(e.LedgerEntry)
 	}
 	respond(a, c, http.StatusOK, ledgerList{Items: out, Total: len(out), Cycle: score.Cycle, Score: toScore(score)}, err)
 }

@@ -117,6 +117,12 @@ func New(o Options) http.Handler {
 	auth.GET("/appeals", a.keep, a.listAppeals)
 	auth.POST("/appeals/:id/decision", a.decideAppeal)
 
+	// Credit repair (信用修复, repair.go): the merchant applies, the county admin decides.
+	auth.GET("/merchants/:id/repair", a.repairStatus)
+	auth.POST("/merchants/:id/repairs", a.applyRepair)
+	auth.GET("/repairs", a.listRepairs)
+	auth.POST("/repairs/:id/decision", a.decideRepair)
+
 	// Rectification notices (限期整改通知).
 	auth.POST("/merchants/:id/notices", a.issueNotice)
 	auth.GET("/merchants/:id/notices", a.keep, a.listNotices)
