@@ -67,6 +67,9 @@ type FairnessLine struct {
 	Rates []shrinkage.Estimate
 	// Flagged: some rate's interval excludes its peer mean.
 	Flagged bool
+	// Agreement with the random audits (抽查) of the range on the same shops
+	// in the same cycles (officers only; nil when no audited shop compares).
+	Agreement *OfficerAgreement
 }
 
 // FairnessGroup is the report's lines of one kind (officers or roads) with
@@ -136,6 +139,17 @@ func (s *Service) FairnessReport(ctx context.Context, a Actor, countyID int64, f
 	}
 	if r.Roads, err = s.fairnessGroup(ctx, county.ID, from, to, models.ByRoad); err != nil {
 		return FairnessReport{}, err
+	}
+	agreements, err := s.AuditAgreement(ctx, a, county.ID, from, to)
+	if err != nil {
+		return FairnessReport{}, err
+	}
+	for _, ag := range agreements {
+		for i := range r.Officers.Lines {
+			if r.Officers.Lines[i].ID == ag.OfficerID {
+				r.Officers.Lines[i].Agreement = &ag
+			}
+		}
 	}
 	return r, nil
 }

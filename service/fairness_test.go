@@ -75,8 +75,22 @@ func TestFairnessCounts(t *testing.T) {
 			w.clock.Set(w.clock.Now().Add(time.Hour))
 			record(w.officer2, w.queueShop, photo2.ID, nil, "LHMG-01")
 
+			// A random audit of March visits the first shop and finds only
+			// the litter: the officer agrees on one of its two items, officer2
+			// on neither (its poster against the auditor's litter).
+			audit, err := w.s.DrawSpotCheck(w.ctx, w.county, SpotCheckInput{CountyID: w.home, Size: 1, AuditorID: w.county.UserID})
+			w.must(err)
+			_, err = w.s.RecordSpotCheck(w.ctx, w.county, audit.ID, w.shop.ID, SpotCheckVisit{Items: []InspectionItem{{RuleCode: "HJWS-01"}}})
+			w.must(err)
+
 			r, err := w.s.FairnessReport(w.ctx, w.county, w.home, "2026-03", "2026-03")
 			w.must(err)
+			for id, want := range map[int64][3]int{w.officer.UserID: {1, 2, 1}, w.officer2.UserID: {1, 2, 0}} {
+				ag := fairLine(t, r.Officers, id).Agreement
+				if ag == nil || [3]int{ag.Shops, ag.ItemPairs, ag.Agreed} != want {
+					t.Errorf("officer %d: agreement %+v, want shops, item pairs and agreed %v", id, ag, want)
+				}
+			}
 			if r.From != "2026-03" || r.To != "2026-03" || r.County.ID != w.home {
 				t.Errorf("report of %d %s..%s", r.County.ID, r.From, r.To)
 			}
