@@ -220,9 +220,18 @@ type LoginResult struct {
 	User      models.User
 }
 
-// Login checks a username and password. Repeated failures for one username are
-// rate limited (CodeRateLimited with RetryAfter), whoever sends them.
+// Login checks a username and password for a caller whose address is not
+// known (commands, tests); the handlers use LoginFrom.
 func (s *Service) Login(ctx context.Context, username, password string) (LoginResult, error) {
+	return s.LoginFrom(ctx, "", username, password)
+}
+
+// LoginFrom checks a username and password sent from the client address
+// client. Repeated failures for one username are rate limited
+// (CodeRateLimited with RetryAfter), whoever sends them, and so are repeated
+// failures from one client address, whatever usernames they name; when every
+// password check is busy it is CodeUnavailable with RetryAfter.
+func (s *Service) LoginFrom(ctx context.Context, client, username, password string) (LoginResult, error) {
 	f := fieldErrors{}
 	if username == "" || len(username) > 64 {
 		f.add("username", "必填，最多 64 个字符")
@@ -233,14 +242,15 @@ func (s *Service) Login(ctx context.Context, username, password string) (LoginRe
 	if err := f.err(); err != nil {
 		return LoginResult{}, err
 	}
+	if err := s.clientWait(ctx, client); err != nil {
+		return LoginResult{}, err
+	}
 	wait, err := s.logins.blocked(ctx, username, s.now())
 	if err != nil {
 		return LoginResult{}, err
 	}
 	if wait > 0 {
-		e := Errorf(CodeRateLimited, "登录失败次数过多，请 %d 分钟后再试", (wait+time.Minute-1)/time.Minute)
-		e.RetryAfter = int((wait + time.Second - 1) / time.Second)
-		return LoginResult{}, e
+		return LoginResult{}, rateLimited("登录失败次数过多", wait)
 	}
 	u, err := s.db.UserByUsername(ctx, username)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
@@ -252,10 +262,17 @@ func (s *Service) Login(ctx context.Context, username, password string) (LoginRe
 	} else {
 		hash = s.dummyHash()
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || u.Disabled {
+	var wrong bool
+	if err := s.checks.run(ctx, func() { wrong = bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil }); err != nil {
+		return LoginResult{}, err
+	}
+	if wrong || err != nil || u.Disabled {
 		// A failure that cannot be counted must not go uncounted: without
 		// the record, the limit would not hold.
 		if err := s.logins.fail(ctx, username, s.now()); err != nil {
+			return LoginResult{}, err
+		}
+		if err := s.clientFailed(ctx, client); err != nil {
 			return LoginResult{}, err
 		}
 		return LoginResult{}, Errorf(CodeUnauthorized, "用户名或密码错误")

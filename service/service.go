@@ -16,6 +16,7 @@ import (
 	"github.com/menqian/menqian/qrcodes"
 	"github.com/menqian/menqian/service/leaderboard"
 	"github.com/menqian/menqian/service/policy"
+	"github.com/menqian/menqian/service/ratelimit"
 )
 
 // ScoreListener hears about every committed score change, after the commit
@@ -41,6 +42,9 @@ type Options struct {
 	// Tests use bcrypt.MinCost: under -race a default-cost hash takes most
 	// of a second.
 	PasswordCost int
+	// Limiter keeps the login limit per client address: shared through Redis
+	// when it is configured; nil: this instance's memory.
+	Limiter ratelimit.Limiter
 }
 
 // Service is menqian's business layer; handlers call its methods with an Actor.
@@ -57,7 +61,9 @@ type Service struct {
 	scores    ScoreListener
 	board     leaderboard.Board
 	logins    *loginLimiter
-	profiles  *profileCache // public plaque profiles, by county version
+	limits    ratelimit.Limiter // failed logins per client address (login.go)
+	checks    *passwordChecks   // password checks running at once (login.go)
+	profiles  *profileCache     // public plaque profiles, by county version
 	// profileReads are the profile reads in flight (ProfileByToken).
 	profileReads singleflight.Group
 	parsedMu     sync.RWMutex
@@ -85,9 +91,12 @@ func New(o Options) *Service {
 	if o.Board == nil {
 		o.Board = leaderboard.NewSQL(o.DB, o.Policy)
 	}
+	if o.Limiter == nil {
+		o.Limiter = ratelimit.NewMemory(maxLimitKeys)
+	}
 	s := &Service{
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
-		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board,
+		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board, limits: o.Limiter, checks: newPasswordChecks(),
 		logins: newLoginLimiter(o.DB, 5, 15*time.Minute), profiles: newProfileCache(), parsed: map[string]parsedPlaque{}, pages: newBoardMemo(), active: newActiveCache(),
 		tokens: newTokenCache(), views: newCountyViews(), versions: newVersionReader(o.DB), hashCost: o.PasswordCost, dummyHash: newDummyHash(o.PasswordCost),
 	}

@@ -23,10 +23,17 @@ type WebSession struct {
 	ExpiresAt time.Time
 }
 
-// StartSession signs a browser in: the password check, its rate limit and
-// its messages are Login's. The session lasts as long as a login token.
+// StartSession signs in a browser whose address is not known (tests); the
+// pages use StartSessionFrom.
 func (s *Service) StartSession(ctx context.Context, username, password string) (WebSession, error) {
-	res, err := s.Login(ctx, username, password)
+	return s.StartSessionFrom(ctx, "", username, password)
+}
+
+// StartSessionFrom signs in a browser at the client address client: the
+// password check, its rate limits and its messages are LoginFrom's. The
+// session lasts as long as a login token.
+func (s *Service) StartSessionFrom(ctx context.Context, client, username, password string) (WebSession, error) {
+	res, err := s.LoginFrom(ctx, client, username, password)
 	if err != nil {
 		return WebSession{}, err
 	}

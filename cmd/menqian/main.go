@@ -24,6 +24,7 @@ import (
 	"github.com/menqian/menqian/service/httpapi"
 	"github.com/menqian/menqian/service/leaderboard"
 	"github.com/menqian/menqian/service/policy"
+	"github.com/menqian/menqian/service/ratelimit"
 	"github.com/menqian/menqian/service/web"
 )
 
@@ -125,6 +126,7 @@ type app struct {
 	policy *policy.Policy
 	svc    *service.Service
 	redis  *leaderboard.Redis // nil without MENQIAN_REDIS_URL
+	limits ratelimit.Limiter  // report and login limits: Redis's, with memory while it fails; memory alone without it
 	close  []func()
 }
 
@@ -146,7 +148,7 @@ func (a *app) handlers() (public, metrics http.Handler) {
 		return a.db.Ping(c)
 	}})
 	pages := web.New(web.Options{Service: a.svc, Logger: a.log, Registry: reg, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"),
-		PolicyFile: a.cfg.PolicyPath})
+		PolicyFile: a.cfg.PolicyPath, Limiter: a.limits})
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("/metrics", api)
 	return routes(api, pages), metricsMux
@@ -207,11 +209,13 @@ func openApp(ctx context.Context, getenv func(string) string, stderr io.Writer, 
 		return nil, err
 	}
 	var board leaderboard.Board // stays a nil interface without Redis: SQL then
+	a.limits = ratelimit.NewMemory(20000)
 	if a.redis != nil {
 		board = a.redis
+		a.limits = ratelimit.NewFallback(a.redis.Limiter(), a.limits, log)
 	}
 	a.svc = service.New(service.Options{DB: a.db, Policy: a.policy, Secret: secret, PhotoDir: cfg.PhotoDir,
-		PublicURL: cfg.PublicURL, Logger: log, Board: board})
+		PublicURL: cfg.PublicURL, Logger: log, Board: board, Limiter: a.limits})
 	return a, nil
 }
 

@@ -23,7 +23,9 @@ func (a *API) login(c *gin.Context) {
 	if !a.bind(c, &req) {
 		return
 	}
-	res, err := a.svc.Login(c.Request.Context(), req.Username, req.Password)
+	// The connection's address: no proxy header is trusted (Gin's ClientIP
+	// would take X-Forwarded-For from anyone, and so any address).
+	res, err := a.svc.LoginFrom(c.Request.Context(), c.RemoteIP(), req.Username, req.Password)
 	if err != nil {
 		a.fail(c, err)
 		return
