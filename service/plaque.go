@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/qrcodes"
@@ -86,6 +87,9 @@ type PublicProfile struct {
 	County   string
 	Phone    string // masked: 138****2345
 	Score    policy.Result
+	// History is the deductions and bonuses of the last months (never nil
+	// in a profile ProfileByToken returns).
+	History *PublicHistory
 
 	// CountyID decides whether a logged-in caller may start an inspection
 	// from the page; it is not published.
@@ -111,12 +115,13 @@ func (s *Service) ProfileByToken(ctx context.Context, token string) (PublicProfi
 	if err != nil {
 		return PublicProfile{}, errNotFound
 	}
-	cycle := s.policy.CycleOf(s.now()).String()
+	now := s.now()
+	cycle := s.policy.CycleOf(now).String()
 	versions, err := s.versions.read(ctx)
 	if err != nil {
 		return PublicProfile{}, err
 	}
-	if p, current, ok := s.profiles.get(code, cycle, versions); ok {
+	if p, current, ok := s.profiles.get(code, cycle, versions, now); ok {
 		switch {
 		case gen == current:
 			return p, nil
@@ -128,14 +133,15 @@ func (s *Service) ProfileByToken(ctx context.Context, token string) (PublicProfi
 	// share one read (at 10 writes a second, every scan in flight would
 	// otherwise read the shop again after each): what it reads is read after
 	// that version, so it is fresh for each of them.
-	// (The key holds the sum of every version, which any commit raises.)
+	// (The key holds the sum of every version, which any commit raises, and
+	// the day, at whose start public entries expire.)
 	var sum int64
 	for _, v := range versions {
 		sum += v
 	}
-	key := code + "@" + strconv.FormatInt(sum, 10) + "@" + cycle
+	key := code + "@" + strconv.FormatInt(sum, 10) + "@" + cycle + "@" + publicDay(s.policy, now)
 	v, err, _ := s.profileReads.Do(key, func() (any, error) {
-		return s.readProfile(context.WithoutCancel(ctx), code, cycle, versions)
+		return s.readProfile(context.WithoutCancel(ctx), code, cycle, versions, now)
 	})
 	if err != nil {
 		return PublicProfile{}, err
@@ -157,9 +163,10 @@ type profileRead struct {
 	gen int
 }
 
-// readProfile reads code's profile and keeps it under the version of its
-// county in versions, which were read before it.
-func (s *Service) readProfile(ctx context.Context, code, cycle string, versions map[int64]int64) (profileRead, error) {
+// readProfile reads code's profile, with its public history at now, and
+// keeps it under the version of its county in versions, which were read
+// before it.
+func (s *Service) readProfile(ctx context.Context, code, cycle string, versions map[int64]int64, now time.Time) (profileRead, error) {
 	m, err := s.db.PublicMerchantByCode(ctx, code)
 	if err != nil {
 		return profileRead{}, storeErr(err, "商户")
@@ -171,11 +178,15 @@ func (s *Service) readProfile(ctx context.Context, code, cycle string, versions 
 	if err != nil {
 		return profileRead{}, err
 	}
+	h, err := s.publicHistory(ctx, m.ID, now)
+	if err != nil {
+		return profileRead{}, err
+	}
 	p := PublicProfile{Code: m.Code, Name: m.Name, Category: m.Category, Road: m.RoadName, County: m.CountyName,
-		Phone: MaskPhone(m.Phone), Score: st[m.ID], CountyID: m.CountyID}
+		Phone: MaskPhone(m.Phone), Score: st[m.ID], History: h, CountyID: m.CountyID}
 	if p.Score.Cycle == cycle {
 		// versions were read before the shop: what was read is at least that new.
-		s.profiles.put(code, m.QRGeneration, versions[m.CountyID], p)
+		p = s.profiles.put(code, m.QRGeneration, versions[m.CountyID], p)
 	}
 	return profileRead{p: p, gen: m.QRGeneration}, nil
 }
@@ -214,7 +225,8 @@ const maxCachedProfiles = 50_000
 
 // profileCache holds public profiles by merchant code, with the plaque
 // generation and the county version they were read at. Entries also carry
-// their cycle, so the month's turn is seen at once.
+// their cycle, so the month's turn is seen at once, and their history's
+// expiry, so an entry leaves the plaque at its time without any write.
 type profileCache struct {
 	mu      sync.RWMutex
 	entries map[string]cachedProfile
@@ -231,24 +243,32 @@ func newProfileCache() *profileCache {
 }
 
 // get returns the cached profile of code in cycle, if its county is still at
-// the version it was read at, and the generation it was read at.
-func (c *profileCache) get(code, cycle string, versions map[int64]int64) (PublicProfile, int, bool) {
+// the version it was read at and no entry of its history has expired by
+// now, and the generation it was read at.
+func (c *profileCache) get(code, cycle string, versions map[int64]int64, now time.Time) (PublicProfile, int, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[code]
 	c.mu.RUnlock()
-	if !ok || versions[e.p.CountyID] != e.version || e.p.Score.Cycle != cycle {
+	if !ok || versions[e.p.CountyID] != e.version || e.p.Score.Cycle != cycle || !e.p.History.fresh(now) {
 		return PublicProfile{}, 0, false
 	}
 	return e.p, e.gen, true
 }
 
-func (c *profileCache) put(code string, gen int, version int64, p PublicProfile) {
+// put keeps p and returns it, with the history of the entry it replaces
+// when that lists the same entries: profiles equal in content are then
+// equal as values, so a plaque page kept for one is reused for the other.
+func (c *profileCache) put(code string, gen int, version int64, p PublicProfile) PublicProfile {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if old, ok := c.entries[code]; ok && old.p.History.sameAs(p.History) {
+		p.History = old.p.History
+	}
 	if len(c.entries) >= maxCachedProfiles {
 		clear(c.entries)
 	}
 	c.entries[code] = cachedProfile{gen: gen, version: version, p: p}
+	return p
 }
 
 // forget drops code's entry, so a reissue here takes effect at once.

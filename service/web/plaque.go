@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/menqian/menqian/service"
 )
@@ -22,6 +23,35 @@ type publicProfile struct {
 	RatedStar int    `json:"rated_star"`
 	Score     int    `json:"score"`
 	Cycle     string `json:"cycle"`
+	// The deductions and bonuses of the last history_months months, newest
+	// first; older ones have left the public page (never the officer).
+	HistoryMonths int           `json:"history_months"`
+	History       []publicEntry `json:"history"`
+}
+
+// publicEntry is one line of a plaque's public history.
+type publicEntry struct {
+	Date     string `json:"date"` // the day in Shanghai time, 2026-11-05
+	RuleCode string `json:"rule_code"`
+	Item     string `json:"item"`
+	Points   int    `json:"points"` // signed
+	State    string `json:"state"`  // recorded, reversed (已撤销) or under_appeal (申诉中)
+}
+
+// publicProfileOf is prof as the public JSON shows it.
+func (p *Pages) publicProfileOf(prof service.PublicProfile) publicProfile {
+	out := publicProfile{Code: prof.Code, Name: prof.Name, Road: prof.Road, County: prof.County, Category: prof.Category,
+		Star: prof.Score.Star, RatedStar: prof.Score.RatedStar, Score: prof.Score.Score, Cycle: prof.Score.Cycle,
+		History: []publicEntry{}}
+	if h := prof.History; h != nil {
+		out.HistoryMonths = h.Months
+		loc := p.svc.Policy().Location()
+		for _, e := range h.Entries {
+			out.History = append(out.History, publicEntry{Date: e.At.In(loc).Format(time.DateOnly), RuleCode: e.RuleCode,
+				Item: e.Item, Points: e.Points, State: e.State})
+		}
+	}
+	return out
 }
 
 // plaque is the page a plaque's QR code opens: HTML for phones, the public
@@ -61,8 +91,7 @@ func (p *Pages) plaque(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wantJSON {
-		writeJSON(w, http.StatusOK, publicProfile{Code: prof.Code, Name: prof.Name, Road: prof.Road, County: prof.County, Category: prof.Category,
-			Star: prof.Score.Star, RatedStar: prof.Score.RatedStar, Score: prof.Score.Score, Cycle: prof.Score.Cycle})
+		writeJSON(w, http.StatusOK, p.publicProfileOf(prof))
 		return
 	}
 	data := view{"P": prof, "Policy": p.svc.Policy()}

@@ -92,7 +92,12 @@ func TestPlaquePagePublicOnly(t *testing.T) {
 				t.Fatalf("JSON profile: %d %s", r.Status, r.Body)
 			}
 			want := map[string]any{"code": m.Code, "name": m.Name, "road": "柳泉路", "county": "张店区", "category": "餐饮",
-				"star": 5.0, "rated_star": 5.0, "score": 100.0, "cycle": policy.Default().CycleOf(e.clock.Now()).String()}
+				"star": 5.0, "rated_star": 5.0, "score": 100.0, "cycle": policy.Default().CycleOf(e.clock.Now()).String(),
+				"history_months": 3.0}
+			if h, ok := prof["history"].([]any); !ok || len(h) != 0 {
+				t.Errorf("profile history = %v, want an empty list", prof["history"])
+			}
+			delete(prof, "history") // a list: see plaque_history_test.go
 			for k, v := range want {
 				if prof[k] != v {
 					t.Errorf("profile %s = %v, want %v", k, prof[k], v)
