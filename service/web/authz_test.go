@@ -58,6 +58,8 @@ func (f *secFixture) pages() []secPage {
 		{"GET /console/bulletins", "/console/bulletins", console, true, http.StatusOK},
 		{"GET /console/bulletins/{cycle}", "/console/bulletins/2026-11?county_id=" + id(f.w.County[0]), console, true, http.StatusOK},
 		{"GET /console/appeals", "/console/appeals", []string{asCounty}, true, http.StatusOK},
+		{"GET /merchant/repair", "/merchant/repair", merchant, true, http.StatusOK},
+		{"GET /console/repairs", "/console/repairs", []string{asCounty}, true, http.StatusOK},
 		{"GET /console/notices", "/console/notices", []string{asCounty}, true, http.StatusOK},
 		{"GET /console/accounts", "/console/accounts", []string{asCounty}, true, http.StatusOK},
 		{"GET /console/counties", "/console/counties", []string{asCity}, true, http.StatusOK},

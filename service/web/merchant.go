@@ -19,6 +19,7 @@ type entryLine struct {
 	Deduction      bool
 	CanAppeal      bool
 	AppealDeadline time.Time
+	Repair         string // how the deduction can be repaired (信用修复), served with it
 }
 
 // entryLines orders a cycle's entries newest first and marks which the
@@ -27,7 +28,7 @@ func (p *Pages) entryLines(vs []service.LedgerView) []entryLine {
 	now := p.svc.Now()
 	out := make([]entryLine, len(vs))
 	for i, v := range vs {
-		l := entryLine{LedgerView: v, Deduction: v.Kind == models.KindDeduction}
+		l := entryLine{LedgerView: v, Deduction: v.Kind == models.KindDeduction, Repair: p.svc.RepairNotice(v.LedgerEntry)}
 		if l.Deduction && v.ReversedBy == nil && v.Appeal == nil {
 			l.AppealDeadline = p.svc.AppealDeadline(v.LedgerEntry)
 			l.CanAppeal = now.Before(l.AppealDeadline)

@@ -79,6 +79,8 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /merchant/appeals", merchant(p.keep(p.merchantAppeals)))
 	mux.HandleFunc("GET /merchant/notices", merchant(p.keep(p.merchantNotices)))
 	mux.HandleFunc("POST /merchant/notices/{id}/fixed", merchant(p.reportFixed))
+	mux.HandleFunc("GET /merchant/repair", merchant(p.keep(p.merchantRepair)))
+	mux.HandleFunc("POST /merchant/repair", merchant(p.applyRepair))
 
 	// The patrol officer (巡查员); county admins may patrol too.
 	officer := p.role(service.RoleOfficer, service.RoleCountyAdmin)
@@ -133,6 +135,8 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /console/bulletins/{cycle}", office(p.keep(p.bulletin)))
 	mux.HandleFunc("GET /console/appeals", county(p.keep(p.consoleAppeals)))
 	mux.HandleFunc("POST /console/appeals/{id}/decision", county(p.decideAppeal))
+	mux.HandleFunc("GET /console/repairs", county(p.keep(p.consoleRepairs)))
+	mux.HandleFunc("POST /console/repairs/{id}/decision", county(p.decideRepair))
 	mux.HandleFunc("GET /console/notices", county(p.keep(p.consoleNotices)))
 	mux.HandleFunc("GET /console/accounts", county(p.keep(p.accounts)))
 	mux.HandleFunc("POST /console/accounts", county(p.createAccount))

@@ -51,6 +51,7 @@ type secFixture struct {
 	browsers                            map[string]*browser
 	seq                                 int         // for photos nobody has uploaded yet
 	consoleSec                          *consoleSec // the console's requests' data, made on first use (consoleData)
+	repairApp                           int64       // a pending repair application of the first county (repairCase)
 	// Citizens' cases of the first county: one received, one dispatched to
 	// its officer, one closed (its receipt).
 	received, dispatched int64
@@ -335,6 +336,14 @@ func (f *secFixture) posts() []secPost {
 		{"POST /console/appeals/{id}/decision", []string{asCounty}, "/console/appeals",
 			secRequest{path: "/console/appeals/" + id(f.consoleData().appeal) + "/decision",
 				form: url.Values{"decision": {"reject"}, "note": {"现场照片清楚，扣分无误"}}}, http.StatusSeeOther},
+		// Credit repair: the first shop applies (repairCase makes it
+		// eligible), the county refuses its neighbour's application.
+		{"POST /merchant/repair", []string{asMerchant}, "/merchant/repair",
+			secRequest{path: "/merchant/repair", form: url.Values{"reason": {"已整改"}, "pledge": {"1"}, "pledge_name": {"张三"}},
+				files: map[string][]byte{"photo": f.png()}}, http.StatusSeeOther},
+		{"POST /console/repairs/{id}/decision", []string{asCounty}, "/console/repairs",
+			secRequest{path: "/console/repairs/" + id(f.repairCase()) + "/decision",
+				form: url.Values{"decision": {"refuse"}, "note": {"照片不清楚"}}}, http.StatusSeeOther},
 		{"POST /console/accounts", []string{asCounty}, "/console/accounts",
 			secRequest{path: "/console/accounts", form: url.Values{"role": {"officer"}, "username": {"new-officer"}}}, http.StatusOK},
 		{"POST /console/accounts/{id}/status", []string{asCounty}, "/console/accounts",
