@@ -875,7 +875,7 @@ func authzRows(f *authzFixture) []authzRow {
 			want:      map[string][]int{"city_admin": {200, 200, 200}, "county_admin": {200, 404, 200}, "officer": {403, 403, 403}, "merchant": {403, 403, 403}},
 			check:     wantDecision("rejected"),
 			unchanged: storesNothing("appeals", "id = ? AND status <> 'pending'", "/appeals/")},
-	}, append(spotCheckAuthzRows(f), repairRows(f)...)...)
+	}, slices.Concat(spotCheckAuthzRows(f), repairRows(f), fairnessAuthzRows())...)
 }
 
 // newAuthzFixture seeds two counties and, in the first, a second shop with

@@ -38,9 +38,9 @@ func (a *API) bulletin(c *gin.Context) {
 		c.JSON(http.StatusOK, b)
 	case "csv":
 		c.Header("Content-Disposition", attachment(name+".csv"))
-		c.Data(http.StatusOK, "text/csv; charset=utf-8", bulletinCSV(b))
+		c.Data(http.StatusOK, "text/csv; charset=utf-8", sheetsCSV(bulletinSheets(b)))
 	case "xlsx":
-		data, err := bulletinXLSX(b)
+		data, err := sheetsXLSX(bulletinSheets(b))
 		if err != nil {
 			a.fail(c, err)
 			return
@@ -73,7 +73,7 @@ func urlEscape(s string) string {
 	return b.String()
 }
 
-// sheet is one table of a bulletin export.
+// sheet is one table of a CSV or XLSX export (a bulletin's, the fairness report's).
 type sheet struct {
 	Name   string
 	Header []string
@@ -144,14 +144,14 @@ func cellText(v any) string {
 	return fmt.Sprint(v)
 }
 
-// bulletinCSV writes every table one after another, each under its title row,
+// sheetsCSV writes every table one after another, each under its title row,
 // in UTF-8 with a BOM so Excel and WPS show the Chinese.
-func bulletinCSV(b service.Bulletin) []byte {
+func sheetsCSV(sheets []sheet) []byte {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
-	for i, s := range bulletinSheets(b) {
+	for i, s := range sheets {
 		if i > 0 {
 			w.Write([]string{})
 		}
@@ -169,16 +169,16 @@ func bulletinCSV(b service.Bulletin) []byte {
 	return buf.Bytes()
 }
 
-// bulletinXLSX writes one sheet per table with a bold header row and widths
+// sheetsXLSX writes one sheet per table with a bold header row and widths
 // fitted to the content; text cells are stored as strings, never formulas.
-func bulletinXLSX(b service.Bulletin) ([]byte, error) {
+func sheetsXLSX(sheets []sheet) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Color: []string{"F2F2F2"}, Pattern: 1}})
 	if err != nil {
 		return nil, err
 	}
-	for i, s := range bulletinSheets(b) {
+	for i, s := range sheets {
 		if i == 0 {
 			if err := f.SetSheetName("Sheet1", s.Name); err != nil {
 				return nil, err

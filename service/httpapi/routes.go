@@ -107,6 +107,7 @@ func New(o Options) http.Handler {
 	auth.PUT("/roads/:id/demonstration", a.setDemonstration)
 	auth.GET("/counties/:id/demonstration", a.keep, a.demonstration)
 	auth.GET("/counties/:id/bulletins/:cycle", a.keep, a.bulletin)
+	auth.GET("/counties/:id/fairness", a.fairness) // the enforcement-fairness report (fairness.go)
 
 	// Bulk merchant import.
 	auth.POST("/merchants/import", a.importMerchants)
