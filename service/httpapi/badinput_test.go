@@ -74,7 +74,7 @@ func badCases(w world) []badCase {
 		{name: "empty body", method: "POST", path: counties, body: ``, status: 400, field: "body"},
 		{name: "no body", method: "POST", path: roads, status: 400, field: "body"},
 		{name: "array body", method: "POST", path: counties, body: `[{"code":"370311","name":"x"}]`, status: 400, field: "body"},
-		{name: "null body", method: "POST", path: counties, body: `null`, status: 400, field: "code"},
+		{name: "null body", method: "POST", path: counties, body: `null`, status: 400, field: "body"},
 		{name: "trailing object", method: "POST", path: counties, body: `{"code":"370311","name":"测试区"} {"code":"370312"}`, status: 400, field: "body"},
 		{name: "trailing brace", method: "POST", path: counties, body: `{"code":"370311","name":"测试区"}}`, status: 400, field: "body"},
 		{name: "trailing garbage", method: "POST", path: merchants, body: `{"road_id":` + itoa(w.Road[0]) + `,"name":"x"}garbage`, status: 400, field: "body"},

@@ -47,7 +47,7 @@ func (a *API) listOpen311Keys(c *gin.Context) {
 
 func (a *API) revokeOpen311Key(c *gin.Context) {
 	id, ok := a.idParam(c, "id")
-	if !ok {
+	if !ok || !a.noBody(c) {
 		return
 	}
 	if err := a.svc.RevokeOpen311Key(c.Request.Context(), actor(c), id); err != nil {

@@ -72,7 +72,7 @@ type reissueResponse struct {
 // reissueQRCode gives a merchant a new plaque; the old one stops resolving.
 func (a *API) reissueQRCode(c *gin.Context) {
 	id, ok := a.idParam(c, "id")
-	if !ok {
+	if !ok || !a.noBody(c) {
 		return
 	}
 	m, err := a.svc.ReissuePlaque(c.Request.Context(), actor(c), id)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,20 +63,40 @@ func respond[T any](a *API, c *gin.Context, status int, v T, err error) {
 // maxBody bounds JSON request bodies.
 const maxBody = 64 << 10
 
-// bind decodes a JSON body strictly: bounded size, one object, no unknown
-// fields (no mass assignment), type errors named by field. Any Content-Type is
-// read as JSON, so a plain `curl -d` works.
+// bind decodes a JSON body strictly: bounded size, one object (never null,
+// an array or a scalar), no unknown fields (no mass assignment), type errors
+// named by field. Any Content-Type is read as JSON, so a plain `curl -d`
+// works.
 func (a *API) bind(c *gin.Context, dst any) bool {
+	body, ok := a.readBody(c)
+	return ok && a.decode(c, body, dst)
+}
+
+// noBody reads the body of an endpoint that takes none: empty, or an empty
+// JSON object; anything else (null, an array, a field) is refused as bind
+// refuses it.
+func (a *API) noBody(c *gin.Context) bool {
+	body, ok := a.readBody(c)
+	var none struct{}
+	return ok && (len(bytes.TrimSpace(body)) == 0 || a.decode(c, body, &none))
+}
+
+// readBody reads a JSON body of at most maxBody bytes.
+func (a *API) readBody(c *gin.Context) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		a.fail(c, service.Errorf(service.CodeTooLarge, "请求体过大（最多 %d KiB）", maxBody>>10))
-		return false
+		return nil, false
 	}
 	if err != nil {
 		a.fail(c, service.Invalid(map[string]string{"body": "读取请求体失败"}))
-		return false
+		return nil, false
 	}
+	return body, true
+}
+
+func (a *API) decode(c *gin.Context, body []byte, dst any) bool {
 	if err := decodeStrict(body, dst); err != nil {
 		a.fail(c, err)
 		return false
@@ -84,7 +105,14 @@ func (a *API) bind(c *gin.Context, dst any) bool {
 }
 
 func decodeStrict(body []byte, dst any) error {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	// A request body is one JSON object. encoding/json reads null into a
+	// struct as nothing at all, so `null` would act as `{}` (a notice marked
+	// rectified by a body of null); arrays, strings and numbers are refused
+	// here too, before any field is looked at.
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] != '{' {
+		return service.Invalid(map[string]string{"body": "请求体应为 JSON 对象"})
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
 	if err == nil {
