@@ -202,6 +202,10 @@ func (s *Service) DrawSpotCheck(ctx context.Context, a Actor, in SpotCheckInput)
 	}
 	audit := models.SpotCheck{CountyID: in.CountyID, Cycle: cycle.String(), Seed: seed, Algorithm: SpotCheckAlgorithm,
 		Draw: string(encoded), AuditorID: in.AuditorID, Note: note, CreatedBy: a.UserID, CreatedAt: now.Truncate(time.Millisecond)}
+	names, err := s.userNames(ctx, []int64{in.AuditorID})
+	if err != nil {
+		return SpotCheckView{}, err
+	}
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		if err := s.db.CreateSpotCheck(ctx, &audit, sample); err != nil {
 			return err
@@ -210,7 +214,7 @@ func (s *Service) DrawSpotCheck(ctx context.Context, a Actor, in SpotCheckInput)
 			countyID: &audit.CountyID,
 			summary:  fmt.Sprintf("抽查 %s：%d 条道路 %d 家商户，种子 %d", audit.Cycle, len(draw), len(sample), seed),
 			after: map[string]any{"cycle": audit.Cycle, "seed": strconv.FormatInt(seed, 10), "shops": len(sample),
-				"roads": len(draw), "auditor_id": in.AuditorID, "note": note}})
+				"roads": len(draw), "auditor": names[in.AuditorID], "note": note}})
 	})
 	if err != nil {
 		return SpotCheckView{}, err

@@ -20,13 +20,13 @@ var auditKindNames = map[string]string{
 	service.AuditReversal: "冲正积分", service.AuditAppealDecision: "处理申诉",
 	service.AuditUserCreate: "新建账号", service.AuditUserUpdate: "修改账号", service.AuditCaseTransition: "办理举报案件",
 	service.AuditOpen311Key: "签发 Open311 密钥", service.AuditOpen311Revoke: "吊销 Open311 密钥",
-	service.AuditRepairDecision: "处理信用修复申请",
+	service.AuditRepairDecision: "处理信用修复申请", service.AuditSpotCheckDraw: "抽取抽查",
 }
 
 // auditObjectNames name the objects of events.
 var auditObjectNames = map[string]string{service.AuditObjectCounty: "区县", service.AuditObjectRoad: "道路",
 	service.AuditObjectMerchant: "商户", service.AuditObjectUser: "账号", service.AuditObjectCase: "举报案件",
-	service.AuditObjectOpen311Key: "Open311 密钥"}
+	service.AuditObjectOpen311Key: "Open311 密钥", service.AuditObjectSpotCheck: "抽查"}
 
 // auditFieldNames name the fields of events.
 var auditFieldNames = map[string]string{
@@ -37,6 +37,7 @@ var auditFieldNames = map[string]string{
 	"demo_road_target": "示范路目标", "demo_status": "示范路状态", "qr_generation": "门牌", "entry_id": "积分流水",
 	"rule_code": "事项", "points": "分值", "appeal_id": "申诉", "appeal_status": "申诉结果", "reversed": "冲正",
 	"repair_id": "信用修复申请", "repair_status": "修复申请结果", "reason": "理由", "note": "说明", "format": "文件格式", "rows": "数据行", "created": "新增商户", "duplicates": "已登记（跳过）",
+	"cycle": "考核月份", "seed": "随机种子", "shops": "抽查商户数", "roads": "道路数", "auditor": "抽查员",
 }
 
 // auditLine is one event as the table shows it.

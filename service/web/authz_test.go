@@ -71,6 +71,11 @@ func (f *secFixture) pages() []secPage {
 		{"GET /console/cases", "/console/cases?county_id=" + c0, console, true, http.StatusOK},
 		{"GET /console/cases/{id}", "/console/cases/" + id(f.received), console, true, http.StatusOK},
 		{"GET /officer/cases/{id}", "/officer/cases/" + id(f.dispatched), officer, true, http.StatusOK},
+		{"GET /console/spotchecks", "/console/spotchecks", console, true, http.StatusOK},
+		{"GET /console/spotchecks/new", "/console/spotchecks/new", []string{asCounty}, true, http.StatusOK},
+		{"GET /console/spotchecks/{id}", "/console/spotchecks/" + id(f.spot.audit), console, true, http.StatusOK},
+		{"GET /spotcheck", "/spotcheck", []string{asCounty}, true, http.StatusOK},
+		{"GET /spotcheck/{id}/shops/{merchant}", f.spot.visit, []string{asCounty}, true, http.StatusOK},
 	}
 }
 

@@ -190,7 +190,8 @@ func (e *env) record(officer service.Actor, merchant int64, rule string, points 
 func (e *env) snapshot() map[string]int64 {
 	e.t.Helper()
 	out := map[string]int64{}
-	for _, tbl := range []string{"users", "photos", "inspections", "ledger_entries", "scores", "notices", "appeals", "web_sessions", "audit_events"} {
+	for _, tbl := range []string{"users", "photos", "inspections", "ledger_entries", "scores", "notices", "appeals", "web_sessions", "audit_events",
+		"audits", "audit_records"} {
 		var n int64
 		if err := e.db.SQL().QueryRow("SELECT COUNT(*) FROM " + tbl).Scan(&n); err != nil {
 			e.t.Fatal(err)

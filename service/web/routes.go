@@ -147,6 +147,16 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /console/audit", office(p.keep(p.auditLog)))
 
 	p.caseRoutes(mux, office, county, officer)
+
+	// Random audits (抽查, spotcheck.go): the county's draws, the auditor's visits.
+	mux.HandleFunc("GET /console/spotchecks", office(p.keep(p.spotChecks)))
+	mux.HandleFunc("GET /console/spotchecks/new", county(p.keep(p.newSpotCheck)))
+	mux.HandleFunc("POST /console/spotchecks", county(p.drawSpotCheck))
+	mux.HandleFunc("GET /console/spotchecks/{id}", office(p.keep(p.spotCheck)))
+	auditor := p.role(service.RoleAuditor, service.RoleCountyAdmin)
+	mux.HandleFunc("GET /spotcheck", auditor(p.keep(p.auditorWork)))
+	mux.HandleFunc("GET /spotcheck/{id}/shops/{merchant}", auditor(p.keep(p.spotCheckVisitForm)))
+	mux.HandleFunc("POST /spotcheck/{id}/shops/{merchant}", auditor(p.recordSpotCheckVisit))
 	mux.HandleFunc("/", p.notFound)
 	return p.observe(mux, p.secureHeaders(p.withSession(p.checkCSRF(routed(mux)))))
 }

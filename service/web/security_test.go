@@ -56,6 +56,7 @@ type secFixture struct {
 	// its officer, one closed (its receipt).
 	received, dispatched int64
 	closedReceipt        string
+	spot                 spotCheckSec // the random audits' (spotcheck_test.go)
 }
 
 func newSecFixture(t *testing.T, d models.Dialect) *secFixture {
@@ -73,6 +74,7 @@ func newSecFixture(t *testing.T, d models.Dialect) *secFixture {
 		f.token[i] = e.svc.PlaqueToken(m)
 	}
 	f.cases()
+	f.spot = newSpotCheckSec(f)
 	f.otherEntry = e.record(f.w.Officer[0], f.w.Other[0], "HJWS-02", 3)
 	f.otherNotice, f.otherPhoto = f.issueNotice(f.w.Officer[0], f.w.Other[0], "SRZJ-02")
 	for _, c := range seedCounties {
@@ -360,6 +362,10 @@ func (f *secFixture) posts() []secPost {
 			secRequest{path: "/console/cases/" + id(f.received) + "/accept"}, http.StatusSeeOther},
 		{"POST /officer/cases/{id}/{action}", []string{asOfficer, asCounty}, "/officer/cases/" + id(f.dispatched),
 			secRequest{path: "/officer/cases/" + id(f.dispatched) + "/return", form: url.Values{"reason": {"不属于本路段"}}}, http.StatusSeeOther},
+		{"POST /console/spotchecks", []string{asCounty}, "/console/spotchecks/new",
+			secRequest{path: "/console/spotchecks", form: url.Values{"size": {"1"}, "auditor_id": {id(f.spot.admin)}}}, http.StatusSeeOther},
+		{"POST /spotcheck/{id}/shops/{merchant}", []string{asCounty}, f.spot.visit,
+			secRequest{path: f.spot.visit, form: url.Values{"item": {"HJWS-02"}, "points_HJWS-02": {"3"}}}, http.StatusSeeOther},
 		{"POST /console/counties", []string{asCity}, "/console/counties",
 			secRequest{path: "/console/counties", form: url.Values{"code": {"370304"}, "name": {"博山区"}}}, http.StatusSeeOther},
 		{"POST /console/counties/{id}", []string{asCity}, "/console/counties/" + id(f.w.County[0]),

@@ -18,6 +18,8 @@ func homeOf(role string) string {
 		return "/merchant"
 	case service.RoleOfficer:
 		return "/officer"
+	case service.RoleAuditor:
+		return "/spotcheck"
 	case service.RoleCountyAdmin, service.RoleCityAdmin:
 		return "/console"
 	}
@@ -107,6 +109,8 @@ func allowedFor(role, next string) bool {
 		return role == service.RoleOfficer || role == service.RoleCountyAdmin
 	case strings.HasPrefix(next, "/console"):
 		return role == service.RoleCountyAdmin || role == service.RoleCityAdmin
+	case strings.HasPrefix(next, "/spotcheck"):
+		return role == service.RoleAuditor || role == service.RoleCountyAdmin
 	}
 	return strings.HasPrefix(next, "/q/")
 }

@@ -18,10 +18,11 @@ const accountsPage = 50
 
 // roleNames are the roles in words.
 var roleNames = map[string]string{service.RoleCityAdmin: "市级管理员", service.RoleCountyAdmin: "区县管理员",
-	service.RoleOfficer: "巡查员", service.RoleMerchant: "商户"}
+	service.RoleOfficer: "巡查员", service.RoleMerchant: "商户", service.RoleAuditor: "抽查员"}
 
 // accountFilters are the list's tabs.
-var accountFilters = []struct{ Key, Label string }{{"", "全部"}, {service.RoleOfficer, "巡查员"}, {service.RoleMerchant, "商户"}}
+var accountFilters = []struct{ Key, Label string }{{"", "全部"}, {service.RoleOfficer, "巡查员"}, {service.RoleMerchant, "商户"},
+	{service.RoleAuditor, "抽查员"}}
 
 // accountLine is an account with its role in words and its shop.
 type accountLine struct {
@@ -53,7 +54,7 @@ func (p *Pages) accounts(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) showAccounts(w http.ResponseWriter, r *http.Request, status int, f accountForm, problem error, ofList bool) {
 	ctx, a, q := r.Context(), actorOf(r), r.URL.Query()
 	role := q.Get("role")
-	if role != service.RoleOfficer && role != service.RoleMerchant {
+	if role != service.RoleOfficer && role != service.RoleMerchant && role != service.RoleAuditor {
 		role = ""
 	}
 	page := pageOf(q)
@@ -66,7 +67,7 @@ func (p *Pages) showAccounts(w http.ResponseWriter, r *http.Request, status int,
 	lines := make([]accountLine, len(us))
 	for i, u := range us {
 		lines[i] = accountLine{User: u, RoleName: roleNames[u.Role],
-			Managed: u.ID != a.UserID && (u.Role == service.RoleOfficer || u.Role == service.RoleMerchant)}
+			Managed: u.ID != a.UserID && (u.Role == service.RoleOfficer || u.Role == service.RoleMerchant || u.Role == service.RoleAuditor)}
 		if u.MerchantID != nil {
 			m, err := p.svc.Merchant(ctx, a, *u.MerchantID)
 			if err != nil {
@@ -128,7 +129,7 @@ func (p *Pages) createAccount(w http.ResponseWriter, r *http.Request) {
 		DisplayName: strings.TrimSpace(formValue(r, "display_name")), Shop: strings.TrimSpace(formValue(r, "shop"))}
 	in := service.UserInput{Username: f.Username, Role: f.Role, DisplayName: f.DisplayName}
 	switch f.Role {
-	case service.RoleOfficer:
+	case service.RoleOfficer, service.RoleAuditor:
 		in.CountyID = &a.CountyID
 	case service.RoleMerchant:
 		id, err := p.shopOf(r, f.Shop)
@@ -138,7 +139,7 @@ func (p *Pages) createAccount(w http.ResponseWriter, r *http.Request) {
 		}
 		in.MerchantID = &id
 	default:
-		p.refuseAccount(w, r, f, service.Invalid(map[string]string{"role": "请选择巡查员或商户"}), false)
+		p.refuseAccount(w, r, f, service.Invalid(map[string]string{"role": "请选择巡查员、抽查员或商户"}), false)
 		return
 	}
 	pw, err := service.RandomPassword()

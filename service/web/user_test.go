@@ -91,7 +91,7 @@ func TestConsoleAccounts(t *testing.T) {
 				{url.Values{"role": {"merchant"}, "username": {"shop-x"}, "shop": {"没有这家店"}}, http.StatusBadRequest, `<p class="err" id="shop-err">商户：本区县没有这家商户</p>`},
 				{url.Values{"role": {"merchant"}, "username": {"shop-y"}, "shop": {"张记烧烤淄川区"}}, http.StatusBadRequest, "本区县没有这家商户"},
 				{url.Values{"role": {"officer"}, "username": {"x"}}, http.StatusBadRequest, `<p class="err" id="username-err">用户名：`},
-				{url.Values{"role": {"county_admin"}, "username": {"boss"}}, http.StatusBadRequest, "请选择巡查员或商户"},
+				{url.Values{"role": {"county_admin"}, "username": {"boss"}}, http.StatusBadRequest, "请选择巡查员、抽查员或商户"},
 				{url.Values{"role": {"officer"}, "username": {"officer-li"}}, http.StatusConflict, `<p class="err" id="username-err">用户名：已被使用，请换一个</p>`},
 			} {
 				p := admin.post("/console/accounts", c.form)
