@@ -162,11 +162,7 @@ func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c p
 	if err != nil {
 		return nil, err
 	}
-	scores := make(map[int64][]models.Score, len(rows))
-	for id, r := range rows {
-		scores[id] = r.Scores
-	}
-	reps, err := s.repairsFor(ctx, scores)
+	reps, err := s.repairsOfScores(ctx, rows)
 	if err != nil {
 		return nil, err
 	}

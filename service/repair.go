@@ -53,6 +53,15 @@ func (s *Service) repairsFor(ctx context.Context, rows map[int64][]models.Score)
 	return out, nil
 }
 
+// repairsOfScores is repairsFor of rows read with their merchants.
+func (s *Service) repairsOfScores(ctx context.Context, rows map[int64]*models.MerchantScores) (map[int64][]models.Repair, error) {
+	scores := make(map[int64][]models.Score, len(rows))
+	for id, r := range rows {
+		scores[id] = r.Scores
+	}
+	return s.repairsFor(ctx, scores)
+}
+
 // repairsOfRows is repairsFor of one merchant.
 func (s *Service) repairsOfRows(ctx context.Context, id int64, rows []models.Score) ([]models.Repair, error) {
 	reps, err := s.repairsFor(ctx, map[int64][]models.Score{id: rows})
@@ -424,11 +433,7 @@ func (s *Service) checkFrozenStars(ctx context.Context, c policy.Cycle, frozen [
 	if err != nil {
 		return nil, err
 	}
-	scores := make(map[int64][]models.Score, len(rows))
-	for id, r := range rows {
-		scores[id] = r.Scores
-	}
-	reps, err := s.repairsFor(ctx, scores)
+	reps, err := s.repairsOfScores(ctx, rows)
 	if err != nil {
 		return nil, err
 	}
