@@ -74,13 +74,13 @@ func (p *Pages) showLogin(w http.ResponseWriter, r *http.Request, status int, us
 func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 	username := strings.TrimSpace(r.PostFormValue("username"))
 	next := safeNext(r.PostFormValue("next"))
-	s, err := p.svc.StartSession(r.Context(), username, r.PostFormValue("password"))
+	s, err := p.svc.StartSessionFrom(r.Context(), clientOf(r), username, r.PostFormValue("password"))
 	if err != nil {
 		var msg string
 		switch service.ErrorCode(err) {
 		case service.CodeInvalid:
 			msg = "请输入用户名和密码"
-		case service.CodeUnauthorized, service.CodeRateLimited:
+		case service.CodeUnauthorized, service.CodeRateLimited, service.CodeUnavailable:
 			msg = err.(*service.Error).Message
 			if e := err.(*service.Error); e.RetryAfter > 0 {
 				w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
