@@ -181,35 +181,13 @@ func fairCounty(t *testing.T, w *caseWorld, plan [][2]int) []int64 {
 		w.must(err)
 		shops = append(shops, m.ID)
 	}
-	cycles := []string{"2026-01", "2026-02", "2026-03"}
 	var ids []int64
 	for o, p := range plan {
 		u, err := w.s.CreateUser(w.ctx, w.city, UserInput{Username: fmt.Sprintf("patrol%d", o), Password: "patrol-password-1",
 			Role: RoleOfficer, CountyID: &w.home, DisplayName: fmt.Sprintf("巡查员%d", o)})
 		w.must(err)
 		ids = append(ids, u.ID)
-		var rows []models.Inspection
-		for i := range p[0] {
-			c := cycles[i%len(cycles)]
-			at, _ := time.Parse("2006-01", c)
-			rows = append(rows, models.Inspection{MerchantID: shops[i%len(shops)], OfficerID: u.ID, Cycle: c,
-				InspectedAt: at.Add(time.Duration(24+i) * time.Hour), IdempotencyKey: fmt.Sprintf("fair-%d", i),
-				RequestHash: fmt.Sprintf("%064d", i), Response: "{}", CreatedAt: at})
-			if i < p[1] {
-				rows[i].Delta = -2
-			}
-		}
-		w.must(w.db.CreateInspections(w.ctx, rows))
-		var entries []models.LedgerEntry
-		for i := range p[1] {
-			in := rows[i]
-			entries = append(entries, models.LedgerEntry{MerchantID: in.MerchantID, Cycle: in.Cycle, Kind: models.KindDeduction,
-				CountsAs: models.KindDeduction, Points: -2, RuleCode: "HJWS-01", InspectionID: &rows[i].ID, AuthorID: u.ID,
-				OccurredAt: in.InspectedAt, CreatedAt: in.InspectedAt})
-		}
-		if len(entries) > 0 {
-			w.must(w.db.AppendLedger(w.ctx, entries))
-		}
+		dbtest.Inspections(t, w.db, u.ID, shops, []string{"2026-01", "2026-02", "2026-03"}, p[0], p[1], "HJWS-01", 2)
 	}
 	return ids
 }

@@ -57,6 +57,7 @@ func (f *secFixture) pages() []secPage {
 		{"GET /console/rankings", "/console/rankings?cycle=2026-10&road=" + id(f.w.Road[0]), console, true, http.StatusOK},
 		{"GET /console/bulletins", "/console/bulletins", console, true, http.StatusOK},
 		{"GET /console/bulletins/{cycle}", "/console/bulletins/2026-11?county_id=" + id(f.w.County[0]), console, true, http.StatusOK},
+		{"GET /console/fairness", "/console/fairness?county_id=" + c0, console, true, http.StatusOK},
 		{"GET /console/appeals", "/console/appeals", []string{asCounty}, true, http.StatusOK},
 		{"GET /merchant/repair", "/merchant/repair", merchant, true, http.StatusOK},
 		{"GET /console/repairs", "/console/repairs", []string{asCounty}, true, http.StatusOK},

@@ -133,6 +133,7 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /console/rankings", office(p.keep(p.rankings)))
 	mux.HandleFunc("GET /console/bulletins", office(p.keep(p.bulletins)))
 	mux.HandleFunc("GET /console/bulletins/{cycle}", office(p.keep(p.bulletin)))
+	mux.HandleFunc("GET /console/fairness", office(p.fairness)) // the enforcement-fairness report (fairness.go)
 	mux.HandleFunc("GET /console/appeals", county(p.keep(p.consoleAppeals)))
 	mux.HandleFunc("POST /console/appeals/{id}/decision", county(p.decideAppeal))
 	mux.HandleFunc("GET /console/repairs", county(p.keep(p.consoleRepairs)))
