@@ -58,16 +58,31 @@ type moments struct {
 	total, sumN2 float64 // Σ trials, Σ trials²
 }
 
-func momentsOf(trials []float64) moments {
-	var m moments
-	for _, n := range trials {
-		if n > 0 {
-			m.k++
-			m.total += n
-			m.sumN2 += n * n
+// pooled sums the units with trials: their moments, a prior with the pooled
+// mean (0 without trials) and the spread S = Σ nᵢ(rᵢ − m)² of their rates.
+func pooled(units []Count) (moments, Prior, float64) {
+	var mo moments
+	var events float64
+	for _, u := range units {
+		if u.Trials > 0 {
+			mo.k++
+			mo.total += u.Trials
+			mo.sumN2 += u.Trials * u.Trials
+			events += u.Events
 		}
 	}
-	return m
+	var pr Prior
+	if mo.total > 0 {
+		pr.Mean = events / mo.total
+	}
+	var spread float64
+	for _, u := range units {
+		if u.Trials > 0 {
+			d := u.Events/u.Trials - pr.Mean
+			spread += u.Trials * d * d
+		}
+	}
+	return mo, pr, spread
 }
 
 // clampStrength keeps a fitted strength within [floor, max(floor, total)]:
@@ -104,26 +119,10 @@ func excess(mo moments, spread, chance float64) float64 {
 // ρ = (S/(m(1−m)) − (k−1)) / (N − Σnᵢ²/N − (k−1)) and α+β = 1/ρ − 1. The
 // posterior is Beta(α + eᵢ, β + nᵢ − eᵢ), its interval from the beta quantiles.
 func ShrinkProportions(units []Count, floor float64) (Prior, []Estimate) {
-	trials := make([]float64, len(units))
-	var events float64
-	for i, u := range units {
-		trials[i], events = u.Trials, events+u.Events
-	}
-	mo := momentsOf(trials)
-	pr := Prior{}
-	if mo.total > 0 {
-		pr.Mean = events / mo.total
-	}
+	mo, pr, spread := pooled(units)
 	if pr.Mean <= 0 || pr.Mean >= 1 {
 		pr.Degenerate, pr.Fitted, pr.Strength = true, math.Inf(1), math.Max(floor, mo.total)
 		return pr, estimates(units, pr, nil)
-	}
-	var spread float64
-	for _, u := range units {
-		if u.Trials > 0 {
-			d := u.Events/u.Trials - pr.Mean
-			spread += u.Trials * d * d
-		}
 	}
 	chance := pr.Mean * (1 - pr.Mean)
 	pr.Fitted = math.Inf(1)
@@ -148,26 +147,10 @@ func ShrinkProportions(units []Count, floor float64) (Prior, []Estimate) {
 // between-unit variance is τ² = (S − (k−1)m) / (N − Σnᵢ²/N) and β = m/τ².
 // The posterior is Gamma(α + eᵢ, β + nᵢ), its interval from the gamma quantiles.
 func ShrinkRates(units []Count, floor float64) (Prior, []Estimate) {
-	trials := make([]float64, len(units))
-	var events float64
-	for i, u := range units {
-		trials[i], events = u.Trials, events+u.Events
-	}
-	mo := momentsOf(trials)
-	pr := Prior{}
-	if mo.total > 0 {
-		pr.Mean = events / mo.total
-	}
+	mo, pr, spread := pooled(units)
 	if pr.Mean <= 0 {
 		pr.Degenerate, pr.Fitted, pr.Strength = true, math.Inf(1), math.Max(floor, mo.total)
 		return pr, estimates(units, pr, nil)
-	}
-	var spread float64
-	for _, u := range units {
-		if u.Trials > 0 {
-			d := u.Events/u.Trials - pr.Mean
-			spread += u.Trials * d * d
-		}
 	}
 	pr.Fitted = excess(mo, spread, pr.Mean)
 	pr.Strength = clampStrength(pr.Fitted, floor, mo.total)
@@ -187,31 +170,21 @@ func ShrinkRates(units []Count, floor float64) (Prior, []Estimate) {
 // σ² / (nᵢ + Strength).
 func ShrinkMeans(units []Sample, floor, minWithin float64) (Prior, []Estimate) {
 	counts := make([]Count, len(units))
-	trials := make([]float64, len(units))
-	var sum, within float64
+	var within float64
 	for i, u := range units {
-		counts[i], trials[i], sum = Count{Events: u.Sum, Trials: u.N}, u.N, sum+u.Sum
+		counts[i] = Count{Events: u.Sum, Trials: u.N}
 		if u.N > 0 {
 			within += u.Squares - u.Sum*u.Sum/u.N
 		}
 	}
-	mo := momentsOf(trials)
-	pr := Prior{}
+	mo, pr, spread := pooled(counts)
 	if mo.total == 0 {
 		pr.Degenerate, pr.Fitted, pr.Strength = true, math.Inf(1), floor
 		return pr, estimates(counts, pr, nil)
 	}
-	pr.Mean = sum / mo.total
 	pr.Within = minWithin
 	if df := mo.total - float64(mo.k); df > 0 {
 		pr.Within = math.Max(within/df, minWithin)
-	}
-	var spread float64
-	for _, u := range units {
-		if u.N > 0 {
-			d := u.Sum/u.N - pr.Mean
-			spread += u.N * d * d
-		}
 	}
 	pr.Fitted = excess(mo, spread, pr.Within)
 	pr.Strength = clampStrength(pr.Fitted, floor, mo.total)
