@@ -3,10 +3,13 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -252,4 +255,26 @@ func page[T any](q *gorm.DB, order string, limit, offset int) ([]T, int64, error
 	var out []T
 	err := q.Order(order).Limit(limit).Offset(offset).Find(&out).Error
 	return out, total, translate(err)
+}
+
+// IsUnavailable reports whether err says the database cannot be reached or
+// dropped the connection (down, restarting, refusing connections), as
+// opposed to refusing the statement: the request may succeed if retried
+// later. A statement cut short by its context is not an outage (see the
+// callers, which tell a deadline from a client that left).
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var op *net.OpError
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, mysqldrv.ErrInvalidConn), errors.Is(err, sql.ErrConnDone),
+		errors.As(err, &op), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	msg := err.Error()
+	// MariaDB going away mid-statement, or shutting down; SQLite busy past
+	// its timeout.
+	return strings.Contains(msg, "Error 1053") || strings.Contains(msg, "Error 2006") || strings.Contains(msg, "Error 2013") ||
+		strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
 }

@@ -1,8 +1,11 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
+
+	"github.com/menqian/menqian/models"
 )
 
 // Error codes. The HTTP layer maps each to one status (see httpapi/respond.go).
@@ -13,6 +16,7 @@ const (
 	CodeNotFound       = "not_found"              // 404
 	CodeDuplicate      = "duplicate"              // 409
 	CodeConflict       = "conflict"               // 409
+	CodeRevoked        = "revoked"                // 410: a revoked credit certificate
 	CodeCycleClosed    = "cycle_closed"           // 409
 	CodeTooLarge       = "payload_too_large"      // 413
 	CodeKeyReused      = "idempotency_key_reused" // 422
@@ -28,7 +32,7 @@ type Error struct {
 	Code       string
 	Message    string
 	Fields     map[string]string
-	RetryAfter int // seconds, for rate limits
+	RetryAfter int // seconds, for rate limits and outages
 	Err        error
 }
 
@@ -95,6 +99,8 @@ func HTTPStatus(code string) int {
 		return 404
 	case CodeDuplicate, CodeConflict, CodeCycleClosed:
 		return 409
+	case CodeRevoked:
+		return 410
 	case CodeTooLarge:
 		return 413
 	case CodeUnsupportedMed:
@@ -107,4 +113,26 @@ func HTTPStatus(code string) int {
 		return 503
 	}
 	return 500
+}
+
+// Seconds a client is asked to wait (Retry-After) before retrying when the
+// database is down or a request ran out of time.
+const (
+	outageRetryAfter   = 5
+	deadlineRetryAfter = 2
+)
+
+// Unavailable turns an error that is not the service's own into the 503 it
+// deserves, or returns nil: the database cannot be reached (down, restarting,
+// dropping connections), or the request's own deadline passed while it
+// waited (a locked table, a saturated pool). A client that left is neither:
+// its context is canceled, not past its deadline.
+func Unavailable(err error) *Error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Code: CodeUnavailable, Message: "服务繁忙，请稍后重试", RetryAfter: deadlineRetryAfter, Err: err}
+	case models.IsUnavailable(err):
+		return &Error{Code: CodeUnavailable, Message: "数据库暂时不可用，请稍后重试", RetryAfter: outageRetryAfter, Err: err}
+	}
+	return nil
 }

@@ -71,8 +71,11 @@ func (s *Service) RecordInspection(ctx context.Context, a Actor, key string, in 
 	hash := hex.EncodeToString(sum[:])
 	r, err := s.prepareRecording(ctx, a, key, hash, in)
 	if err == nil {
-		s.recorder.record(r)
-		err = r.err
+		if s.recorder.record(r) {
+			err = r.err
+		} else {
+			err = r.ctx.Err()
+		}
 	}
 	if err == nil {
 		return r.result, false, nil
@@ -107,7 +110,7 @@ func (s *Service) prepareRecording(ctx context.Context, a Actor, key, hash strin
 	cycle := s.policy.CycleOf(at)
 	row := models.Inspection{
 		MerchantID: merchantID, OfficerID: a.UserID, Cycle: cycle.String(), InspectedAt: at.Truncate(time.Millisecond),
-		Lat: in.Lat, Lng: in.Lng, Note: strings.TrimSpace(in.Note), PhotoIDs: formatIDs(in.Photos),
+		Lat: in.Lat, Lng: in.Lng, Note: cleanLines(in.Note), PhotoIDs: formatIDs(in.Photos),
 		Delta: delta, IdempotencyKey: key, RequestHash: hash, CreatedAt: now.Truncate(time.Millisecond),
 	}
 	admit := func(lk models.RecordLock) error {
@@ -202,7 +205,7 @@ func (s *Service) checkInspection(a Actor, in InspectionInput, at, now time.Time
 	if len(in.Items) > maxItems {
 		f.add("items", fmt.Sprintf("最多 %d 项", maxItems))
 	}
-	f.text("note", in.Note, false, 500)
+	f.lines("note", in.Note, false, 500)
 	if in.Lat != nil && (*in.Lat < -90 || *in.Lat > 90) {
 		f.add("lat", "纬度应在 -90 到 90 之间")
 	}

@@ -66,8 +66,12 @@ func newRecorder(lanes, maxBatch int, run func([]*recording)) *recorder {
 	return &recorder{lanes: lanes, maxBatch: maxBatch, run: run}
 }
 
-// record queues r and waits until its batch has finished it.
-func (q *recorder) record(r *recording) {
+// record queues r and waits until its batch has finished it, or until r's
+// context ends (the caller left, or its deadline passed); it reports whether
+// r was finished. A recording whose caller has gone when its batch starts is
+// left out of it (recordBatch); one already in a batch may still commit, and
+// a retry with its idempotency key then answers it.
+func (q *recorder) record(r *recording) bool {
 	q.mu.Lock()
 	q.queue = append(q.queue, r)
 	if q.running < q.lanes {
@@ -75,7 +79,17 @@ func (q *recorder) record(r *recording) {
 		go q.drain()
 	}
 	q.mu.Unlock()
-	<-r.done
+	select {
+	case <-r.done:
+		return true
+	case <-r.ctx.Done():
+		select {
+		case <-r.done:
+			return true
+		default:
+			return false
+		}
+	}
 }
 
 // drain runs batches until the queue is empty; there are at most lanes drains.

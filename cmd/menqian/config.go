@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
@@ -15,7 +16,9 @@ import (
 // config is the design's configuration table, read once from the environment.
 type config struct {
 	Addr          string
-	MetricsAddr   string // where /metrics is served; empty: nowhere
+	MetricsAddr   string        // where /metrics is served; empty: nowhere
+	Timeout       time.Duration // each request's deadline
+	Drain         time.Duration // how long a stopping instance keeps serving while /readyz says 503
 	MySQLDSN      string
 	SQLitePath    string
 	RedisURL      string
@@ -57,6 +60,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if !validAddr(c.Addr) {
 		errs = append(errs, fmt.Sprintf("MENQIAN_ADDR=%q: want host:port or :port", c.Addr))
+	}
+	var err error
+	if c.Timeout, err = time.ParseDuration(get("MENQIAN_REQUEST_TIMEOUT", "15s")); err != nil || c.Timeout < 100*time.Millisecond || c.Timeout > 10*time.Minute {
+		errs = append(errs, fmt.Sprintf("MENQIAN_REQUEST_TIMEOUT=%q: want a duration from 100ms to 10m, e.g. 15s", getenv("MENQIAN_REQUEST_TIMEOUT")))
+	}
+	if c.Drain, err = time.ParseDuration(get("MENQIAN_DRAIN", "5s")); err != nil || c.Drain < 0 || c.Drain > 5*time.Minute {
+		errs = append(errs, fmt.Sprintf("MENQIAN_DRAIN=%q: want a duration from 0s to 5m, e.g. 5s", getenv("MENQIAN_DRAIN")))
 	}
 	if c.MetricsAddr != "" {
 		if !validAddr(c.MetricsAddr) {
@@ -126,6 +136,6 @@ func (c config) masked() []any {
 		}
 		return "(set)"
 	}
-	return []any{"addr", c.Addr, "metrics_addr", c.MetricsAddr, "mysql_dsn", dsn, "sqlite_path", c.SQLitePath, "redis_url", redis, "public_url", c.PublicURL,
+	return []any{"addr", c.Addr, "metrics_addr", c.MetricsAddr, "request_timeout", c.Timeout.String(), "drain", c.Drain.String(), "mysql_dsn", dsn, "sqlite_path", c.SQLitePath, "redis_url", redis, "public_url", c.PublicURL,
 		"secret", set(c.Secret), "admin_password", set(c.AdminPassword), "policy", c.PolicyPath, "photo_dir", c.PhotoDir, "migrate", c.Migrate}
 }

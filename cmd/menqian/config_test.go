@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 // envOf is a getenv over name=value pairs.
@@ -24,7 +25,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config{Addr: ":8080", MySQLDSN: "", SQLitePath: "menqian.db", RedisURL: "", PublicURL: "http://localhost:8080",
-		Secret: "", AdminPassword: "", PolicyPath: "", PhotoDir: "photos", Migrate: true}
+		Secret: "", AdminPassword: "", PolicyPath: "", PhotoDir: "photos", Migrate: true, Timeout: 15 * time.Second, Drain: 5 * time.Second}
 	if got != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
 	}
@@ -42,13 +43,17 @@ func TestLoadConfigValues(t *testing.T) {
 		"MENQIAN_POLICY", "/etc/menqian/policy.yaml",
 		"MENQIAN_PHOTO_DIR", "/data/photos",
 		"MENQIAN_MIGRATE", "off",
+		"MENQIAN_METRICS_ADDR", "127.0.0.1:9464",
+		"MENQIAN_REQUEST_TIMEOUT", "30s",
+		"MENQIAN_DRAIN", "0s",
 	))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := config{Addr: "127.0.0.1:9090", MySQLDSN: "root:pw@tcp(db:3306)/menqian?parseTime=true&charset=utf8mb4", SQLitePath: "/data/m.db",
 		RedisURL: "redis://cache:6379/1", PublicURL: "https://mq.example.cn", Secret: "0123456789abcdef", AdminPassword: "admin-pass",
-		PolicyPath: "/etc/menqian/policy.yaml", PhotoDir: "/data/photos", Migrate: false}
+		PolicyPath: "/etc/menqian/policy.yaml", PhotoDir: "/data/photos", Migrate: false,
+		MetricsAddr: "127.0.0.1:9464", Timeout: 30 * time.Second, Drain: 0}
 	if got != want {
 		t.Errorf("values:\n got %+v\nwant %+v", got, want)
 	}
@@ -80,6 +85,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"MENQIAN_ADDR", "localhost:abc"},
 		{"MENQIAN_ADDR", "8080"},
 		{"MENQIAN_METRICS_ADDR", "9464"},
+		{"MENQIAN_REQUEST_TIMEOUT", "15"},
+		{"MENQIAN_REQUEST_TIMEOUT", "1ms"},
+		{"MENQIAN_DRAIN", "-1s"},
+		{"MENQIAN_DRAIN", "soon"},
 		{"MENQIAN_METRICS_ADDR", ":8080"}, // the public address
 		{"MENQIAN_MYSQL_DSN", "garbage"},
 		{"MENQIAN_MYSQL_DSN", "root:s3cret-pw@tcp(127.0.0.1:3306)/"},

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -128,6 +129,8 @@ type app struct {
 	redis  *leaderboard.Redis // nil without MENQIAN_REDIS_URL
 	limits ratelimit.Limiter  // report and login limits: Redis's, with memory while it fails; memory alone without it
 	close  []func()
+
+	draining atomic.Bool // serve is stopping: /readyz says 503 while requests are still served
 }
 
 // handler is the whole service as serve answers it on its public address: the
@@ -142,13 +145,16 @@ func (a *app) handler() http.Handler {
 func (a *app) handlers() (public, metrics http.Handler) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	api := httpapi.New(httpapi.Options{Service: a.svc, Logger: a.log, Registry: reg, Ready: func() error {
+	api := httpapi.New(httpapi.Options{Service: a.svc, Logger: a.log, Registry: reg, RequestTimeout: a.cfg.Timeout, Ready: func() error {
+		if a.draining.Load() {
+			return service.Errorf(service.CodeUnavailable, "本实例正在停止")
+		}
 		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		return a.db.Ping(c)
 	}})
 	pages := web.New(web.Options{Service: a.svc, Logger: a.log, Registry: reg, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"),
-		PolicyFile: a.cfg.PolicyPath, Limiter: a.limits})
+		PolicyFile: a.cfg.PolicyPath, Limiter: a.limits, RequestTimeout: a.cfg.Timeout})
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("/metrics", api)
 	return routes(api, pages), metricsMux
@@ -269,8 +275,18 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	case <-ctx.Done():
 	}
+	// Drain: say not ready, so the load balancer stops sending, while still
+	// serving what it sends meanwhile; then stop accepting and let the
+	// requests in flight finish.
+	a.draining.Store(true)
+	a.log.Info("draining", "for", cfg.Drain.String())
+	select {
+	case <-time.After(cfg.Drain):
+	case err := <-errc:
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
 	a.log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.Timeout+5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutCtx)
 }

@@ -151,6 +151,9 @@ func startServe(t *testing.T, env map[string]string, path string) *server {
 	t.Helper()
 	addr := freeAddr(t)
 	env["MENQIAN_ADDR"] = addr
+	if _, ok := env["MENQIAN_DRAIN"]; !ok {
+		env["MENQIAN_DRAIN"] = "0s" // stop at once, unless the test is about draining
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{base: "http://" + addr, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, stop: cancel, done: make(chan error, 1)}
 	go func() {
@@ -358,5 +361,51 @@ func TestServeRefuses(t *testing.T) {
 				t.Fatal("serve did not give up within 30s")
 			}
 		})
+	}
+}
+
+// TestServeDrains: on SIGTERM (here: its context) serve first says not ready
+// while it keeps serving for MENQIAN_DRAIN, so a load balancer stops sending
+// without a request refused, then stops (issue 16, defect 16).
+func TestServeDrains(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"MENQIAN_SQLITE_PATH": filepath.Join(dir, "menqian.db"), "MENQIAN_PHOTO_DIR": filepath.Join(dir, "photos"),
+		"MENQIAN_ADMIN_PASSWORD": "drain-admin-pw-1", "MENQIAN_DRAIN": "3s"}
+	s := startServe(t, env, "/readyz")
+	tok := s.login(t, "drain-admin-pw-1")
+	stopped := time.Now()
+	s.stop()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		status, _ := s.call(t, "GET", "/readyz", "", nil)
+		if status == 503 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz still %d after the stop", status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if status, _ := s.call(t, "GET", "/healthz", "", nil); status != 200 {
+		t.Errorf("healthz while draining: %d, want 200", status)
+	}
+	if status, me := s.call(t, "GET", "/api/v1/me", tok, nil); status != 200 || me["role"] != "city_admin" {
+		t.Errorf("a request while draining: %d %v, want it served", status, me)
+	}
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("serve returned %v, want nil", err)
+		}
+		if d := time.Since(stopped); d < 3*time.Second {
+			t.Errorf("serve stopped %v after the signal, before its 3s drain", d)
+		}
+		s.done <- err
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop after its drain")
+	}
+	if r, err := http.Get(s.base + "/healthz"); err == nil {
+		r.Body.Close()
+		t.Errorf("still answering after the drain")
 	}
 }

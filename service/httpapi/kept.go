@@ -65,7 +65,7 @@ func (a *API) keep(c *gin.Context) {
 	if f != nil && !lead {
 		var ok bool
 		if e, ok = f.Wait(c.Request.Context().Done()); !ok {
-			c.Abort() // the client is gone
+			a.fail(c, c.Request.Context().Err()) // the client is gone, or the deadline passed
 			return
 		}
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -29,6 +30,19 @@ func (a *API) requestID(c *gin.Context) {
 	id := reqid.From(c.GetHeader(reqid.Header))
 	c.Set(ctxRequestID, id)
 	c.Header(reqid.Header, id)
+	c.Next()
+}
+
+// deadline gives the request its deadline, which reaches the database
+// through the context; fail answers 503 with Retry-After once it passed.
+func (a *API) deadline(c *gin.Context) {
+	if a.timeout <= 0 {
+		c.Next()
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), a.timeout)
+	defer cancel()
+	c.Request = c.Request.WithContext(ctx)
 	c.Next()
 }
 
@@ -163,7 +177,10 @@ func (a *API) readyz(c *gin.Context) {
 	if a.ready != nil {
 		if err := a.ready(); err != nil {
 			a.log.Warn("not ready", "err", err)
-			a.fail(c, service.Errorf(service.CodeUnavailable, "数据库不可用"))
+			if service.ErrorCode(err) != service.CodeUnavailable {
+				err = service.Errorf(service.CodeUnavailable, "数据库不可用")
+			}
+			a.fail(c, err)
 			return
 		}
 	}

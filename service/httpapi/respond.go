@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,17 +32,24 @@ type errorDetail struct {
 // message; anything else is logged here, once, and answered with a generic 500.
 func (a *API) fail(c *gin.Context, err error) {
 	var e *service.Error
-	if ctx := c.Request.Context(); ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+	if ctx := c.Request.Context(); ctx.Err() == context.Canceled && errors.Is(err, context.Canceled) {
 		// The client left (or the server is stopping): nobody reads an answer.
 		a.log.InfoContext(ctx, "request abandoned", "request_id", requestID(c), "route", c.FullPath(), "err", err)
 		c.AbortWithStatus(499) // nginx's "client closed request", for the metrics
 		return
 	}
-	if !errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
+		if e.Err != nil && e.Code != service.CodeNotFound {
+			a.log.InfoContext(c.Request.Context(), "request refused", "request_id", requestID(c), "code", e.Code, "err", e.Err)
+		}
+	case service.Unavailable(err) != nil:
+		// The database is down or too slow: the client may retry later.
+		e = service.Unavailable(err)
+		a.log.WarnContext(c.Request.Context(), "request unavailable", "request_id", requestID(c), "route", c.FullPath(), "err", err)
+	default:
 		a.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "route", c.FullPath(), "err", err)
 		e = service.Errorf(service.CodeInternal, "服务器内部错误，请稍后重试")
-	} else if e.Err != nil && e.Code != service.CodeNotFound {
-		a.log.InfoContext(c.Request.Context(), "request refused", "request_id", requestID(c), "code", e.Code, "err", e.Err)
 	}
 	status := service.HTTPStatus(e.Code)
 	if e.RetryAfter > 0 {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,7 @@ type API struct {
 	metrics *metrics
 	ready   func() error
 	kept    *kept.Cache[keptKey, keptStamp] // GET answers reused while unchanged (kept.go)
+	timeout time.Duration                   // each request's deadline; 0: none
 }
 
 // Options configure the HTTP interface.
@@ -26,13 +28,16 @@ type Options struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
 	Ready    func() error         // readiness: the database answers
+	// RequestTimeout is each request's deadline, which reaches the database:
+	// past it the request is answered 503 with Retry-After. 0: none.
+	RequestTimeout time.Duration
 }
 
 // New returns the HTTP handler. Every route of menqian is registered here
 // and nowhere else, so this function is the table of the API.
 func New(o Options) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
-	a := &API{svc: o.Service, log: o.Logger, ready: o.Ready, metrics: newMetrics(o.Registry), kept: newKept()}
+	a := &API{svc: o.Service, log: o.Logger, ready: o.Ready, metrics: newMetrics(o.Registry), kept: newKept(), timeout: o.RequestTimeout}
 	if o.Registry != nil {
 		o.Registry.MustRegister(a.kept.Collector())
 	}
@@ -42,7 +47,7 @@ func New(o Options) http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(a.recover, a.requestID, a.observe)
+	r.Use(a.recover, a.requestID, a.observe, a.deadline)
 	r.NoRoute(func(c *gin.Context) { a.fail(c, service.Errorf(service.CodeNotFound, "接口不存在")) })
 	r.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: "method_not_allowed", Message: "不支持该请求方法", RequestID: requestID(c)}})
@@ -54,6 +59,8 @@ func New(o Options) http.Handler {
 
 	v1 := r.Group("/api/v1")
 	v1.POST("/auth/login", a.login)
+	// Public: a credit certificate's verification (certificate.go).
+	v1.GET("/certificates/:token", a.verifyCertificate)
 
 	auth := v1.Group("", a.authenticate)
 	// Accounts and the scoring rules.
@@ -87,6 +94,8 @@ func New(o Options) http.Handler {
 	auth.POST("/merchants/:id/ledger/:entry/reversal", a.reverseEntry)
 	auth.GET("/merchants/:id/qrcode.png", a.qrcodePNG)
 	auth.POST("/merchants/:id/qrcode/reissue", a.reissueQRCode)
+	auth.POST("/merchants/:id/certificates", a.issueCertificate)
+	auth.GET("/merchants/:id/certificates", a.listCertificates)
 
 	// Photos and inspections.
 	auth.POST("/photos", a.uploadPhoto)

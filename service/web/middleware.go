@@ -153,6 +153,19 @@ func (p *Pages) secureHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// deadline gives the request its deadline, which reaches the database
+// through the context; fail answers 503 with Retry-After once it passed.
+func (p *Pages) deadline(next http.Handler) http.Handler {
+	if p.timeout <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), p.timeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 // withSession puts the signed-in session, if any, in the context. Whatever
 // comes back to a browser with a session cookie is personal: never cached,
 // and varying by the cookie.

@@ -83,7 +83,8 @@ func (p *Pages) keep(h http.HandlerFunc) http.HandlerFunc {
 		if f != nil && !lead {
 			var ok bool
 			if pg, ok = f.Wait(r.Context().Done()); !ok {
-				return // the client is gone
+				p.fail(w, r, r.Context().Err()) // the client is gone, or the deadline passed
+				return
 			}
 		}
 		if pg != nil {

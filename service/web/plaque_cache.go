@@ -66,7 +66,8 @@ func (p *Pages) anonymousPlaque(w http.ResponseWriter, r *http.Request, prof ser
 	if f != nil && !lead {
 		var ok bool
 		if pg, ok = f.Wait(r.Context().Done()); !ok {
-			return // the visitor is gone
+			p.fail(w, r, r.Context().Err()) // the visitor is gone, or the deadline passed
+			return
 		}
 	}
 	if pg != nil {

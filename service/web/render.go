@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -134,13 +135,19 @@ const statusClientClosed = 499
 // a generic 500.
 func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var e *service.Error
-	if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+	if r.Context().Err() == context.Canceled && errors.Is(err, context.Canceled) {
 		// The visitor left (or the server is stopping): nobody reads an answer.
 		p.log.InfoContext(r.Context(), "page abandoned", "request_id", requestIDOf(r), "path", r.URL.Path, "err", err)
 		w.WriteHeader(statusClientClosed)
 		return
 	}
-	if !errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
+	case service.Unavailable(err) != nil:
+		// The database is down or too slow: the visitor may try again later.
+		e = service.Unavailable(err)
+		p.log.WarnContext(r.Context(), "page unavailable", "request_id", requestIDOf(r), "path", r.URL.Path, "err", err)
+	default:
 		p.log.ErrorContext(r.Context(), "page failed", "request_id", requestIDOf(r), "path", r.URL.Path, "err", err)
 		e = service.Errorf(service.CodeInternal, "服务器内部错误，请稍后重试")
 	}

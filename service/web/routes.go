@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -24,14 +25,18 @@ type Pages struct {
 
 	// policyFile is the MENQIAN_POLICY file the policy was read from; "": the built-in default.
 	policyFile string
+	timeout    time.Duration // each request's deadline; 0: none
 }
 
 // Options configure the pages.
 type Options struct {
-	Service  *service.Service
-	Logger   *slog.Logger
-	Secure   bool                 // the public URL is https
-	Registry *prometheus.Registry // page latencies are registered here
+	Service *service.Service
+	Logger  *slog.Logger
+	// RequestTimeout is each request's deadline, which reaches the database:
+	// past it the page is answered 503 with Retry-After. 0: none.
+	RequestTimeout time.Duration
+	Secure         bool                 // the public URL is https
+	Registry       *prometheus.Registry // page latencies are registered here
 	// PolicyFile is the MENQIAN_POLICY file the service's policy was read
 	// from, shown on the policy page; "": the built-in default.
 	PolicyFile string
@@ -42,7 +47,7 @@ type Options struct {
 
 // New returns the handler of every page.
 func New(o Options) http.Handler {
-	p := &Pages{svc: o.Service, log: o.Logger, secure: o.Secure, policyFile: o.PolicyFile, views: newViews(o.Service.Policy())}
+	p := &Pages{svc: o.Service, log: o.Logger, secure: o.Secure, policyFile: o.PolicyFile, timeout: o.RequestTimeout, views: newViews(o.Service.Policy())}
 	p.plaques = p.newPlaqueCache(o.Service.Policy())
 	p.kept = newKeptPages()
 	if p.log == nil {
@@ -67,6 +72,7 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("POST /login", p.login)
 	mux.HandleFunc("POST /logout", p.signedIn(p.logout))
 	mux.HandleFunc("GET /q/{token}", p.plaque)
+	mux.HandleFunc("GET /v/{token}", p.verifyCertificate) // a credit certificate's QR code
 	p.citizenRoutes(mux, o.Limiter)
 	mux.HandleFunc("GET /photos/{id}", p.signedIn(p.photo))
 
@@ -79,6 +85,9 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /merchant/appeals", merchant(p.keep(p.merchantAppeals)))
 	mux.HandleFunc("GET /merchant/notices", merchant(p.keep(p.merchantNotices)))
 	mux.HandleFunc("POST /merchant/notices/{id}/fixed", merchant(p.reportFixed))
+	mux.HandleFunc("GET /merchant/certificates", merchant(p.keep(p.merchantCertificates)))
+	mux.HandleFunc("POST /merchant/certificates", merchant(p.issueCertificate))
+	mux.HandleFunc("GET /merchant/certificates/{id}", merchant(p.keep(p.certificatePage)))
 	mux.HandleFunc("GET /merchant/repair", merchant(p.keep(p.merchantRepair)))
 	mux.HandleFunc("POST /merchant/repair", merchant(p.applyRepair))
 
@@ -124,6 +133,7 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /console/shops/{id}/edit", office(p.keep(p.editShopForm)))
 	mux.HandleFunc("POST /console/shops/{id}/reissue", office(p.reissueShopPlaque))
 	mux.HandleFunc("POST /console/shops/{id}/status", office(p.setShopStatus))
+	mux.HandleFunc("POST /console/certificates/{id}/revoke", office(p.revokeCertificate))
 	mux.HandleFunc("GET /console/demonstration", office(p.keep(p.consoleDemonstration)))
 
 	// console: import, rankings and bulletins, appeals, notices, accounts
