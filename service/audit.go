@@ -31,6 +31,8 @@ const (
 	AuditUserCreate     = "user.create"
 	AuditUserUpdate     = "user.update" // disable, enable, password reset, display name
 	AuditImport         = "import.commit"
+	// AuditCertificateRevoke: a credit certificate revoked (certificate.go).
+	AuditCertificateRevoke = "certificate.revoke"
 )
 
 // AuditKinds lists the kinds in display order.
@@ -38,7 +40,7 @@ func AuditKinds() []string {
 	return []string{AuditCountyCreate, AuditCountyUpdate, AuditRoadCreate, AuditRoadUpdate, AuditDemonstration,
 		AuditMerchantCreate, AuditMerchantUpdate, AuditMerchantClose, AuditMerchantReopen, AuditPlaqueReissue,
 		AuditImport, AuditReversal, AuditAppealDecision, AuditUserCreate, AuditUserUpdate, AuditCaseTransition,
-		AuditOpen311Key, AuditOpen311Revoke, AuditSpotCheckDraw, AuditRepairDecision}
+		AuditOpen311Key, AuditOpen311Revoke, AuditCertificateRevoke, AuditSpotCheckDraw, AuditRepairDecision}
 }
 
 // Object types of audit events. Changes to a shop's ledger, plaque or

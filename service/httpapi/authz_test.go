@@ -710,6 +710,23 @@ func authzRows(f *authzFixture) []authzRow {
 		// Accounts: the city admin manages everyone; a county admin lists its
 		// county's accounts and manages its officers and merchant accounts
 		// (another county's, or a county admin, is not found).
+		// Credit certificates (信用证明): only the merchant itself issues one,
+		// of its own shop; its county's users and the city admin list them.
+		// A refused issue stores no certificate of the shop by anyone but
+		// the shop's own account.
+		{method: "POST", route: "/api/v1/merchants/:id/certificates", scopes: scopes3, path: idPath("/api/v1/merchants/", merchantOf, "/certificates"),
+			want: map[string][]int{"city_admin": {403, 403, 403}, "county_admin": {403, 403, 403}, "officer": {403, 403, 403}, "merchant": {201, 404, 404}},
+			check: func(t *testing.T, tg authzTarget, r resp, role string) {
+				wantField("merchant_id", merchantOf)(t, tg, r, role)
+				if r.JSON["revoked"] != false || !strings.Contains(fmt.Sprint(r.JSON["url"]), "/v/") {
+					t.Errorf("new certificate = %s", r.Body)
+				}
+			},
+			unchanged: storesNothing("credit_certificates",
+				"merchant_id = ? AND issued_by NOT IN (SELECT id FROM users WHERE users.merchant_id = credit_certificates.merchant_id)", "/merchants/")},
+		{method: "GET", route: "/api/v1/merchants/:id/certificates", scopes: scopes3, path: idPath("/api/v1/merchants/", merchantOf, "/certificates"),
+			want:  map[string][]int{"city_admin": {200, 200, 200}, "county_admin": {200, 404, 200}, "officer": {200, 404, 200}, "merchant": {200, 404, 404}},
+			check: wantItems("merchant_id", merchantOf, 0)},
 		// Open311 api keys: the city admin's alone.
 		{method: "POST", route: "/api/v1/open311/keys", name: "issue", scopes: scopesNone, path: fixedPath("/api/v1/open311/keys"),
 			body: func(f *authzFixture, tg authzTarget) any {
@@ -1118,7 +1135,8 @@ func TestAuthzCoversEveryRoute(t *testing.T) {
 	if !ok {
 		t.Fatalf("handler is %T, not a gin engine", h)
 	}
-	covered := map[string]bool{"POST /api/v1/auth/login": true} // public
+	covered := map[string]bool{"POST /api/v1/auth/login": true, // public
+		"GET /api/v1/certificates/:token": true} // public: certificate_test.go
 	for _, row := range authzRows(&authzFixture{}) {
 		covered[row.method+" "+row.route] = true
 	}

@@ -19,7 +19,7 @@ var auditKindNames = map[string]string{
 	service.AuditMerchantReopen: "恢复营业", service.AuditPlaqueReissue: "重新制发门牌", service.AuditImport: "批量导入",
 	service.AuditReversal: "冲正积分", service.AuditAppealDecision: "处理申诉",
 	service.AuditUserCreate: "新建账号", service.AuditUserUpdate: "修改账号", service.AuditCaseTransition: "办理举报案件",
-	service.AuditOpen311Key: "签发 Open311 密钥", service.AuditOpen311Revoke: "吊销 Open311 密钥",
+	service.AuditOpen311Key: "签发 Open311 密钥", service.AuditOpen311Revoke: "吊销 Open311 密钥", service.AuditCertificateRevoke: "撤销信用证明",
 	service.AuditRepairDecision: "处理信用修复申请", service.AuditSpotCheckDraw: "抽取抽查",
 }
 
@@ -36,7 +36,7 @@ var auditFieldNames = map[string]string{
 	"lat": "纬度", "lng": "经度", "status": "经营状态", "disabled": "账号状态", "password_reset": "密码",
 	"demo_road_target": "示范路目标", "demo_status": "示范路状态", "qr_generation": "门牌", "entry_id": "积分流水",
 	"rule_code": "事项", "points": "分值", "appeal_id": "申诉", "appeal_status": "申诉结果", "reversed": "冲正",
-	"repair_id": "信用修复申请", "repair_status": "修复申请结果", "reason": "理由", "note": "说明", "format": "文件格式", "rows": "数据行", "created": "新增商户", "duplicates": "已登记（跳过）",
+	"repair_id": "信用修复申请", "repair_status": "修复申请结果", "reason": "理由", "certificate": "信用证明", "note": "说明", "format": "文件格式", "rows": "数据行", "created": "新增商户", "duplicates": "已登记（跳过）",
 	"cycle": "考核月份", "seed": "随机种子", "shops": "抽查商户数", "roads": "道路数", "auditor": "抽查员",
 }
 
