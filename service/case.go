@@ -130,10 +130,11 @@ func (s *Service) caseItemName(code string) string {
 // ReportCase takes a citizen's report through a plaque (no login). A report
 // on the shop and item of an open case joins that case (counted; the first
 // report stays the case's, and the first photo the case's photo); else it
-// opens a new case, received. The photo's file is written only once every
-// check passed, and its row with the report's. Errors: CodeNotFound (a
-// forged plaque or a closed shop; a replaced plaque wraps
-// ErrPlaqueReplaced), CodeInvalid, CodeTooLarge (the photo).
+// opens a new case, received. The photo is kept without its metadata (who,
+// where, with what); its file is written only once every check passed, and
+// its row with the report's. Errors: CodeNotFound (a forged plaque or a
+// closed shop; a replaced plaque wraps ErrPlaqueReplaced), CodeInvalid,
+// CodeTooLarge (the photo).
 func (s *Service) ReportCase(ctx context.Context, in CaseReportInput) (CaseReceipt, error) {
 	code, gen, err := s.plaques.Parse(in.Token)
 	if err != nil {
@@ -155,6 +156,9 @@ func (s *Service) ReportCase(ctx context.Context, in CaseReportInput) (CaseRecei
 	var photo *checkedPhoto
 	if in.Photo != nil {
 		ph, err := checkPhoto(in.Photo, "photo")
+		if err == nil {
+			ph, err = ph.withoutMetadata("photo")
+		}
 		if err != nil {
 			return CaseReceipt{}, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"image"
@@ -226,4 +227,83 @@ func (s *Service) citizenPhotos(ctx context.Context, ins []models.Inspection) (m
 		ids = append(ids, parseIDs(in.PhotoIDs)...)
 	}
 	return s.db.CitizenPhotos(ctx, ids)
+}
+
+// withoutMetadata is the photo without what a phone writes beside the
+// picture: in a JPEG the APP1 (Exif, XMP: place, time, phone), APP13 (IPTC)
+// and comment segments, in a PNG the text, Exif and time chunks. A citizen's
+// photo may be shown to the merchant; nothing in it may tell who took it or
+// from where. (Photos the page shrank have none already: the canvas writes
+// none.) The pixels are not decoded or changed.
+func (ph checkedPhoto) withoutMetadata(field string) (checkedPhoto, error) {
+	var out []byte
+	var ok bool
+	switch ph.contentType {
+	case "image/jpeg":
+		out, ok = jpegWithoutMetadata(ph.data)
+	case "image/png":
+		out, ok = pngWithoutMetadata(ph.data)
+	}
+	if !ok {
+		return checkedPhoto{}, Invalid(map[string]string{field: "图片已损坏或尺寸异常"})
+	}
+	sum := sha256.Sum256(out)
+	return checkedPhoto{data: out, sha256: hex.EncodeToString(sum[:]), contentType: ph.contentType}, nil
+}
+
+// jpegWithoutMetadata drops the APP1, APP13 and COM segments before the
+// scan; false when the segments before it do not parse.
+func jpegWithoutMetadata(data []byte) ([]byte, bool) {
+	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
+		return nil, false
+	}
+	out := append(make([]byte, 0, len(data)), data[:2]...)
+	for i := 2; ; {
+		if i+4 > len(data) || data[i] != 0xFF {
+			return nil, false
+		}
+		marker := data[i+1]
+		if marker == 0xFF { // fill byte
+			i++
+			continue
+		}
+		if marker == 0xDA { // start of scan: the picture, kept as it is
+			return append(out, data[i:]...), true
+		}
+		n := int(data[i+2])<<8 | int(data[i+3])
+		if n < 2 || i+2+n > len(data) {
+			return nil, false
+		}
+		if marker != 0xE1 && marker != 0xED && marker != 0xFE {
+			out = append(out, data[i:i+2+n]...)
+		}
+		i += 2 + n
+	}
+}
+
+// pngWithoutMetadata drops the tEXt, zTXt, iTXt, eXIf and tIME chunks;
+// false when the chunks do not parse.
+func pngWithoutMetadata(data []byte) ([]byte, bool) {
+	const sig = 8
+	if len(data) < sig {
+		return nil, false
+	}
+	out := append(make([]byte, 0, len(data)), data[:sig]...)
+	for i := sig; i < len(data); {
+		if i+12 > len(data) {
+			return nil, false
+		}
+		n := int(binary.BigEndian.Uint32(data[i:]))
+		end := i + 12 + n
+		if n < 0 || end > len(data) || end < i {
+			return nil, false
+		}
+		switch string(data[i+4 : i+8]) {
+		case "tEXt", "zTXt", "iTXt", "eXIf", "tIME":
+		default:
+			out = append(out, data[i:end]...)
+		}
+		i = end
+	}
+	return out, true
 }

@@ -1,12 +1,18 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/jpeg"
 	"io/fs"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -326,6 +332,39 @@ func TestCitizenReopensClosedCase(t *testing.T) {
 	}
 }
 
+// pngWithText is a PNG with a tEXt chunk (key, value) after its header, as
+// a phone or an editor may write.
+func pngWithText(p []byte, key, value string) []byte {
+	data := []byte(key + "\x00" + value)
+	chunk := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+	chunk = append(chunk, "tEXt"...)
+	chunk = append(chunk, data...)
+	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(append([]byte("tEXt"), data...)))
+	const afterIHDR = 8 + 25
+	return append(append(append([]byte(nil), p[:afterIHDR]...), chunk...), p[afterIHDR:]...)
+}
+
+// tinyJPEG is a valid 8×8 JPEG without metadata.
+func tinyJPEG(t *testing.T) []byte {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// jpegWithMetadata is j with what a phone's camera writes after its start:
+// an Exif segment (the place and the phone) and a comment.
+func jpegWithMetadata(j []byte) []byte {
+	seg := func(marker byte, body string) []byte {
+		return append([]byte{0xFF, marker, byte((len(body) + 2) >> 8), byte(len(body) + 2)}, body...)
+	}
+	out := append([]byte(nil), j[:2]...)
+	out = append(out, seg(0xE1, "Exif\x00\x00GPSLatitude 36.81 GPSLongitude 118.05 Model iPhone 15")...)
+	out = append(out, seg(0xFE, "拍摄者 13912345678")...)
+	return append(out, j[2:]...)
+}
+
 // caseID is the id of the case with receipt.
 func (e *env) caseID(receipt string) int64 {
 	e.t.Helper()
@@ -423,12 +462,14 @@ func TestCitizenReportPhoto(t *testing.T) {
 			w := e.seed()
 			token := e.scanToken(w.Merchant[0])
 			const phone, note = "13912345678", "门口纸箱堆到了盲道上"
+			// The phone's file names its author; what is kept and served is the picture alone.
 			photo := tinyPNG(42)
+			sent := pngWithText(photo, "Author", "举报人 13912345678")
 
 			citizen := e.browser()
 			citizen.get("/q/" + token + "/report")
 			receipt, _ := receiptOf(t, citizen.postMultipart("/q/"+token+"/report",
-				map[string]string{"rule_code": "ZXLH-02", "note": note, "phone": phone}, map[string][]byte{"photo": photo}))
+				map[string]string{"rule_code": "ZXLH-02", "note": note, "phone": phone}, map[string][]byte{"photo": sent}))
 			c, err := e.db.CaseByReceipt(ctx, receipt)
 			if err != nil || c.PhotoID == nil {
 				t.Fatalf("case %s: photo %v, %v", receipt, c.PhotoID, err)
@@ -443,15 +484,30 @@ func TestCitizenReportPhoto(t *testing.T) {
 			}
 			src := "/photos/" + strconv.FormatInt(id, 10)
 
-			// A second report joins with its own photo; the case's stays the first.
+			// A second report joins with its own photo, a JPEG with the phone's
+			// Exif and a comment, kept without them; the case's photo stays the first.
 			later := e.citizenFrom("127.0.0.9")
 			later.get("/q/" + token + "/report")
+			plain := tinyJPEG(t)
 			if again, joined := receiptOf(t, later.postMultipart("/q/"+token+"/report", map[string]string{"rule_code": "ZXLH-02"},
-				map[string][]byte{"photo": tinyPNG(43)})); again != receipt || !joined {
+				map[string][]byte{"photo": jpegWithMetadata(plain)})); again != receipt || !joined {
 				t.Fatalf("second report: %s joined %v", again, joined)
 			}
 			if got, _ := e.db.CaseByReceipt(ctx, receipt); got.PhotoID == nil || *got.PhotoID != id {
 				t.Errorf("after a second photo the case's photo is %v, want %d", got.PhotoID, id)
+			}
+			reports, err := e.db.CaseReports(ctx, c.ID)
+			if err != nil || len(reports) != 2 || reports[1].PhotoID == nil {
+				t.Fatalf("reports %+v %v", reports, err)
+			}
+			for name, want := range map[int64][]byte{id: photo, *reports[1].PhotoID: plain} {
+				f, err := e.svc.Photo(ctx, w.Admin[0], name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if kept, err := os.ReadFile(f.Path); err != nil || !bytes.Equal(kept, want) {
+					t.Errorf("photo %d kept as %d bytes (%v), want the %d of the picture without its metadata", name, len(kept), err, len(want))
+				}
 			}
 
 			// Who may open it.
