@@ -19,9 +19,8 @@ func (a *API) bulletin(c *gin.Context) {
 	if !ok {
 		return
 	}
-	format := c.DefaultQuery("format", "json")
-	if format != "json" && format != "csv" && format != "xlsx" {
-		a.fail(c, service.Invalid(map[string]string{"format": "应为 json、csv 或 xlsx"}))
+	format, ok := a.tablesFormat(c)
+	if !ok {
 		return
 	}
 	b, err := a.svc.CountyBulletin(c.Request.Context(), actor(c), id, c.Param("cycle"))
@@ -33,14 +32,31 @@ func (a *API) bulletin(c *gin.Context) {
 	if !b.Provisional {
 		c.Header("Cache-Control", "private, max-age=86400") // a closed cycle's bulletin never changes
 	}
+	a.sendTables(c, format, name, b, func() []sheet { return bulletinSheets(b) })
+}
+
+// tablesFormat reads ?format= of a report with downloads: json (the
+// default), csv or xlsx; anything else is answered 400.
+func (a *API) tablesFormat(c *gin.Context) (string, bool) {
+	format := c.DefaultQuery("format", "json")
+	if format != "json" && format != "csv" && format != "xlsx" {
+		a.fail(c, service.Invalid(map[string]string{"format": "应为 json、csv 或 xlsx"}))
+		return "", false
+	}
+	return format, true
+}
+
+// sendTables answers a report as body (JSON) or its tables as a CSV or XLSX
+// download named name.
+func (a *API) sendTables(c *gin.Context, format, name string, body any, tables func() []sheet) {
 	switch format {
 	case "json":
-		c.JSON(http.StatusOK, b)
+		c.JSON(http.StatusOK, body)
 	case "csv":
 		c.Header("Content-Disposition", attachment(name+".csv"))
-		c.Data(http.StatusOK, "text/csv; charset=utf-8", sheetsCSV(bulletinSheets(b)))
+		c.Data(http.StatusOK, "text/csv; charset=utf-8", sheetsCSV(tables()))
 	case "xlsx":
-		data, err := sheetsXLSX(bulletinSheets(b))
+		data, err := sheetsXLSX(tables())
 		if err != nil {
 			a.fail(c, err)
 			return

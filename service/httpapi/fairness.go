@@ -3,7 +3,6 @@ package httpapi
 import (
 	"fmt"
 	"math"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,21 +38,7 @@ type fairnessLine struct {
 	Rates           map[string]fairnessEstimate `json:"rates"`
 	// AuditAgreement compares an officer with the random audits of the
 	// range; null for roads and for officers no audited shop compares.
-	AuditAgreement *fairnessAgreement `json:"audit_agreement"`
-}
-
-// fairnessAgreement is an officer's agreement with the auditors (service.OfficerAgreement).
-type fairnessAgreement struct {
-	Shops         int      `json:"shops"`
-	ItemPairs     int      `json:"item_pairs"`
-	Agreed        int      `json:"agreed"`
-	OfficerOnly   int      `json:"officer_only"`
-	AuditorOnly   int      `json:"auditor_only"`
-	Agreement     float64  `json:"agreement"`
-	Kappa         *float64 `json:"kappa"`
-	OfficerPoints int      `json:"officer_points"`
-	AuditorPoints int      `json:"auditor_points"`
-	PointsDiff    float64  `json:"points_diff_per_shop"`
+	AuditAgreement *officerAgreement `json:"audit_agreement"`
 }
 
 // fairnessPrior is a county prior of one rate.
@@ -115,9 +100,9 @@ func fairnessGroupOf(g service.FairnessGroup) fairnessGroup {
 			Serious: l.Serious, Bonuses: l.Bonuses, Appealed: l.Appealed, Reversed: l.Reversed, Notices: l.Notices,
 			NoticesDeducted: l.NoticesDeducted, Flagged: l.Flagged, Rates: map[string]fairnessEstimate{}}
 		if ag := l.Agreement; ag != nil {
-			fl.AuditAgreement = &fairnessAgreement{Shops: ag.Shops, ItemPairs: ag.ItemPairs, Agreed: ag.Agreed, OfficerOnly: ag.OfficerOnly,
-				AuditorOnly: ag.AuditorOnly, Agreement: ag.Agreement, Kappa: ag.Kappa, OfficerPoints: ag.OfficerPoints,
-				AuditorPoints: ag.AuditorPoints, PointsDiff: ag.PointsDiff}
+			fl.AuditAgreement = &officerAgreement{OfficerID: ag.OfficerID, Officer: ag.Officer, Shops: ag.Shops, ItemPairs: ag.ItemPairs,
+				Agreed: ag.Agreed, OfficerOnly: ag.OfficerOnly, AuditorOnly: ag.AuditorOnly, Agreement: ag.Agreement, Kappa: ag.Kappa,
+				OfficerPoints: ag.OfficerPoints, AuditorPoints: ag.AuditorPoints, PointsDiff: ag.PointsDiff}
 		}
 		for m, e := range l.Rates {
 			fe := fairnessEstimate{Trials: e.Trials, Raw: e.Raw, Estimate: e.Mean, Low: e.Lo, High: e.Hi, Flag: flagName(e.Flag)}
@@ -151,9 +136,8 @@ func (a *API) fairness(c *gin.Context) {
 	if !ok {
 		return
 	}
-	format := c.DefaultQuery("format", "json")
-	if format != "json" && format != "csv" && format != "xlsx" {
-		a.fail(c, service.Invalid(map[string]string{"format": "应为 json、csv 或 xlsx"}))
+	format, ok := a.tablesFormat(c)
+	if !ok {
 		return
 	}
 	r, err := a.svc.FairnessReport(c.Request.Context(), actor(c), id, c.Query("from"), c.Query("to"))
@@ -163,22 +147,7 @@ func (a *API) fairness(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "private, no-store")
 	b := fairnessBodyOf(r)
-	name := fmt.Sprintf("fairness-%s-%s-%s", b.County, b.From, b.To)
-	switch format {
-	case "json":
-		c.JSON(http.StatusOK, b)
-	case "csv":
-		c.Header("Content-Disposition", attachment(name+".csv"))
-		c.Data(http.StatusOK, "text/csv; charset=utf-8", sheetsCSV(fairnessSheets(b)))
-	case "xlsx":
-		data, err := sheetsXLSX(fairnessSheets(b))
-		if err != nil {
-			a.fail(c, err)
-			return
-		}
-		c.Header("Content-Disposition", attachment(name+".xlsx"))
-		c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", data)
-	}
+	a.sendTables(c, format, fmt.Sprintf("fairness-%s-%s-%s", b.County, b.From, b.To), b, func() []sheet { return fairnessSheets(b) })
 }
 
 // fairnessSheets lays the report out as the tables of its downloads: what
@@ -233,7 +202,7 @@ func fairnessUnitSheet(name string, metrics []fairnessMetric, g fairnessGroup, a
 }
 
 // fairnessAgreementCells are an officer's audit columns, empty without audits.
-func fairnessAgreementCells(ag *fairnessAgreement) []any {
+func fairnessAgreementCells(ag *officerAgreement) []any {
 	if ag == nil {
 		return []any{"", "", "", "", "", ""}
 	}
