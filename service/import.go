@@ -103,7 +103,7 @@ func (s *Service) ImportMerchants(ctx context.Context, a Actor, countyID int64, 
 	if len(data) > MaxImportBytes {
 		return rep, Errorf(CodeTooLarge, "文件不能超过 %d MiB", MaxImportBytes>>20)
 	}
-	table, err := readTable(format, data)
+	table, err := readTable(format, data, importLimits)
 	if err != nil {
 		return rep, err
 	}
@@ -113,9 +113,6 @@ func (s *Service) ImportMerchants(ctx context.Context, a Actor, countyID int64, 
 	cols, err := mapHeader(table[0])
 	if err != nil {
 		return rep, err
-	}
-	if len(table)-1 > MaxImportRows {
-		return rep, Invalid(map[string]string{"file": fmt.Sprintf("最多 %d 行", MaxImportRows)})
 	}
 
 	roads, err := s.db.BoardRoads(ctx, countyID)
@@ -325,21 +322,32 @@ func mapHeader(h []string) (map[string]int, error) {
 	return cols, f.err()
 }
 
+// tableLimits bound what reading an import file may cost.
+type tableLimits struct {
+	rows      int   // data rows after the header
+	unzip     int64 // bytes an XLSX may unzip to, all parts together
+	unzipHeld int64 // bytes of one sheet or string table held in memory (more goes to a temporary file)
+}
+
+// importLimits are the limits of an import: MaxImportRows, and unzip sizes
+// derived from the upload limit. A real register of MaxImportRows shops is
+// about 2 MiB zipped and 26 MiB unzipped; excelize's own default (16 GB)
+// let a 1.7 MB file of six million rows take 52 s and 750 MiB.
+var importLimits = tableLimits{rows: MaxImportRows, unzip: 8 * MaxImportBytes, unzipHeld: 2 * MaxImportBytes}
+
+// errTooManyRows is the refusal of a file longer than limit data rows.
+func errTooManyRows(limit int) error {
+	return Invalid(map[string]string{"file": fmt.Sprintf("最多 %d 行", limit)})
+}
+
 // readTable parses a CSV (UTF-8 with or without BOM, or GBK as saved by
-// Chinese Excel) or the first sheet of an XLSX file.
-func readTable(format string, data []byte) ([][]string, error) {
+// Chinese Excel) or the first sheet of an XLSX file, the header and at most
+// lim.rows rows after it: reading stops at the first row past the limit.
+func readTable(format string, data []byte, lim tableLimits) ([][]string, error) {
 	switch format {
 	case "xlsx":
-		f, err := excelize.OpenReader(bytes.NewReader(data))
-		if err != nil {
-			return nil, Invalid(map[string]string{"file": "无法读取 XLSX 文件"})
-		}
-		defer f.Close()
-		rows, err := f.GetRows(f.GetSheetName(0))
-		if err != nil {
-			return nil, Invalid(map[string]string{"file": "无法读取 XLSX 工作表"})
-		}
-		return rows, nil
+		rows, _, err := readXLSX(data, lim)
+		return rows, err
 	case "csv":
 		data = bytes.TrimPrefix(data, []byte("\ufeff"))
 		if !utf8.Valid(data) {
@@ -352,14 +360,70 @@ func readTable(format string, data []byte) ([][]string, error) {
 		r := csv.NewReader(bytes.NewReader(data))
 		r.FieldsPerRecord = -1
 		r.TrimLeadingSpace = true
-		rows, err := r.ReadAll()
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, Invalid(map[string]string{"file": fmt.Sprintf("CSV 第 %d 行格式错误", pe.Line)})
+		var rows [][]string
+		for {
+			rec, err := r.Read()
+			var pe *csv.ParseError
+			switch {
+			case err == io.EOF:
+				return rows, nil
+			case errors.As(err, &pe):
+				return nil, Invalid(map[string]string{"file": fmt.Sprintf("CSV 第 %d 行格式错误", pe.Line)})
+			case err != nil:
+				return nil, err
+			case len(rows) > lim.rows:
+				return nil, errTooManyRows(lim.rows)
+			}
+			rows = append(rows, rec)
 		}
-		return rows, err
 	}
 	return nil, Invalid(map[string]string{"format": "应为 csv 或 xlsx"})
+}
+
+// readXLSX streams the first sheet of an XLSX file row by row, as excelize's
+// GetRows would return it (blank rows inside kept as empty, blank rows at the
+// end dropped), and says how many rows it read. Every part of the file is
+// unzipped within lim's sizes. A row with cells past the header and lim.rows
+// rows refuses the file as soon as it is read; so does a sheet running on
+// past twice that in blank rows, which no register needs.
+func readXLSX(data []byte, lim tableLimits) (rows [][]string, read int, err error) {
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: lim.unzip, UnzipXMLSizeLimit: lim.unzipHeld})
+	if err != nil {
+		if strings.Contains(err.Error(), "unzip size exceeds") {
+			return nil, 0, Invalid(map[string]string{"file": fmt.Sprintf("XLSX 文件解压后超过 %d MiB，请删去多余的工作表、图片和空行", lim.unzip>>20)})
+		}
+		return nil, 0, Invalid(map[string]string{"file": "无法读取 XLSX 文件"})
+	}
+	defer f.Close()
+	it, err := f.Rows(f.GetSheetName(0))
+	if err != nil {
+		return nil, 0, Invalid(map[string]string{"file": "无法读取 XLSX 工作表"})
+	}
+	defer it.Close()
+	last := 0 // rows up to the last one with cells
+	for it.Next() {
+		read++
+		row, err := it.Columns()
+		if err != nil {
+			return nil, read, Invalid(map[string]string{"file": "无法读取 XLSX 工作表"})
+		}
+		if len(row) == 0 {
+			if read > 2*(lim.rows+1) {
+				return nil, read, errTooManyRows(lim.rows)
+			}
+			continue
+		}
+		if read > lim.rows+1 {
+			return nil, read, errTooManyRows(lim.rows)
+		}
+		rows = append(rows, make([][]string, read-last-1)...)
+		rows = append(rows, row)
+		last = read
+	}
+	if it.Error() != nil {
+		return nil, read, Invalid(map[string]string{"file": "无法读取 XLSX 工作表"})
+	}
+	return rows, read, nil
 }
 
 // ImportSheet is an import file as ImportMerchants reads it, for showing a
@@ -388,7 +452,7 @@ func ReadImportSheet(format string, r io.Reader) (ImportSheet, error) {
 	if len(data) > MaxImportBytes {
 		return ImportSheet{}, Errorf(CodeTooLarge, "文件不能超过 %d MiB", MaxImportBytes>>20)
 	}
-	table, err := readTable(format, data)
+	table, err := readTable(format, data, importLimits)
 	if err != nil || len(table) == 0 {
 		return ImportSheet{}, err
 	}
