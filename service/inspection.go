@@ -124,7 +124,10 @@ func (s *Service) prepareRecording(ctx context.Context, a Actor, key, hash strin
 		if err := evidenceError(lk, len(in.Photos)); err != nil {
 			return err
 		}
-		if cycle.Before(s.policy.CycleOf(m.CreatedAt)) {
+		// Not even earlier in the cycle the shop was registered in: nothing
+		// can be seen of a shop front before the shop exists. A phone's clock
+		// running slow is forgiven as much as one running fast.
+		if at.Before(m.CreatedAt.Add(-s.policy.FutureSkew.Duration)) {
 			return Invalid(map[string]string{"inspected_at": "早于商户登记时间"})
 		}
 		return nil

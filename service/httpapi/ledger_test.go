@@ -16,6 +16,10 @@ func TestHistoryViews(t *testing.T) {
 			e := newEnv(t, d)
 			w := e.seeded()
 			m := w.Merchant[0]
+			// Registered on 1 November: an inspection is never dated before it.
+			if _, err := e.db.SQL().Exec("UPDATE merchants SET created_at = ? WHERE id = ?", at(2026, 11, 1, 8, 0, 0).UTC(), m); err != nil {
+				t.Fatal(err)
+			}
 			second := e.uploadPhoto(w.Officer[0], tinyPNG(7)).id()
 			unused := e.uploadPhoto(w.Officer[0], tinyPNG(8)).id()
 			first := inspection(m, []int64{w.Photo[0], second}, map[string]any{"rule_code": "SRZJ-01", "points": 4, "note": "卷帘门小广告"})

@@ -53,6 +53,11 @@ func TestConsoleAppeals(t *testing.T) {
 			e := newEnv(t, d)
 			w := e.seed()
 			shanghai := func(day, hour int) time.Time { return time.Date(2026, 11, day, hour-8, 0, 0, 0, time.UTC) }
+			// The shops were registered on 1 November (seeded on the 15th), so
+			// records of earlier days are not refused as dated before them.
+			if _, err := e.db.SQL().Exec("UPDATE merchants SET created_at = ?", shanghai(1, 8)); err != nil {
+				t.Fatal(err)
+			}
 			// Appeal A: deduction 1 Nov, appealed 2 Nov → due 22 Nov. Appeal B:
 			// deduction 9 Nov, appealed 10 Nov → due 30 Nov.
 			e.clock.Set(shanghai(1, 10))
