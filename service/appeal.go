@@ -37,7 +37,7 @@ func (s *Service) FileAppeal(ctx context.Context, a Actor, merchantID, entryID i
 		return models.Appeal{}, errNotFound
 	}
 	f := fieldErrors{}
-	reason = f.text("reason", reason, true, 500)
+	reason = f.lines("reason", reason, true, 500)
 	if err := f.err(); err != nil {
 		return models.Appeal{}, err
 	}
@@ -120,7 +120,7 @@ func (s *Service) DecideAppeal(ctx context.Context, a Actor, id int64, accept bo
 		return models.Appeal{}, errForbidden
 	}
 	f := fieldErrors{}
-	note = f.text("note", note, !accept, 500)
+	note = f.lines("note", note, !accept, 500)
 	if err := f.err(); err != nil {
 		return models.Appeal{}, err
 	}

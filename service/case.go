@@ -145,7 +145,7 @@ func (s *Service) ReportCase(ctx context.Context, in CaseReportInput) (CaseRecei
 	if !ok {
 		f.add("rule_code", "请选择问题类型")
 	}
-	note := f.text("note", in.Note, rule == models.CaseOther, MaxCaseNote)
+	note := f.lines("note", in.Note, rule == models.CaseOther, MaxCaseNote)
 	phone := strings.TrimSpace(in.Phone)
 	if phone != "" && !mobileRe.MatchString(phone) {
 		f.add("phone", "请填写 11 位手机号码")
@@ -475,7 +475,7 @@ func (s *Service) DismissCase(ctx context.Context, a Actor, id int64, reason str
 		return c, err
 	}
 	f := fieldErrors{}
-	reason = f.text("reason", reason, true, MaxCaseNote)
+	reason = f.lines("reason", reason, true, MaxCaseNote)
 	if err := f.err(); err != nil {
 		return models.Case{}, err
 	}
@@ -559,7 +559,7 @@ func (s *Service) HandleCase(ctx context.Context, a Actor, id int64, in CaseHand
 		return models.Case{}, errForbidden
 	}
 	f := fieldErrors{}
-	note := f.text("note", in.Note, in.Outcome == models.OutcomeNothing, MaxCaseNote)
+	note := f.lines("note", in.Note, in.Outcome == models.OutcomeNothing, MaxCaseNote)
 	set := map[string]any{"outcome": in.Outcome}
 	var insp models.Inspection
 	switch in.Outcome {
@@ -633,7 +633,7 @@ func (s *Service) ReturnCase(ctx context.Context, a Actor, id int64, reason stri
 		return models.Case{}, errForbidden
 	}
 	f := fieldErrors{}
-	reason = f.text("reason", reason, true, MaxCaseNote)
+	reason = f.lines("reason", reason, true, MaxCaseNote)
 	if err := f.err(); err != nil {
 		return models.Case{}, err
 	}
@@ -651,7 +651,7 @@ func (s *Service) ExtendCase(ctx context.Context, a Actor, id int64, dueAt time.
 		return c, err
 	}
 	f := fieldErrors{}
-	reason = f.text("reason", reason, true, MaxCaseNote)
+	reason = f.lines("reason", reason, true, MaxCaseNote)
 	dueAt = dueAt.UTC().Truncate(time.Millisecond)
 	if c.DueAt != nil && !dueAt.After(*c.DueAt) {
 		f.add("due_at", "新的期限应晚于原期限")

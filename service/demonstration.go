@@ -62,7 +62,7 @@ func (s *Service) SetDemonstration(ctx context.Context, a Actor, roadID int64, s
 		f.add("status", "应为 none、candidate、building、accepted 或 revoked")
 	}
 	// A revocation is published in the programme's record: it says why.
-	if note = f.text("note", note, false, 500); status == DemoRevoked && note == "" {
+	if note = f.lines("note", note, false, 500); status == DemoRevoked && note == "" {
 		f.add("note", "撤销示范路须写明原因")
 	}
 	if err := f.err(); err != nil {

@@ -191,7 +191,7 @@ func (s *Service) reverseEntry(ctx context.Context, a Actor, merchantID, entryID
 		return LedgerView{}, policy.Result{}, errForbidden
 	}
 	f := fieldErrors{}
-	reason = f.text("reason", reason, true, 500)
+	reason = f.lines("reason", reason, true, 500)
 	if err := f.err(); err != nil {
 		return LedgerView{}, policy.Result{}, err
 	}

@@ -47,7 +47,7 @@ func (s *Service) IssueNotice(ctx context.Context, a Actor, merchantID int64, in
 	}
 	f := fieldErrors{}
 	n := models.Notice{MerchantID: m.ID, CountyID: m.CountyID, Status: models.NoticeOpen, IssuedBy: a.UserID}
-	n.Note = f.text("note", in.Note, false, 500)
+	n.Note = f.lines("note", in.Note, false, 500)
 	if in.RuleCode != "" {
 		if it, ok := s.policy.Item(in.RuleCode); !ok {
 			f.add("rule_code", "未知的规则编码 "+strconv.Quote(in.RuleCode))
@@ -122,7 +122,7 @@ func (s *Service) RectifyNotice(ctx context.Context, a Actor, id int64, note str
 		return NoticeView{}, errForbidden
 	}
 	f := fieldErrors{}
-	note = f.text("note", note, false, 500)
+	note = f.lines("note", note, false, 500)
 	if err := f.err(); err != nil {
 		return NoticeView{}, err
 	}
@@ -155,7 +155,7 @@ func (s *Service) ReportNoticeFixed(ctx context.Context, a Actor, id int64, note
 		return NoticeView{}, err
 	}
 	f := fieldErrors{}
-	note = f.text("note", note, false, 500)
+	note = f.lines("note", note, false, 500)
 	if len(photos) == 0 {
 		f.add("photos", "请上传整改后的门前照片")
 	}

@@ -243,7 +243,7 @@ func (s *Service) Open311Report(ctx context.Context, in Open311ReportInput) (Cas
 	if !ok {
 		f.add("service_code", "unknown service_code "+in.ServiceCode)
 	}
-	note := f.text("description", in.Description, rule == models.CaseOther, MaxCaseNote)
+	note := f.lines("description", in.Description, rule == models.CaseOther, MaxCaseNote)
 	phone := strings.TrimSpace(in.Phone)
 	if phone != "" && !mobileRe.MatchString(phone) {
 		f.add("phone", "phone must be a mainland mobile number")
