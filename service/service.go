@@ -149,6 +149,8 @@ func (s *Service) Bootstrap(ctx context.Context, password string) (generated str
 		if pw, err = RandomPassword(); err != nil {
 			return "", false, err
 		}
+	} else if p := passwordProblem(pw, "admin"); p != "" {
+		return "", false, fmt.Errorf("MENQIAN_ADMIN_PASSWORD: %s", p)
 	}
 	hash, err := s.hashPassword(pw)
 	if err != nil {

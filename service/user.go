@@ -140,8 +140,8 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id int64, in UserChan
 		cols["disabled"] = *in.Disabled
 	}
 	if in.Password != nil {
-		if n := len(*in.Password); n < 8 || n > 72 {
-			f.add("password", "密码长度应为 8 到 72 个字符")
+		if p := passwordProblem(*in.Password, u.Username, u.DisplayName); p != "" {
+			f.add("password", p)
 		} else if cols["password_hash"], err = s.hashPassword(*in.Password); err != nil {
 			return models.User{}, err
 		}
@@ -205,8 +205,8 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (models
 	if !usernameRe.MatchString(in.Username) {
 		f.add("username", "3–64 位字母、数字或 _ . -")
 	}
-	if n := len(in.Password); n < 8 || n > 72 {
-		f.add("password", "密码长度应为 8 到 72 个字符")
+	if p := passwordProblem(in.Password, in.Username, in.DisplayName); p != "" {
+		f.add("password", p)
 	}
 	name := f.text("display_name", in.DisplayName, false, 64)
 	u := models.User{Username: in.Username, Role: in.Role, DisplayName: name}
@@ -245,6 +245,9 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in UserInput) (models
 		}
 		if in.CountyID != nil && *in.CountyID != m.CountyID {
 			return models.User{}, Invalid(map[string]string{"county_id": "与商户所属区县不一致"})
+		}
+		if p := passwordProblem(in.Password, m.Name, m.Phone); p != "" {
+			return models.User{}, Invalid(map[string]string{"password": p})
 		}
 		u.CountyID = &m.CountyID
 		merchant = merchantLabel(m)
