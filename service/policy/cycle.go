@@ -54,7 +54,13 @@ func CycleFromIndex(i int) Cycle {
 
 // String writes the cycle as "2026-11".
 func (c Cycle) String() string {
-	return fmt.Sprintf("%04d-%02d", c.Year, int(c.Month))
+	if c.Year < 0 || c.Year > 9999 || c.Month < 1 || c.Month > 12 {
+		return fmt.Sprintf("%04d-%02d", c.Year, int(c.Month))
+	}
+	// Without fmt: a cycle is formatted on every plaque scan and every key.
+	y, m := c.Year, int(c.Month)
+	b := [7]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-', byte('0' + m/10), byte('0' + m%10)}
+	return string(b[:])
 }
 
 // MarshalText writes the cycle as "2026-11", so cycles work as JSON values and map keys.

@@ -258,3 +258,21 @@ func TestCheckRecordTime(t *testing.T) {
 		}
 	}
 }
+
+func TestCycleString(t *testing.T) {
+	for _, c := range []struct {
+		c    Cycle
+		want string
+	}{
+		{Cycle{2026, time.November}, "2026-11"},
+		{Cycle{2027, time.January}, "2027-01"},
+		{Cycle{999, time.December}, "0999-12"},
+		{Cycle{0, time.May}, "0000-05"},
+		{Cycle{12026, time.May}, "12026-05"}, // beyond four digits: as fmt writes it
+		{Cycle{2026, 13}, "2026-13"},
+	} {
+		if got := c.c.String(); got != c.want {
+			t.Errorf("%#v.String() = %q, want %q", c.c, got, c.want)
+		}
+	}
+}
