@@ -216,39 +216,19 @@ func (s *Service) checkInspection(a Actor, in InspectionInput, at, now time.Time
 		f.add("lng", "经度应在 -180 到 180 之间")
 	}
 	cycle := s.policy.CycleOf(at).String()
-	entries := make([]models.LedgerEntry, 0, len(in.Items))
+	items := s.checkItems(f, in.Items, "同一次巡查中重复的规则", nil)
+	entries := make([]models.LedgerEntry, 0, len(items))
 	delta, deductions := 0, 0
-	seen := map[string]bool{}
-	for i, it := range in.Items {
-		field := fmt.Sprintf("items[%d]", i)
-		rule, ok := s.policy.Item(it.RuleCode)
-		if !ok {
-			f.add(field+".rule_code", "未知的规则编码 "+strconv.Quote(it.RuleCode))
-			continue
-		}
-		if seen[rule.Code] {
-			f.add(field+".rule_code", "同一次巡查中重复的规则")
-			continue
-		}
-		seen[rule.Code] = true
-		pts := rule.Points
-		if it.Points != nil {
-			pts = *it.Points
-		}
-		if pts < rule.MinPoints || pts > rule.MaxPoints {
-			f.add(field+".points", fmt.Sprintf("%s 的分值应在 %d 到 %d 之间", rule.Code, rule.MinPoints, rule.MaxPoints))
-			continue
-		}
-		itemNote := f.text(field+".note", it.Note, false, 500)
-		signed := pts
-		if rule.Kind == policy.Deduction {
-			signed = -pts
+	for _, it := range items {
+		signed := it.points
+		if it.rule.Kind == policy.Deduction {
+			signed = -it.points
 			deductions++
 		}
 		delta += signed
 		entries = append(entries, models.LedgerEntry{
-			Cycle: cycle, Kind: string(rule.Kind), CountsAs: string(rule.Kind), Points: signed,
-			Serious: rule.Serious, RuleCode: rule.Code, AuthorID: a.UserID, Note: itemNote,
+			Cycle: cycle, Kind: string(it.rule.Kind), CountsAs: string(it.rule.Kind), Points: signed,
+			Serious: it.rule.Serious, RuleCode: it.rule.Code, AuthorID: a.UserID, Note: it.note,
 			OccurredAt: at.Truncate(time.Millisecond), CreatedAt: now.Truncate(time.Millisecond),
 		})
 	}
@@ -271,6 +251,53 @@ func (s *Service) checkInspection(a Actor, in InspectionInput, at, now time.Time
 		return nil, 0, &Error{Code: CodeCycleClosed, Message: "该月考核周期已结束（宽限期已过），不能再补录", Fields: map[string]string{"inspected_at": cycle + " 已关闭"}}
 	}
 	return entries, delta, nil
+}
+
+// checkedItem is an item of an inspection or an audit visit whose rule,
+// points and note passed checkItems.
+type checkedItem struct {
+	rule   policy.Item
+	points int // the rule's default when none was given
+	note   string
+}
+
+// checkItems checks recorded items against the catalogue, adding what is
+// wrong to f under items[i]: a known rule, each at most once (dup says a
+// repeat is wrong), the points within the rule's range and the note. refuse,
+// when set, names what is wrong with a rule the caller does not take ("":
+// taken). It returns the items that passed, in order.
+func (s *Service) checkItems(f fieldErrors, items []InspectionItem, dup string, refuse func(policy.Item) string) []checkedItem {
+	out := make([]checkedItem, 0, len(items))
+	seen := map[string]bool{}
+	for i, it := range items {
+		field := fmt.Sprintf("items[%d]", i)
+		rule, ok := s.policy.Item(it.RuleCode)
+		if !ok {
+			f.add(field+".rule_code", "未知的规则编码 "+strconv.Quote(it.RuleCode))
+			continue
+		}
+		if refuse != nil {
+			if why := refuse(rule); why != "" {
+				f.add(field+".rule_code", why)
+				continue
+			}
+		}
+		if seen[rule.Code] {
+			f.add(field+".rule_code", dup)
+			continue
+		}
+		seen[rule.Code] = true
+		pts := rule.Points
+		if it.Points != nil {
+			pts = *it.Points
+		}
+		if pts < rule.MinPoints || pts > rule.MaxPoints {
+			f.add(field+".points", fmt.Sprintf("%s 的分值应在 %d 到 %d 之间", rule.Code, rule.MinPoints, rule.MaxPoints))
+			continue
+		}
+		out = append(out, checkedItem{rule: rule, points: pts, note: f.text(field+".note", it.Note, false, 500)})
+	}
+	return out
 }
 
 // errNoScoreRow ends a recording transaction that found no score row to lock.

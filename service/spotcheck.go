@@ -430,33 +430,16 @@ func (s *Service) RecordSpotCheck(ctx context.Context, a Actor, auditID, merchan
 	if len(in.Items) > maxItems {
 		f.add("items", fmt.Sprintf("最多 %d 项", maxItems))
 	}
-	records := make([]models.SpotCheckRecord, 0, len(in.Items))
-	seen := map[string]bool{}
-	for i, it := range in.Items {
-		field := fmt.Sprintf("items[%d]", i)
-		rule, ok := s.policy.Item(it.RuleCode)
-		switch {
-		case !ok:
-			f.add(field+".rule_code", "未知的规则编码 "+strconv.Quote(it.RuleCode))
-			continue
-		case rule.Kind != policy.Deduction:
-			f.add(field+".rule_code", "抽查只记录发现的问题（扣分事项）")
-			continue
-		case seen[rule.Code]:
-			f.add(field+".rule_code", "重复的事项")
-			continue
+	items := s.checkItems(f, in.Items, "重复的事项", func(rule policy.Item) string {
+		if rule.Kind != policy.Deduction {
+			return "抽查只记录发现的问题（扣分事项）"
 		}
-		seen[rule.Code] = true
-		pts := rule.Points
-		if it.Points != nil {
-			pts = *it.Points
-		}
-		if pts < rule.MinPoints || pts > rule.MaxPoints {
-			f.add(field+".points", fmt.Sprintf("%s 的分值应在 %d 到 %d 之间", rule.Code, rule.MinPoints, rule.MaxPoints))
-			continue
-		}
+		return ""
+	})
+	records := make([]models.SpotCheckRecord, 0, len(items))
+	for _, it := range items {
 		records = append(records, models.SpotCheckRecord{AuditID: auditID, MerchantID: merchantID, CountyID: au.CountyID,
-			RuleCode: rule.Code, Points: pts, Note: f.text(field+".note", it.Note, false, 500), RecordedBy: a.UserID, RecordedAt: now})
+			RuleCode: it.rule.Code, Points: it.points, Note: it.note, RecordedBy: a.UserID, RecordedAt: now})
 	}
 	if err := f.err(); err != nil {
 		return SpotCheckShopView{}, err
