@@ -158,11 +158,7 @@ func (s *Service) ratedStars(ctx context.Context, items []leaderboard.Entry, c p
 	for i, at := range missing {
 		ids[i] = items[at].MerchantID
 	}
-	rows, err := s.db.ScoresWithMerchants(ctx, ids, s.historyCycles(c))
-	if err != nil {
-		return nil, err
-	}
-	reps, err := s.repairsOfScores(ctx, rows)
+	rows, reps, err := s.scoresWithRepairs(ctx, ids, c)
 	if err != nil {
 		return nil, err
 	}

@@ -53,13 +53,19 @@ func (s *Service) repairsFor(ctx context.Context, rows map[int64][]models.Score)
 	return out, nil
 }
 
-// repairsOfScores is repairsFor of rows read with their merchants.
-func (s *Service) repairsOfScores(ctx context.Context, rows map[int64]*models.MerchantScores) (map[int64][]models.Repair, error) {
+// scoresWithRepairs reads the merchants' score rows of the cycles that
+// decide cycle c's stars, with their merchants, and their repairs.
+func (s *Service) scoresWithRepairs(ctx context.Context, ids []int64, c policy.Cycle) (map[int64]*models.MerchantScores, map[int64][]models.Repair, error) {
+	rows, err := s.db.ScoresWithMerchants(ctx, ids, s.historyCycles(c))
+	if err != nil {
+		return nil, nil, err
+	}
 	scores := make(map[int64][]models.Score, len(rows))
 	for id, r := range rows {
 		scores[id] = r.Scores
 	}
-	return s.repairsFor(ctx, scores)
+	reps, err := s.repairsFor(ctx, scores)
+	return rows, reps, err
 }
 
 // repairsOfRows is repairsFor of one merchant.
@@ -429,11 +435,7 @@ func (s *Service) checkFrozenStars(ctx context.Context, c policy.Cycle, frozen [
 	for i, m := range frozen {
 		ids[i] = m.MerchantID
 	}
-	rows, err := s.db.ScoresWithMerchants(ctx, ids, s.historyCycles(c))
-	if err != nil {
-		return nil, err
-	}
-	reps, err := s.repairsOfScores(ctx, rows)
+	rows, reps, err := s.scoresWithRepairs(ctx, ids, c)
 	if err != nil {
 		return nil, err
 	}
