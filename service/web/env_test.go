@@ -200,7 +200,7 @@ func (e *env) snapshot() map[string]int64 {
 	}
 	// Roads, shops, their officers and demonstration events, and the
 	// citizens' cases with their reports and steps: any change of a row.
-	for _, tbl := range []string{"roads", "merchants", "road_officers", "road_demo_events", "cases", "case_reports", "case_events"} {
+	for _, tbl := range []string{"roads", "merchants", "road_officers", "road_demo_events", "cases", "case_reports", "case_events", "credit_certificates"} {
 		out[tbl+".rows"] = e.tableHash(tbl)
 	}
 	var n int64

@@ -425,8 +425,14 @@ func (p *Pages) consoleShop(w http.ResponseWriter, r *http.Request) {
 		}
 		appeals[i] = shopAppeal{Appeal: ap, Entry: e}
 	}
+	certs, err := p.svc.Certificates(ctx, a, m.ID)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
 	q := r.URL.Query()
 	p.render(w, r, http.StatusOK, "console_shop.html", view{"Console": true, "Tab": "shops", "County": county, "F": f,
+		"Certificates": certs, "CertificateRevoked": q.Get("revoked") != "",
 		"R": now, "O": outlook, "History": hist, "Month": month, "Cycle": month.Cycle, "Entries": p.entryLines(entries),
 		"Notices": notices, "Appeals": appeals, "AppealTotal": apTotal, "PlaqueURL": p.svc.PlaqueURL(m),
 		"Created": q.Get("created") != "", "Saved": q.Get("saved") != "", "Reissued": q.Get("reissued") != "",
