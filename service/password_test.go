@@ -1,8 +1,11 @@
 package service
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/menqian/menqian/models/dbtest"
 )
 
 // TestPasswordProblem: the length rule stays; common passwords, repetitions,
@@ -69,5 +72,26 @@ func TestFixturePasswordsPass(t *testing.T) {
 		if p := passwordProblem(pw, "officer370303", "shop370303"); p != "" {
 			t.Errorf("fixture password %q refused: %s", pw, p)
 		}
+	}
+}
+
+// TestBootstrapRefusesWeakAdminPassword: MENQIAN_ADMIN_PASSWORD is held to
+// the same rule when the first admin is created, and nothing is created.
+func TestBootstrapRefusesWeakAdminPassword(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			db := dbtest.Open(t, d)
+			s, _ := newAuthService(t, db, "secret-one-0123456789")
+			if _, created, err := s.Bootstrap(context.Background(), "password1"); err == nil || created ||
+				!strings.Contains(err.Error(), "MENQIAN_ADMIN_PASSWORD: 密码太容易被猜到") {
+				t.Fatalf("Bootstrap(password1) = %v, %v", created, err)
+			}
+			if n, err := db.CountUsers(context.Background()); err != nil || n != 0 {
+				t.Fatalf("%d users after a refused bootstrap (%v)", n, err)
+			}
+			if _, created, err := s.Bootstrap(context.Background(), "zibo-city-admin-7"); err != nil || !created {
+				t.Fatalf("Bootstrap with a good password: %v, %v", created, err)
+			}
+		})
 	}
 }
