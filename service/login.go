@@ -46,8 +46,9 @@ func errBusyLogins() error {
 	return e
 }
 
-// run runs check in a free slot, waiting for one within the bounds.
-func (p *passwordChecks) run(ctx context.Context, check func()) error {
+// run runs check in a free slot, waiting for one within the bounds, and
+// returns its error.
+func (p *passwordChecks) run(ctx context.Context, check func() error) error {
 	select {
 	case p.slots <- struct{}{}:
 	default:
@@ -73,8 +74,7 @@ func (p *passwordChecks) run(ctx context.Context, check func()) error {
 	if p.held != nil {
 		p.held()
 	}
-	check()
-	return nil
+	return check()
 }
 
 // clientWait returns the 429 of a client address with too many failed logins, nil when it may try.

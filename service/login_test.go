@@ -118,16 +118,73 @@ func TestPasswordCheckWaitEnds(t *testing.T) {
 	p := &passwordChecks{slots: make(chan struct{}, 1), queue: 4, wait: time.Millisecond}
 	p.slots <- struct{}{}
 	ran := false
-	if err := p.run(context.Background(), func() { ran = true }); ErrorCode(err) != CodeUnavailable {
+	if err := p.run(context.Background(), func() error { ran = true; return nil }); ErrorCode(err) != CodeUnavailable {
 		t.Errorf("wait passed: %v, want %s", err, CodeUnavailable)
 	}
 	p.wait = time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := p.run(ctx, func() { ran = true }); err != context.Canceled {
+	if err := p.run(ctx, func() error { ran = true; return nil }); err != context.Canceled {
 		t.Errorf("caller gone: %v, want context.Canceled", err)
 	}
 	if ran || p.waiting.Load() != 0 {
 		t.Errorf("ran %v, %d still waiting; want no check and none waiting", ran, p.waiting.Load())
+	}
+}
+
+// Logins of one address that wait for a password check together are looked
+// at again in the slot: once the failures are used up, the waiting ones are
+// refused (429) without a check.
+func TestLoginLimitPerClientConcurrent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := adminDB(t, dbtest.Dialects(t)[0])
+	s, _ := newAuthService(t, db, "secret-one-0123456789")
+	const spray = "10.0.2.1"
+	for i := range 29 {
+		if _, err := s.LoginFrom(ctx, spray, "guess"+strconv.Itoa(i), "wrong-password"); ErrorCode(err) != CodeUnauthorized {
+			t.Fatalf("guess %d: %v, want %s", i+1, err, CodeUnauthorized)
+		}
+	}
+	entered, release := make(chan struct{}, 5), make(chan struct{})
+	var checks atomic.Int64
+	s.checks = &passwordChecks{slots: make(chan struct{}, 1), queue: 8, wait: time.Hour, held: func() {
+		if checks.Add(1) == 1 {
+			entered <- struct{}{}
+			<-release
+		}
+	}}
+	var wg sync.WaitGroup
+	errs := make([]error, 5)
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.LoginFrom(ctx, spray, "late"+strconv.Itoa(i), "wrong-password")
+		}()
+		if i == 0 {
+			<-entered // the first holds the slot; the others pass the first look and wait
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); s.checks.waiting.Load() != 4; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d logins waiting for the slot, want 4", s.checks.waiting.Load())
+		}
+	}
+	close(release)
+	wg.Wait()
+	var failed, limited int
+	for _, err := range errs {
+		switch ErrorCode(err) {
+		case CodeUnauthorized:
+			failed++
+		case CodeRateLimited:
+			limited++
+		default:
+			t.Errorf("login: %v", err)
+		}
+	}
+	if failed != 1 || limited != 4 {
+		t.Errorf("the 30th failure and 4 waiting with it: %d failed and %d refused, want 1 and 4", failed, limited)
 	}
 }
