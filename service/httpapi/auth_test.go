@@ -1,14 +1,28 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/httpapi"
+	"github.com/menqian/menqian/service/policy"
 )
 
 // loginFrom posts a login from ip (any address of 127.0.0.0/8), so the API
@@ -75,5 +89,91 @@ func TestLoginLimitPerAddress(t *testing.T) {
 				t.Errorf("another address: %d %s, want 200", st, code)
 			}
 		})
+	}
+}
+
+// TestLoginFloodMeasure repeats issue 16's attack on the API at the real
+// password cost (SQLite): 16 clients post logins with random usernames for
+// 10 s, from one address and then from 16, while a signed-in client reads
+// /api/v1/me every 20 ms. It logs the answers and the reader's latency, and
+// checks that one address got no more than its 30 password checks (and one
+// more for the time passed).
+//
+//	MENQIAN_BENCH_LARGE=1 go test -count=1 -run LoginFloodMeasure -v ./service/httpapi/
+func TestLoginFloodMeasure(t *testing.T) {
+	if os.Getenv("MENQIAN_BENCH_LARGE") != "1" {
+		t.Skip("set MENQIAN_BENCH_LARGE=1 to measure")
+	}
+	db := dbtest.Open(t, models.SQLite)
+	svc := service.New(service.Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"),
+		PhotoDir: t.TempDir(), PublicURL: "http://mq.test"})
+	if _, _, err := svc.Bootstrap(context.Background(), adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, Registry: prometheus.NewRegistry()}))
+	defer srv.Close()
+	from := func(ip string) *http.Client {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 4}}
+	}
+	post := func(c *http.Client, user, pw string) (int, string) {
+		body, _ := json.Marshal(map[string]string{"username": user, "password": pw})
+		res, err := c.Post(srv.URL+"/api/v1/auth/login", "application/json", strings.NewReader(string(body)))
+		if err != nil {
+			return 0, ""
+		}
+		defer res.Body.Close()
+		var out struct{ Token string }
+		json.NewDecoder(res.Body).Decode(&out)
+		return res.StatusCode, out.Token
+	}
+	_, token := post(from("127.0.0.1"), "admin", adminPassword)
+	reader := from("127.0.0.250")
+	readMe := func(until time.Time) (ms []float64) {
+		for ; time.Now().Before(until); time.Sleep(20 * time.Millisecond) {
+			req, _ := http.NewRequest("GET", srv.URL+"/api/v1/me", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			start := time.Now()
+			if res, err := reader.Do(req); err == nil {
+				res.Body.Close()
+			}
+			ms = append(ms, float64(time.Since(start).Microseconds())/1000)
+		}
+		slices.Sort(ms)
+		return ms
+	}
+	quantiles := func(ms []float64) string {
+		return fmt.Sprintf("median %.1f ms, p95 %.1f ms", ms[len(ms)/2], ms[len(ms)*95/100])
+	}
+	t.Logf("GET /api/v1/me alone: %s", quantiles(readMe(time.Now().Add(2*time.Second))))
+	for _, spread := range []bool{false, true} {
+		counts := map[int]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		end := time.Now().Add(10 * time.Second)
+		for i := range 16 {
+			ip := "127.0.0.2"
+			if spread {
+				ip = "127.0.3." + strconv.Itoa(i+1)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := from(ip)
+				for time.Now().Before(end) {
+					st, _ := post(c, "guess"+strconv.FormatUint(rand.Uint64(), 36), "wrong-password-1")
+					mu.Lock()
+					counts[st]++
+					mu.Unlock()
+				}
+			}()
+		}
+		during := readMe(end)
+		wg.Wait()
+		t.Logf("16 clients from %s for 10 s: %d password checks (401), %d refused 429, %d refused 503; GET /api/v1/me meanwhile: %s",
+			map[bool]string{false: "one address", true: "16 addresses"}[spread], counts[401], counts[429], counts[503], quantiles(during))
+		if !spread && counts[401] > 31 {
+			t.Errorf("one address got %d password checks in 10 s, want at most 31", counts[401])
+		}
 	}
 }
