@@ -10,24 +10,27 @@ import (
 )
 
 type ledgerResponse struct {
-	ID           int64      `json:"id"`
-	Cycle        string     `json:"cycle"`
-	Kind         string     `json:"kind"`
-	Points       int        `json:"points"`
-	RuleCode     string     `json:"rule_code"`
-	RuleName     string     `json:"rule_name"`
-	Serious      bool       `json:"serious"`
-	InspectionID *int64     `json:"inspection_id"`
-	ReversesID   *int64     `json:"reverses_id,omitempty"`
-	ReversedBy   *int64     `json:"reversed_by,omitempty"`
-	AuthorID     int64      `json:"author_id"`
-	Author       string     `json:"author"`
-	Note         string     `json:"note,omitempty"`
-	Reason       string     `json:"reason,omitempty"`
-	OccurredAt   time.Time  `json:"occurred_at"`
-	RecordedAt   time.Time  `json:"recorded_at"`
-	Photos       []int64    `json:"photos"`
-	Appeal       *appealRef `json:"appeal,omitempty"`
+	ID           int64     `json:"id"`
+	Cycle        string    `json:"cycle"`
+	Kind         string    `json:"kind"`
+	Points       int       `json:"points"`
+	RuleCode     string    `json:"rule_code"`
+	RuleName     string    `json:"rule_name"`
+	Serious      bool      `json:"serious"`
+	InspectionID *int64    `json:"inspection_id"`
+	ReversesID   *int64    `json:"reverses_id,omitempty"`
+	ReversedBy   *int64    `json:"reversed_by,omitempty"`
+	AuthorID     int64     `json:"author_id"`
+	Author       string    `json:"author"`
+	Note         string    `json:"note,omitempty"`
+	Reason       string    `json:"reason,omitempty"`
+	OccurredAt   time.Time `json:"occurred_at"`
+	RecordedAt   time.Time `json:"recorded_at"`
+	Photos       []int64   `json:"photos"`
+	// CitizenPhotos are those of Photos a citizen took (a report's photo
+	// made evidence when its case was handled).
+	CitizenPhotos []int64    `json:"citizen_photos"`
+	Appeal        *appealRef `json:"appeal,omitempty"`
 	// Repair is how a deduction can be repaired (信用修复), served with it.
 	Repair string `json:"repair,omitempty"`
 }
@@ -48,23 +51,26 @@ func toLedger(v service.LedgerView) ledgerResponse {
 	}
 	return ledgerResponse{Appeal: ap, ID: v.ID, Cycle: v.Cycle, Kind: v.Kind, Points: v.Points, RuleCode: v.RuleCode, RuleName: v.RuleName,
 		Serious: v.Serious, InspectionID: v.InspectionID, ReversesID: v.ReversesID, ReversedBy: v.ReversedBy, AuthorID: v.AuthorID,
-		Author: v.AuthorName, Note: v.Note, Reason: v.Reason, OccurredAt: v.OccurredAt, RecordedAt: v.CreatedAt, Photos: photos}
+		Author: v.AuthorName, Note: v.Note, Reason: v.Reason, OccurredAt: v.OccurredAt, RecordedAt: v.CreatedAt, Photos: photos,
+		CitizenPhotos: citizenPhotos(photos, v.CitizenPhotos)}
 }
 
 type inspectionView struct {
-	ID          int64            `json:"id"`
-	MerchantID  int64            `json:"merchant_id"`
-	OfficerID   int64            `json:"officer_id"`
-	Officer     string           `json:"officer"`
-	Cycle       string           `json:"cycle"`
-	InspectedAt time.Time        `json:"inspected_at"`
-	RecordedAt  time.Time        `json:"recorded_at"`
-	Lat         *float64         `json:"lat"`
-	Lng         *float64         `json:"lng"`
-	Note        string           `json:"note"`
-	Delta       int              `json:"delta"`
-	Photos      []int64          `json:"photos"`
-	Items       []ledgerResponse `json:"items"`
+	ID          int64     `json:"id"`
+	MerchantID  int64     `json:"merchant_id"`
+	OfficerID   int64     `json:"officer_id"`
+	Officer     string    `json:"officer"`
+	Cycle       string    `json:"cycle"`
+	InspectedAt time.Time `json:"inspected_at"`
+	RecordedAt  time.Time `json:"recorded_at"`
+	Lat         *float64  `json:"lat"`
+	Lng         *float64  `json:"lng"`
+	Note        string    `json:"note"`
+	Delta       int       `json:"delta"`
+	Photos      []int64   `json:"photos"`
+	// CitizenPhotos: see ledgerResponse.
+	CitizenPhotos []int64          `json:"citizen_photos"`
+	Items         []ledgerResponse `json:"items"`
 }
 
 func (a *API) listInspections(c *gin.Context) {
@@ -83,7 +89,7 @@ func (a *API) listInspections(c *gin.Context) {
 		}
 		out[i] = inspectionView{ID: in.ID, MerchantID: in.MerchantID, OfficerID: in.OfficerID, Officer: in.OfficerName,
 			Cycle: in.Cycle, InspectedAt: in.InspectedAt, RecordedAt: in.CreatedAt, Lat: in.Lat, Lng: in.Lng, Note: in.Note,
-			Delta: in.Delta, Photos: in.Photos, Items: items}
+			Delta: in.Delta, Photos: in.Photos, CitizenPhotos: citizenPhotos(in.Photos, in.CitizenPhotos), Items: items}
 	}
 	respond(a, c, http.StatusOK, list[inspectionView]{Items: out, Total: total, Limit: max(p.Limit, 20), Offset: p.Offset}, err)
 }

@@ -39,3 +39,14 @@ func (a *API) getPhoto(c *gin.Context) {
 	c.Header("Content-Type", p.ContentType)
 	c.File(p.Path)
 }
+
+// citizenPhotos lists the ids of photos that citizen marks (never null).
+func citizenPhotos(photos []int64, citizen map[int64]bool) []int64 {
+	out := []int64{}
+	for _, id := range photos {
+		if citizen[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
