@@ -262,25 +262,28 @@ func (s *Service) LoginFrom(ctx context.Context, client, username, password stri
 	} else {
 		hash = s.dummyHash()
 	}
-	var wrong bool
+	failed := err != nil || u.Disabled
 	if err := s.checks.run(ctx, func() error {
-		// Again in the slot: the logins of one address that waited for it
-		// together passed the first look before any of them failed.
+		// Looked at again, and counted, in the slot: the logins of one
+		// address that waited for it together passed the first look before
+		// any of them failed.
 		if err := s.clientWait(ctx, client); err != nil {
 			return err
 		}
-		wrong = bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil
+		if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil {
+			failed = true
+		}
+		if failed {
+			return s.clientFailed(ctx, client)
+		}
 		return nil
 	}); err != nil {
 		return LoginResult{}, err
 	}
-	if wrong || err != nil || u.Disabled {
+	if failed {
 		// A failure that cannot be counted must not go uncounted: without
 		// the record, the limit would not hold.
 		if err := s.logins.fail(ctx, username, s.now()); err != nil {
-			return LoginResult{}, err
-		}
-		if err := s.clientFailed(ctx, client); err != nil {
 			return LoginResult{}, err
 		}
 		return LoginResult{}, Errorf(CodeUnauthorized, "用户名或密码错误")
