@@ -20,11 +20,7 @@ func TestLoginLimitPerClient(t *testing.T) {
 	onAdminDBs(t, func(t *testing.T, db *models.DB, s *Service, clk *testClock) {
 		ctx := context.Background()
 		const spray = "10.0.0.1"
-		for i := range 30 {
-			if _, err := s.LoginFrom(ctx, spray, "guess"+strconv.Itoa(i), "wrong-password"); ErrorCode(err) != CodeUnauthorized {
-				t.Fatalf("guess %d: %v, want %s", i+1, err, CodeUnauthorized)
-			}
-		}
+		guess(t, s, spray, 30)
 		for _, try := range []struct{ user, pw string }{{"guess30", "wrong-password"}, {"admin", "correct-horse-1"}} {
 			_, err := s.LoginFrom(ctx, spray, try.user, try.pw)
 			e, ok := err.(*Error)
@@ -128,11 +124,7 @@ func TestLoginLimitPerClientConcurrent(t *testing.T) {
 	onAdminDBs(t, func(t *testing.T, _ *models.DB, s *Service, _ *testClock) {
 		ctx := context.Background()
 		const spray = "10.0.2.1"
-		for i := range 29 {
-			if _, err := s.LoginFrom(ctx, spray, "guess"+strconv.Itoa(i), "wrong-password"); ErrorCode(err) != CodeUnauthorized {
-				t.Fatalf("guess %d: %v, want %s", i+1, err, CodeUnauthorized)
-			}
-		}
+		guess(t, s, spray, 29)
 		entered, release := make(chan struct{}, 5), make(chan struct{})
 		var checks atomic.Int64
 		s.checks = &passwordChecks{slots: make(chan struct{}, 1), queue: 8, wait: time.Hour, held: func() {
@@ -188,5 +180,15 @@ func onAdminDBs(t *testing.T, f func(t *testing.T, db *models.DB, s *Service, cl
 			s, clk := newAuthService(t, db, "secret-one-0123456789")
 			f(t, db, s, clk)
 		})
+	}
+}
+
+// guess sends n failed logins from client, each with another username.
+func guess(t *testing.T, s *Service, client string, n int) {
+	t.Helper()
+	for i := range n {
+		if _, err := s.LoginFrom(context.Background(), client, "guess"+strconv.Itoa(i), "wrong-password"); ErrorCode(err) != CodeUnauthorized {
+			t.Fatalf("guess %d: %v, want %s", i+1, err, CodeUnauthorized)
+		}
 	}
 }
