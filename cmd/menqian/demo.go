@@ -80,9 +80,9 @@ var demoCounties = []struct {
 		{n: 2, road: 1, temper: temperSteady, serious: []int{0},
 			appeals: []demoAppeal{{offset: 0, outcome: models.AppealPending, serious: true, reason: appealReasons[1], photo: true}},
 			label:   "a serious item (ZXLH-05) this month caps it at 2★ and fails its road; the appeal is pending"},
-		{n: 3, road: 0, temper: temperTop, honour: []int{-2}, notices: []string{noticeOpen},
+		{n: 3, road: 0, temper: temperTop, honour: []int{-2}, notices: []string{noticeOpen}, certificate: true,
 			appeals: []demoAppeal{{offset: -1, outcome: models.AppealAccepted, reason: appealReasons[2], note: appealNotes[2], photo: true}},
-			label:   "5★ model shop on a qualified demonstration road: honour bonus, an accepted appeal"},
+			label:   "5★ model shop on a qualified demonstration road: honour bonus, an accepted appeal, a credit certificate (信用证明) printed this month"},
 		{n: 4, road: 3, temper: temperSteady, notices: []string{noticeFixed},
 			appeals: []demoAppeal{{offset: 0, outcome: models.AppealAccepted, reason: appealReasons[3], note: appealNotes[3]}},
 			label:   "reported a notice fixed with a photo (awaiting re-inspection), an appeal accepted this month"},
@@ -99,6 +99,8 @@ var demoCounties = []struct {
 		{n: 8, road: 4, temper: temperSteady,
 			appeals: []demoAppeal{{offset: 0, outcome: models.AppealPending, reason: appealReasons[8], photo: true}},
 			label:   "an appeal pending"},
+		{n: 9, road: 0, temper: temperTop, serious: []int{-2}, repair: true,
+			label: "a serious item (ZXLH-05) two months ago, rectified the next day; its credit repair (信用修复) was granted last month, so no cap holds its star"},
 	}},
 	{"370302", "淄川区", []demoRoadSpec{
 		{"松龄路", "般阳路街道", roadModel, service.DemoAccepted, 40},
@@ -225,7 +227,12 @@ type demoStory struct {
 	honour  []int // offsets of the months with an honour bonus (BONUS-04)
 	notices []string
 	appeals []demoAppeal
-	label   string
+	// repair: the serious item is rectified at once, and the merchant's
+	// credit repair (信用修复) is applied for and granted in the month after.
+	repair bool
+	// certificate: the merchant prints a credit certificate (信用证明) this month.
+	certificate bool
+	label       string
 }
 
 // demoAppeal is an appeal of the first deduction of a month (the serious one
@@ -269,7 +276,8 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fs := newFlags("demo", "Load Zibo sample data into an empty database and print the logins: 张店区 and 淄川区, 12 roads,\n"+
 		"300 shops with valid USCCs, officers on their roads and merchant accounts; three closed months\n"+
 		"and the current one of inspections with photos, bonuses, serious items, reversals, appeals,\n"+
-		"rectification notices and demonstration roads in every state.", stdout)
+		"rectification notices and demonstration roads in every state; a granted credit repair, a random\n"+
+		"audit with its auditor's visits and a credit certificate.", stdout)
 	perCounty := fs.Int("merchants", 150, fmt.Sprintf("shops per county (%d–%d)", demoMinShops, demoMaxShops))
 	seed := fs.Uint64("seed", 2026, "random seed: the same seed loads the same data")
 	if err := fs.Parse(args); err != nil {
@@ -369,6 +377,11 @@ type demoResult struct {
 	Capped                                                         int // shops whose star a serious item caps now
 	Qualified                                                      []string
 	Failing                                                        []string // designated roads that do not qualify now, with why
+	// Fair to merchants: credit repairs granted, random audits drawn and
+	// their visits, credit certificates issued (and the last one's
+	// verification URL).
+	Repairs, SpotChecks, Visits, Certificates int
+	CertificateURL                            string
 }
 
 // demoClock is the loader's service clock: it stands where the current event happens.
@@ -400,6 +413,7 @@ type demoCounty struct {
 	name     string
 	admin    service.Actor
 	officers []service.Actor
+	auditor  service.Actor // its auditor (抽查员), if it has one
 	roads    []*demoRoad
 	shops    []*demoShop
 }
@@ -416,6 +430,7 @@ type demoRoad struct {
 type demoShop struct {
 	id      int64
 	name    string
+	owner   string
 	uscc    string
 	county  *demoCounty
 	road    *demoRoad
@@ -718,6 +733,14 @@ func (l *demoLoader) register(ctx context.Context, ci int) (*demoCounty, error) 
 		}
 		l.res.Logins[len(l.res.Logins)-len(c.officers)+i].Note = strings.Join(roads, "、")
 	}
+	if ci == 0 { // the first county runs random audits (抽查)
+		u, err := mkUser("auditor"+code, service.RoleAuditor, nil, "赵抽查员",
+			"random audits (抽查): this month's sample, three shops visited, the rest to do; blind to scores and officers")
+		if err != nil {
+			return nil, err
+		}
+		c.auditor = service.Actor{UserID: u.ID, Username: u.Username, Role: service.RoleAuditor, CountyID: c.id}
+	}
 
 	// Shops join the roads in turn, each road in proportion to its share
 	// (smooth weighted round robin), the stories first on their roads.
@@ -757,6 +780,7 @@ func (l *demoLoader) register(ctx context.Context, ci int) (*demoCounty, error) 
 		if l.rng.IntN(3) == 0 {
 			owner = strings.TrimSuffix(owner, "先生") + "女士"
 		}
+		s.owner = owner
 		phone := fmt.Sprintf("13%d%08d", 5+l.rng.IntN(5), l.rng.IntN(100_000_000))
 		addr := name + r.spec.name + fmt.Sprintf("%d号", number)
 		// Along the road from its start, a few metres a house number.
@@ -811,9 +835,9 @@ func (l *demoLoader) register(ctx context.Context, ci int) (*demoCounty, error) 
 	return c, nil
 }
 
-// demoLoginRank orders the logins: each county's admin, officers, then shops.
+// demoLoginRank orders the logins: each county's admin, officers, auditor, then shops.
 func demoLoginRank(d demoLogin) int {
-	rank := map[string]int{service.RoleCountyAdmin: 0, service.RoleOfficer: 1, service.RoleMerchant: 2}[d.Role]
+	rank := map[string]int{service.RoleCountyAdmin: 0, service.RoleOfficer: 1, service.RoleAuditor: 2, service.RoleMerchant: 3}[d.Role]
 	ci := 0
 	for i, c := range demoCounties {
 		if c.name == d.County {
@@ -951,8 +975,17 @@ func (l *demoLoader) plan(c *demoCounty) {
 		for _, kind := range s.story.notices {
 			l.planStoryNotice(s, kind)
 		}
+		if s.story.repair {
+			l.planRepair(s)
+		}
+		if s.story.certificate {
+			l.planCertificate(s)
+		}
 	}
 	l.planOpenNotices(c)
+	if c.auditor.UserID != 0 {
+		l.planSpotCheck(c)
+	}
 }
 
 // roadTempers draws the tempers of a road's ordinary shops from its role.
@@ -1630,6 +1663,138 @@ func (l *demoLoader) planOpenNotices(c *demoCounty) {
 	}
 }
 
+// planRepair has a story shop's serious item rectified at once (a notice
+// confirmed at re-inspection the next day) and, in the month after, once the
+// minimum period has passed, the merchant apply for credit repair (信用修复)
+// with a photo and the signed commitment, and the county office grant it.
+func (l *demoLoader) planRepair(s *demoShop) {
+	i := len(l.cycles) - 1 + s.story.serious[0]
+	if i < 0 || i+1 >= len(l.cycles) || s.months[i] == nil || len(s.months[i].inspections) == 0 {
+		return
+	}
+	c := l.cycles[i]
+	in := s.months[i].inspections[0] // the serious item leads the month's first inspection
+	issued := l.at(c, in.frac).Add(10 * time.Minute)
+	applied, granted := l.at(c.Next(), 0.3), l.at(c.Next(), 0.45)
+	if opens := l.pol.RepairOpens(c); applied.Before(opens) {
+		applied, granted = opens.Add(2*time.Hour), opens.Add(26*time.Hour)
+	}
+	officer := s.county.officers[s.road.officer]
+	seed := l.rng.Uint64()
+	var notice, app int64
+	l.add(issued, s, "notice to "+s.name, func(ctx context.Context) error {
+		e, err := l.entryOf(ctx, in, isSeriousEntry)
+		if err != nil {
+			return err
+		}
+		n, err := l.svc.IssueNotice(ctx, officer, s.id, service.NoticeInput{RuleCode: e.RuleCode,
+			Note: "请于期限内整改：" + demoRuleName(l.pol, e.RuleCode), Photos: in.photo})
+		notice = n.ID
+		return err
+	})
+	l.add(issued.Add(26*time.Hour), s, "re-inspect "+s.name, func(ctx context.Context) error {
+		_, err := l.svc.RectifyNotice(ctx, officer, notice, "复查已整改，店外桌椅已全部收回")
+		l.res.NoticesRectified++
+		return err
+	})
+	l.add(applied, s, "repair application of "+s.name, func(ctx context.Context) error {
+		p, err := l.svc.UploadPhoto(ctx, s.account, bytes.NewReader(demoPhoto(seed, true)))
+		if err != nil {
+			return err
+		}
+		l.res.Photos++
+		a, err := l.svc.ApplyRepair(ctx, s.account, s.id, service.RepairInput{
+			Reason: "已按要求整改，店外桌椅全部收回店内，此后巡查均未再发现占道经营，申请提前解除星级限制",
+			Photos: []int64{p.ID}, Pledge: true, PledgeName: s.owner})
+		app = a.ID
+		return err
+	})
+	l.add(granted, s, "grant the repair of "+s.name, func(ctx context.Context) error {
+		_, err := l.svc.DecideRepair(ctx, s.county.admin, app, true, "经复查整改到位，承诺书已签署，同意信用修复，解除星级上限")
+		l.res.Repairs++
+		return err
+	})
+}
+
+// planCertificate has a story shop's merchant print a credit certificate
+// (信用证明) of its star this month, as a bank or landlord would ask.
+func (l *demoLoader) planCertificate(s *demoShop) {
+	cur := l.cycles[len(l.cycles)-1]
+	l.add(l.at(cur, 0.5), s, "certificate of "+s.name, func(ctx context.Context) error {
+		v, err := l.svc.IssueCertificate(ctx, s.account, s.id)
+		l.res.Certificates++
+		l.res.CertificateURL = v.URL
+		return err
+	})
+}
+
+// demoSpotCheckVisits are when (fractions of the current month) the
+// county's auditor visits the first shops of the month's random audit.
+var demoSpotCheckVisits = []float64{0.4, 0.55, 0.7}
+
+// planSpotCheck has the county admin draw a random audit (抽查) of two shops
+// a road early in the current month, for the county's auditor, who visits
+// the first shops of the sample as the month goes on (the rest stay on its
+// worklist) and records what it finds: the deductions the officers' plan
+// has for the shop this month (two at most), one of them a point lower at
+// the second visit; at the third, a shop the officers found nothing at has
+// litter in front.
+func (l *demoLoader) planSpotCheck(c *demoCounty) {
+	cur := len(l.cycles) - 1
+	seed := 1 + l.rng.Int64N(999_999_999_999)
+	var audit int64
+	l.add(l.at(l.cycles[cur], 0.2), nil, "spot check of "+c.name, func(ctx context.Context) error {
+		sc, err := l.svc.DrawSpotCheck(ctx, c.admin, service.SpotCheckInput{CountyID: c.id, Size: 2, Seed: &seed,
+			AuditorID: c.auditor.UserID, Note: "每条道路随机抽取 2 家，由抽查员独立检查"})
+		audit = sc.ID
+		l.res.SpotChecks++
+		return err
+	})
+	for k, frac := range demoSpotCheckVisits {
+		l.add(l.at(l.cycles[cur], frac), nil, "spot-check visit in "+c.name, func(ctx context.Context) error {
+			sc, err := l.svc.SpotCheck(ctx, c.admin, audit)
+			if err != nil {
+				return err
+			}
+			var sample []int64
+			for _, r := range sc.Roads {
+				for _, sh := range r.Shops {
+					sample = append(sample, sh.MerchantID)
+				}
+			}
+			if k >= len(sample) {
+				return nil
+			}
+			var items []service.InspectionItem
+			if i := slices.IndexFunc(c.shops, func(s *demoShop) bool { return s.id == sample[k] }); i >= 0 && c.shops[i].months[cur] != nil {
+				for _, in := range c.shops[i].months[cur].inspections {
+					for _, it := range in.items {
+						if r, _ := l.pol.Item(it.RuleCode); r.Kind == policy.Deduction && !r.Serious && len(items) < 2 {
+							items = append(items, service.InspectionItem{RuleCode: it.RuleCode, Points: it.Points, Note: demoItemNotes[it.RuleCode][0]})
+						}
+					}
+				}
+			}
+			if k == 1 && len(items) > 0 {
+				if r, _ := l.pol.Item(items[0].RuleCode); *items[0].Points > r.MinPoints {
+					lower := *items[0].Points - 1
+					items[0].Points = &lower
+				}
+			}
+			if k == 2 && len(items) == 0 {
+				items = append(items, service.InspectionItem{RuleCode: "HJWS-01", Note: demoItemNotes["HJWS-01"][0]})
+			}
+			note := "现场检查未发现问题"
+			if len(items) > 0 {
+				note = "现场检查发现的问题已拍照留存"
+			}
+			_, err = l.svc.RecordSpotCheck(ctx, c.auditor, audit, sample[k], service.SpotCheckVisit{Items: items, Note: note})
+			l.res.Visits++
+			return err
+		})
+	}
+}
+
 // planDemonstration moves the county's roads through the demonstration
 // statuses over the months, ending in each road's status.
 func (l *demoLoader) planDemonstration(c *demoCounty) {
@@ -1724,6 +1889,12 @@ func (r demoResult) print(w io.Writer, took time.Duration) {
 		r.NoticesOverdue, r.NoticesReported, r.NoticesOpen, r.NoticesRectified, r.UnderWatch, r.Capped)
 	fmt.Fprintf(w, "Demonstration roads qualified now: %s.\n", strings.Join(r.Qualified, ", "))
 	fmt.Fprintf(w, "Designated but not qualified: %s.\n", strings.Join(r.Failing, "; "))
+	fmt.Fprintf(w, "Fair to merchants: credit repairs granted %d, random audits %d (%d shops visited), credit certificates %d",
+		r.Repairs, r.SpotChecks, r.Visits, r.Certificates)
+	if r.CertificateURL != "" {
+		fmt.Fprintf(w, " (verify one at %s)", r.CertificateURL)
+	}
+	fmt.Fprintln(w, ".")
 	fmt.Fprintf(w, "\nLogins (all share the password %s):\n", r.Password)
 	for _, lg := range r.Logins {
 		line := fmt.Sprintf("  %-16s %s", lg.Username, lg.Role)
@@ -1736,7 +1907,8 @@ func (r demoResult) print(w io.Writer, took time.Duration) {
 	}
 	a, b := demoCounties[0].code, demoCounties[1].code
 	fmt.Fprintf(w, "Worth opening: shop%[1]s1 (重点监管, capped, overdue notice), shop%[1]s2 (serious item, appeal pending), shop%[2]s2\n"+
-		"(capped though scoring high), officer%[1]s2 (shops to inspect, notices due), admin%[1]s (dashboard, queues, demonstration roads).\n", a, b)
+		"(capped though scoring high), shop%[1]s9 (credit repair granted), shop%[1]s3 (credit certificate), officer%[1]s2\n"+
+		"(shops to inspect, notices due), auditor%[1]s (random audit), admin%[1]s (dashboard, queues, demonstration roads).\n", a, b)
 }
 
 // demoUSCC builds a valid 统一社会信用代码 for a shop of the county.

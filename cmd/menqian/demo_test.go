@@ -153,7 +153,9 @@ func checkDemoSummary(t *testing.T, res demoResult) {
 	var out bytes.Buffer
 	res.print(&out, time.Second)
 	for _, want := range []string{"password " + demoTestPassword, "admin370303 ", "officer3703032 ", "shop3703031 ",
-		"shop3703028 ", "重点监管", "Worth opening: shop3703031", "qualified now: 张店区 柳泉路"} {
+		"shop3703028 ", "重点监管", "Worth opening: shop3703031", "qualified now: 张店区 柳泉路", "auditor370303 ", "shop3703039 ",
+		"Fair to merchants: credit repairs granted 1, random audits 1 (3 shops visited), credit certificates 1 (verify one at http://mq.test/v/",
+		"auditor370303    auditor · 张店区 · random audits", "officer3703031   officer · 张店区 · 柳泉路"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the summary does not mention %q:\n%s", want, out.String())
 		}
@@ -167,7 +169,8 @@ func checkDemoRefusal(t *testing.T, dt demoTarget) {
 		t.Helper()
 		var out []string
 		for _, table := range []string{"counties", "roads", "users", "merchants", "photos", "inspections", "ledger_entries", "scores",
-			"appeals", "notices", "road_demo_events", "closed_cycles", "audit_events"} {
+			"appeals", "notices", "road_demo_events", "closed_cycles", "audit_events", "repair_applications", "repairs", "audits",
+			"audit_records", "credit_certificates"} {
 			var n int
 			if err := dt.db.SQL().QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
 				t.Fatal(err)
@@ -293,6 +296,7 @@ func checkDemo(t *testing.T, dt demoTarget, res demoResult, now time.Time, full 
 	}
 
 	checkDemoRoads(t, ctx, svc, counties, full)
+	checkDemoFairness(t, ctx, dt, svc, res, cur)
 	if !full {
 		return
 	}
@@ -402,6 +406,99 @@ func checkDemo(t *testing.T, dt demoTarget, res demoResult, now time.Time, full 
 	}
 }
 
+// checkDemoFairness: issue 15's parts are there for a new user to open: the
+// auditor with its audit of this month (drawn, three shops visited, the rest
+// to do), shop3703039's granted credit repair lifting the cap of its serious
+// item of two months ago (and menqian check proving the stars with it), and
+// shop3703033's credit certificate, which verifies.
+func checkDemoFairness(t *testing.T, ctx context.Context, dt demoTarget, svc *service.Service, res demoResult, cur policy.Cycle) {
+	t.Helper()
+	actor := func(username string) service.Actor {
+		t.Helper()
+		u, err := dt.db.UserByUsername(ctx, username)
+		if err != nil {
+			t.Fatalf("%s: %v", username, err)
+		}
+		a := service.Actor{UserID: u.ID, Username: u.Username, Role: u.Role, MerchantID: deref(u.MerchantID)}
+		a.CountyID = deref(u.CountyID)
+		return a
+	}
+
+	// The random audit, as the auditor's worklist shows it.
+	auditor := actor("auditor370303")
+	if auditor.Role != service.RoleAuditor {
+		t.Fatalf("auditor370303 is a %s", auditor.Role)
+	}
+	audits, _, err := svc.SpotChecks(ctx, auditor, service.SpotCheckFilter{})
+	if err != nil || len(audits) != 1 {
+		t.Fatalf("auditor370303's audits: %+v %v", audits, err)
+	}
+	sc, err := svc.SpotCheck(ctx, auditor, audits[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var findings int
+	for _, r := range sc.Roads {
+		for _, sh := range r.Shops {
+			findings += len(sh.Records)
+		}
+	}
+	if sc.Cycle != cur.String() || !sc.Open || sc.Visited != 3 || sc.Shops < 2*len(sc.Roads) || len(sc.Roads) < 7 || findings == 0 || res.Visits != 3 {
+		t.Errorf("the audit: cycle %s, open %v, %d of %d shops on %d roads visited, %d findings; want this month's, open, 3 visited of two a road, something found",
+			sc.Cycle, sc.Open, sc.Visited, sc.Shops, len(sc.Roads), findings)
+	}
+	// Its visits moved nothing: every ledger entry is an officer's or an admin's.
+	var byAuditor int
+	if err := dt.db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM ledger_entries WHERE author_id = ?", auditor.UserID).Scan(&byAuditor); err != nil || byAuditor != 0 {
+		t.Errorf("%d ledger entries by the auditor (%v)", byAuditor, err)
+	}
+
+	// The granted repair: the serious item of two months ago would cap the
+	// shop's star now, but the repair lifts it.
+	shop := actor("shop3703039")
+	m, err := svc.Merchant(ctx, shop, shop.MerchantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps, _, err := svc.RepairApplications(ctx, shop, service.RepairFilter{})
+	if err != nil || len(apps) != 1 || apps[0].Status != models.RepairGranted || apps[0].ThroughCycle != cur.Add(-2).String() || res.Repairs != 1 {
+		t.Fatalf("shop3703039's repair applications: %+v %v", apps, err)
+	}
+	var serious int
+	if err := dt.db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM ledger_entries WHERE merchant_id = ? AND cycle = ? AND serious = ? AND kind = ?",
+		m.ID, cur.Add(-2).String(), true, models.KindDeduction).Scan(&serious); err != nil || serious != 1 {
+		t.Errorf("shop3703039 has %d serious items two months ago (%v), want the one repaired", serious, err)
+	}
+	st, err := svc.CurrentScores(ctx, []models.Merchant{m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := st[m.ID]; r.Capped || r.RatedStar <= 2 {
+		t.Errorf("shop3703039 now: %+v, want its cap lifted by the repair", r)
+	}
+	if problems, err := svc.CheckRepairs(ctx); err != nil || len(problems) > 0 {
+		t.Errorf("check of the repairs: %v %v", problems, err)
+	}
+
+	// The certificate verifies, and says what the shop had when it was issued.
+	owner := actor("shop3703033")
+	certs, err := svc.Certificates(ctx, owner, owner.MerchantID)
+	if err != nil || len(certs) != 1 || res.Certificates != 1 || certs[0].URL != res.CertificateURL {
+		t.Fatalf("shop3703033's certificates: %+v %v; the summary's URL %q", certs, err, res.CertificateURL)
+	}
+	v, err := svc.VerifyCertificate(ctx, certs[0].Token)
+	if err != nil || v.Certificate.Star != certs[0].Star || v.Certificate.Star < 4 || v.Certificate.Cycle != cur.String() {
+		t.Errorf("the certificate verifies as %+v (%v); issued %d★ in %s", v.Certificate, err, certs[0].Star, certs[0].Cycle)
+	}
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
 // checkDemoRoads: each county has demonstration roads in every status, some
 // qualified now (in a full demo), others failing for different reasons.
 func checkDemoRoads(t *testing.T, ctx context.Context, svc *service.Service, counties []models.County, full bool) {
@@ -454,8 +551,9 @@ func checkDemoRoads(t *testing.T, ctx context.Context, svc *service.Service, cou
 }
 
 // demoDigest hashes what the demo decides: ledger, scores, inspections,
-// photos, appeals, notices, demonstration events, frozen results, accounts
-// and shops; not the random merchant codes and password hashes, nor the ids
+// photos, appeals, notices, demonstration events, frozen results, accounts,
+// shops, random audits, credit repairs and certificates; not the random
+// merchant codes, certificate serials and password hashes, nor the ids
 // of inspections and ledger entries (a wave of inspections is recorded
 // concurrently, and the group commit numbers it in arrival order): those
 // rows are named by their shop and time, and references to them by what
@@ -481,6 +579,13 @@ func demoDigest(t *testing.T, db *models.DB) string {
 		"SELECT cycle, road_id, score_cents, qualified, failing, metrics FROM cycle_road_results ORDER BY cycle, road_id",
 		"SELECT id, username, role, county_id, merchant_id, display_name FROM users ORDER BY id",
 		"SELECT id, name, road_id, uscc, category, owner_name, phone, address, lat, lng, status, created_at FROM merchants ORDER BY id",
+		"SELECT id, county_id, cycle, seed, algorithm, draw, auditor_id, note, created_by, created_at FROM audits ORDER BY id",
+		"SELECT audit_id, merchant_id, road_id, draw_order, visited_at, visited_by, note FROM audit_shops ORDER BY audit_id, merchant_id",
+		"SELECT audit_id, merchant_id, rule_code, points, note, recorded_by, recorded_at FROM audit_records ORDER BY audit_id, merchant_id, rule_code",
+		`SELECT id, merchant_id, through_cycle, reason, photo_ids, pledge_name, applied_at, due_at, status, decided_by, decided_at, decision_note
+		FROM repair_applications ORDER BY id`,
+		"SELECT application_id, merchant_id, through_cycle, granted_by, granted_at FROM repairs ORDER BY id",
+		"SELECT merchant_id, merchant_name, star, score, cycle, issued_by, issued_at FROM credit_certificates ORDER BY id",
 	} {
 		rows, err := db.SQL().Query(q)
 		if err != nil {
