@@ -287,3 +287,65 @@ type shopStanding struct {
 	score, star int
 	entries     int64
 }
+
+// TestCertificatePhonePagesBrowser: the public verification page of a
+// credit certificate, as a bank's clerk or a landlord scans it on a phone
+// (390×844), says 真实有效 with what the certificate said and the star now,
+// 证明已撤销 for a revoked one and 无法核实 for a forged token; each of
+// its three answers, and the merchant's 信用证明 page listing both
+// certificates, pass the 适老化 audit.
+func TestCertificatePhonePagesBrowser(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, models.SQLite)
+	w := e.seed()
+	e.record(w.Officer[0], w.Merchant[0], "HJWS-02", 4)
+	valid, err := e.svc.IssueCertificate(ctx, w.Shop[0], w.Merchant[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, err := e.svc.IssueCertificate(ctx, w.Shop[0], w.Merchant[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.RevokeCertificate(ctx, w.Admin[0], revoked.ID, "商户冒用证明"); err != nil {
+		t.Fatal(err)
+	}
+	forged := []byte(valid.Token) // one character changed (to another of the token's alphabet)
+	if forged[len(forged)-1] == '2' {
+		forged[len(forged)-1] = '3'
+	} else {
+		forged[len(forged)-1] = '2'
+	}
+
+	b := e.chrome(t)
+	for _, c := range []struct {
+		name, token, verdict, says string
+		starNow                    string // "": the page shows none
+	}{
+		{"verify-valid", valid.Token, "真实有效", "96 分", "5"}, // 100 − 4: 5★, registered this month
+		{"verify-revoked", revoked.Token, "证明已撤销", "不再有效", ""},
+		{"verify-forged", string(forged), "无法核实", "请勿采信", ""},
+	} {
+		b.open("/v/" + c.token)
+		if got := b.within("#verdict"); got != c.verdict {
+			t.Errorf("%s: the page says %q, want %q", c.name, got, c.verdict)
+		}
+		if got := b.within("main"); !strings.Contains(got, c.says) {
+			t.Errorf("%s: the page does not say %q: %q", c.name, c.says, got)
+		}
+		if c.starNow != "" && b.within("#star-now") != c.starNow || c.starNow == "" && eval[bool](b, `!!document.getElementById('star-now')`) {
+			t.Errorf("%s: the star now is not %q", c.name, c.starNow)
+		}
+		b.audit(c.name)
+		b.screenshot(c.name)
+	}
+
+	b.login(w.ShopName[0], password)
+	b.open("/merchant/certificates")
+	list := b.within("#certificates")
+	if !strings.Contains(list, valid.Serial) || !strings.Contains(list, revoked.Serial) || !strings.Contains(list, "已撤销") || !strings.Contains(list, "有效") {
+		t.Errorf("the merchant's certificates: %q", list)
+	}
+	b.audit("merchant-certificates")
+	b.noScriptErrors()
+}
