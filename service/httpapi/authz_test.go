@@ -1136,7 +1136,8 @@ func TestAuthzCoversEveryRoute(t *testing.T) {
 		t.Fatalf("handler is %T, not a gin engine", h)
 	}
 	covered := map[string]bool{"POST /api/v1/auth/login": true, // public
-		"GET /api/v1/certificates/:token": true} // public: certificate_test.go
+		"GET /api/v1/certificates/:token": true, // public: certificate_test.go
+		"GET /api/v1/openapi.json":        true} // public: openapi_test.go
 	for _, row := range authzRows(&authzFixture{}) {
 		covered[row.method+" "+row.route] = true
 	}

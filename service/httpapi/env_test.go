@@ -136,6 +136,7 @@ func (e *env) send(req *http.Request, token string) resp {
 	defer res.Body.Close()
 	out := resp{Status: res.StatusCode, Header: res.Header}
 	out.Body, _ = io.ReadAll(res.Body)
+	checkAnswer(e.t, req, out.Status, out.Header, out.Body) // every answer matches openapi.json (openapi_test.go)
 	if strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(out.Body, &out.JSON); err != nil {
 			e.t.Fatalf("%s %s: bad JSON answer: %v: %.300s", req.Method, req.URL.Path, err, out.Body)

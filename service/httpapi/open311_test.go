@@ -32,6 +32,7 @@ func TestOpen311ReadSide(t *testing.T) {
 				}
 				defer res.Body.Close()
 				body, _ := io.ReadAll(res.Body)
+				checkAnswer(t, res.Request, res.StatusCode, res.Header, body)
 				return res.StatusCode, res.Header.Get("Content-Type"), string(body)
 			}
 			report := func(m int64, item, phone, note string) string {
@@ -241,6 +242,7 @@ func TestOpen311FilesRequests(t *testing.T) {
 				}
 				defer res.Body.Close()
 				body, _ := io.ReadAll(res.Body)
+				checkAnswer(t, res.Request, res.StatusCode, res.Header, body)
 				return res.StatusCode, string(body)
 			}
 			cases := func() int {

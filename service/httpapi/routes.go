@@ -61,6 +61,7 @@ func New(o Options) http.Handler {
 	v1.POST("/auth/login", a.login)
 	// Public: a credit certificate's verification (certificate.go).
 	v1.GET("/certificates/:token", a.verifyCertificate)
+	v1.GET("/openapi.json", a.openAPI()) // this API's OpenAPI 3.1 description (openapi.go)
 
 	auth := v1.Group("", a.authenticate)
 	// Accounts and the scoring rules.
