@@ -389,6 +389,7 @@ func routes(api, pages http.Handler) http.Handler {
 	mux.Handle("/api/", api)
 	mux.Handle("/healthz", api)
 	mux.Handle("/readyz", api)
+	mux.Handle("/open311/", api) // Open311 GeoReport v2 (httpapi/open311.go)
 	mux.Handle("/", pages)
 	return mux
 }

@@ -277,6 +277,15 @@ func TestServeSQLite(t *testing.T) {
 	if status, me := s.call(t, "GET", "/api/v1/me", tok, nil); status != 200 || me["role"] != "city_admin" {
 		t.Errorf("me = %d %v", status, me)
 	}
+	// The API's description and what it describes, Open311 included, are
+	// on the public address.
+	for _, path := range []string{"/api/v1/openapi.json", "/open311/v2/services.json", "/open311/v2/requests.xml"} {
+		if r, err := http.Get(s.base + path); err != nil {
+			t.Errorf("GET %s: %v", path, err)
+		} else if r.Body.Close(); r.StatusCode != 200 || !strings.Contains(r.Header.Get("Content-Type"), path[strings.LastIndex(path, ".")+1:]) {
+			t.Errorf("GET %s: %d %s", path, r.StatusCode, r.Header.Get("Content-Type"))
+		}
+	}
 	if err := run(context.Background(), []string{"healthcheck", "-url", s.base + "/healthz"}, envOf(), io.Discard, io.Discard); err != nil {
 		t.Errorf("healthcheck of a running instance: %v", err)
 	}
