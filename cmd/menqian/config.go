@@ -11,6 +11,8 @@ import (
 	"unicode"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
+
+	"github.com/menqian/menqian/service/clientaddr"
 )
 
 // config is the design's configuration table, read once from the environment.
@@ -19,6 +21,7 @@ type config struct {
 	MetricsAddr   string        // where /metrics is served; empty: nowhere
 	Timeout       time.Duration // each request's deadline
 	Drain         time.Duration // how long a stopping instance keeps serving while /readyz says 503
+	Proxies       string        // MENQIAN_TRUSTED_PROXIES: reverse proxies whose X-Forwarded-For is believed (comma-separated)
 	MySQLDSN      string
 	SQLitePath    string
 	RedisURL      string
@@ -68,6 +71,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.Drain, err = time.ParseDuration(get("MENQIAN_DRAIN", "5s")); err != nil || c.Drain < 0 || c.Drain > 5*time.Minute {
 		errs = append(errs, fmt.Sprintf("MENQIAN_DRAIN=%q: want a duration from 0s to 5m, e.g. 5s", getenv("MENQIAN_DRAIN")))
 	}
+	c.Proxies = strings.TrimSpace(getenv("MENQIAN_TRUSTED_PROXIES"))
+	if _, err := c.clients(); err != nil {
+		errs = append(errs, "MENQIAN_TRUSTED_PROXIES: "+err.Error())
+	}
 	if c.MetricsAddr != "" {
 		if !validAddr(c.MetricsAddr) {
 			errs = append(errs, fmt.Sprintf("MENQIAN_METRICS_ADDR=%q: want host:port or :port", c.MetricsAddr))
@@ -100,6 +107,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, errors.New("configuration: " + strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// clients is the resolver of client addresses behind MENQIAN_TRUSTED_PROXIES.
+func (c config) clients() (*clientaddr.Resolver, error) {
+	return clientaddr.New(strings.Split(c.Proxies, ","))
 }
 
 // validAddr reports whether addr is host:port or :port.
@@ -136,6 +148,6 @@ func (c config) masked() []any {
 		}
 		return "(set)"
 	}
-	return []any{"addr", c.Addr, "metrics_addr", c.MetricsAddr, "request_timeout", c.Timeout.String(), "drain", c.Drain.String(), "mysql_dsn", dsn, "sqlite_path", c.SQLitePath, "redis_url", redis, "public_url", c.PublicURL,
+	return []any{"addr", c.Addr, "metrics_addr", c.MetricsAddr, "request_timeout", c.Timeout.String(), "drain", c.Drain.String(), "trusted_proxies", c.Proxies, "mysql_dsn", dsn, "sqlite_path", c.SQLitePath, "redis_url", redis, "public_url", c.PublicURL,
 		"secret", set(c.Secret), "admin_password", set(c.AdminPassword), "policy", c.PolicyPath, "photo_dir", c.PhotoDir, "migrate", c.Migrate}
 }

@@ -46,6 +46,7 @@ func TestLoadConfigValues(t *testing.T) {
 		"MENQIAN_METRICS_ADDR", "127.0.0.1:9464",
 		"MENQIAN_REQUEST_TIMEOUT", "30s",
 		"MENQIAN_DRAIN", "0s",
+		"MENQIAN_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1",
 	))
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func TestLoadConfigValues(t *testing.T) {
 	want := config{Addr: "127.0.0.1:9090", MySQLDSN: "root:pw@tcp(db:3306)/menqian?parseTime=true&charset=utf8mb4", SQLitePath: "/data/m.db",
 		RedisURL: "redis://cache:6379/1", PublicURL: "https://mq.example.cn", Secret: "0123456789abcdef", AdminPassword: "admin-pass",
 		PolicyPath: "/etc/menqian/policy.yaml", PhotoDir: "/data/photos", Migrate: false,
-		MetricsAddr: "127.0.0.1:9464", Timeout: 30 * time.Second, Drain: 0}
+		MetricsAddr: "127.0.0.1:9464", Timeout: 30 * time.Second, Drain: 0, Proxies: "10.0.0.0/8, 127.0.0.1"}
 	if got != want {
 		t.Errorf("values:\n got %+v\nwant %+v", got, want)
 	}
@@ -89,6 +90,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"MENQIAN_REQUEST_TIMEOUT", "1ms"},
 		{"MENQIAN_DRAIN", "-1s"},
 		{"MENQIAN_DRAIN", "soon"},
+		{"MENQIAN_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"},
 		{"MENQIAN_METRICS_ADDR", ":8080"}, // the public address
 		{"MENQIAN_MYSQL_DSN", "garbage"},
 		{"MENQIAN_MYSQL_DSN", "root:s3cret-pw@tcp(127.0.0.1:3306)/"},

@@ -143,9 +143,10 @@ func (a *app) handler() http.Handler {
 
 // handlers returns the public handler and the one that answers /metrics.
 func (a *app) handlers() (public, metrics http.Handler) {
+	clients, _ := a.cfg.clients() // validated by loadConfig
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	api := httpapi.New(httpapi.Options{Service: a.svc, Logger: a.log, Registry: reg, RequestTimeout: a.cfg.Timeout, Ready: func() error {
+	api := httpapi.New(httpapi.Options{Service: a.svc, Logger: a.log, Registry: reg, RequestTimeout: a.cfg.Timeout, Clients: clients, Ready: func() error {
 		if a.draining.Load() {
 			return service.Errorf(service.CodeUnavailable, "本实例正在停止")
 		}
@@ -154,7 +155,7 @@ func (a *app) handlers() (public, metrics http.Handler) {
 		return a.db.Ping(c)
 	}})
 	pages := web.New(web.Options{Service: a.svc, Logger: a.log, Registry: reg, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"),
-		PolicyFile: a.cfg.PolicyPath, Limiter: a.limits, RequestTimeout: a.cfg.Timeout})
+		PolicyFile: a.cfg.PolicyPath, Limiter: a.limits, RequestTimeout: a.cfg.Timeout, Clients: clients})
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("/metrics", api)
 	return routes(api, pages), metricsMux

@@ -25,7 +25,7 @@ func (a *API) login(c *gin.Context) {
 	}
 	// The connection's address: no proxy header is trusted (Gin's ClientIP
 	// would take X-Forwarded-For from anyone, and so any address).
-	res, err := a.svc.LoginFrom(c.Request.Context(), c.RemoteIP(), req.Username, req.Password)
+	res, err := a.svc.LoginFrom(c.Request.Context(), a.client(c), req.Username, req.Password)
 	if err != nil {
 		a.fail(c, err)
 		return

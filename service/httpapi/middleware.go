@@ -113,7 +113,7 @@ func (a *API) observe(c *gin.Context) {
 	if status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusTooManyRequests {
 		// The security log: who was refused what (never a password or a token).
 		a.log.InfoContext(c, "request refused", "request_id", requestID(c), "status", status, "code", c.GetString(ctxErrorCode),
-			"method", method, "route", route, "client", c.ClientIP(), "user_id", actor(c).UserID)
+			"method", method, "route", route, "client", a.client(c), "user_id", actor(c).UserID)
 	}
 	if (status >= 500 || route != "/healthz" && route != "/metrics") && a.log.Enabled(c, slog.LevelDebug) {
 		a.log.Debug("request", "request_id", requestID(c), "method", c.Request.Method, "route", route,
@@ -164,6 +164,11 @@ func (a *API) authenticate(c *gin.Context) {
 	c.Set(ctxActor, act)
 	c.Next()
 }
+
+// client is the request's client address: the connection's, or behind a
+// trusted proxy the address it forwarded (never Gin's ClientIP, which
+// believes an X-Forwarded-For from anyone).
+func (a *API) client(c *gin.Context) string { return a.clients.Of(c.Request) }
 
 func actor(c *gin.Context) service.Actor {
 	v, _ := c.Get(ctxActor)

@@ -285,7 +285,7 @@ func (a *API) open311Post(c *gin.Context) {
 	form := c.Request.PostForm
 	in := service.Open311ReportInput{APIKey: form.Get("api_key"), ServiceCode: form.Get("service_code"),
 		MerchantCode: form.Get("attribute[merchant_code]"), Jurisdiction: form.Get("jurisdiction_id"),
-		Description: form.Get("description"), Phone: form.Get("phone"), Client: c.ClientIP()}
+		Description: form.Get("description"), Phone: form.Get("phone"), Client: a.client(c)}
 	for _, p := range []struct {
 		name string
 		dst  **float64

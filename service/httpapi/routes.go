@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/clientaddr"
 	"github.com/menqian/menqian/service/kept"
 )
 
@@ -20,6 +21,7 @@ type API struct {
 	ready   func() error
 	kept    *kept.Cache[keptKey, keptStamp] // GET answers reused while unchanged (kept.go)
 	timeout time.Duration                   // each request's deadline; 0: none
+	clients *clientaddr.Resolver            // who the client is behind trusted proxies
 }
 
 // Options configure the HTTP interface.
@@ -31,13 +33,16 @@ type Options struct {
 	// RequestTimeout is each request's deadline, which reaches the database:
 	// past it the request is answered 503 with Retry-After. 0: none.
 	RequestTimeout time.Duration
+	// Clients tells the client's address behind the trusted proxies, for
+	// the login limit and the logs; nil: the connection's address.
+	Clients *clientaddr.Resolver
 }
 
 // New returns the HTTP handler. Every route of menqian is registered here
 // and nowhere else, so this function is the table of the API.
 func New(o Options) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
-	a := &API{svc: o.Service, log: o.Logger, ready: o.Ready, metrics: newMetrics(o.Registry), kept: newKept(), timeout: o.RequestTimeout}
+	a := &API{svc: o.Service, log: o.Logger, ready: o.Ready, metrics: newMetrics(o.Registry), kept: newKept(), timeout: o.RequestTimeout, clients: o.Clients}
 	if o.Registry != nil {
 		o.Registry.MustRegister(a.kept.Collector())
 	}

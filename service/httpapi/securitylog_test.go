@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service/clientaddr"
 	"github.com/menqian/menqian/service/httpapi"
 )
 
@@ -67,5 +68,42 @@ func TestRefusalsAreLogged(t *testing.T) {
 				t.Errorf("the log shows a password or a token:\n%s", s)
 			}
 		})
+	}
+}
+
+// TestClientBehindTrustedProxy: behind a proxy of MENQIAN_TRUSTED_PROXIES the
+// client is the address it forwarded; from anyone else X-Forwarded-For is
+// ignored (it would let a client choose its rate-limit bucket and its name
+// in the log).
+func TestClientBehindTrustedProxy(t *testing.T) {
+	e := newEnv(t, dbtest.Dialects(t)[0])
+	clients, err := clientaddr.New([]string{"10.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	h := httpapi.New(httpapi.Options{Service: e.svc, Registry: prometheus.NewRegistry(), Clients: clients,
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	for _, c := range []struct{ remote, forwarded, want string }{
+		{"10.1.2.3:4000", "1.2.3.4, 198.51.100.9", "198.51.100.9"},
+		{"203.0.113.7:4000", "198.51.100.9", "203.0.113.7"},
+	} {
+		req := httptest.NewRequest("GET", "/api/v1/me", nil)
+		req.RemoteAddr = c.remote
+		req.Header.Set("X-Forwarded-For", c.forwarded)
+		req.Header.Set("X-Request-ID", "proxy-test-"+c.want)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		found := false
+		for l := range strings.Lines(logs.String()) {
+			if strings.Contains(l, `"request_id":"proxy-test-`+c.want+`"`) {
+				found = true
+				if !strings.Contains(l, `"client":"`+c.want+`"`) {
+					t.Errorf("from %s forwarding %s: %s, want client %s", c.remote, c.forwarded, l, c.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("from %s: no refusal logged", c.remote)
+		}
 	}
 }

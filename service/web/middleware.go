@@ -130,7 +130,7 @@ func (p *Pages) observe(mux *http.ServeMux, next http.Handler) http.Handler {
 				user = saw.session.Actor.UserID
 			}
 			p.log.InfoContext(r.Context(), "page refused", "request_id", id, "status", sw.status, "method", r.Method,
-				"route", route, "client", clientOf(r), "user_id", user)
+				"route", route, "client", p.clientOf(r), "user_id", user)
 		}
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"time"
 
@@ -95,14 +94,9 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// clientOf is the client's address (the connection's; no proxy header is trusted).
-func clientOf(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientOf is the client's address: the connection's, or behind a trusted
+// proxy the address it forwarded (MENQIAN_TRUSTED_PROXIES).
+func (p *Pages) clientOf(r *http.Request) string { return p.clients.Of(r) }
 
 // reportForm is what the citizen fills in on the phone.
 func (c *citizenPages) reportForm(w http.ResponseWriter, r *http.Request) {
@@ -149,7 +143,7 @@ func (c *citizenPages) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	device := c.deviceOf(w, r)
-	client := clientOf(r)
+	client := c.p.clientOf(r)
 	now := c.now()
 	wait, err := c.limits.Take(r.Context(), now, reportsPerClient.Key(client), reportsPerDevice.Key(device), reportsPerShop.Key(prof.Code))
 	if err != nil {

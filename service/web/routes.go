@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/clientaddr"
 	"github.com/menqian/menqian/service/kept"
 	"github.com/menqian/menqian/service/ratelimit"
 )
@@ -25,7 +26,8 @@ type Pages struct {
 
 	// policyFile is the MENQIAN_POLICY file the policy was read from; "": the built-in default.
 	policyFile string
-	timeout    time.Duration // each request's deadline; 0: none
+	timeout    time.Duration        // each request's deadline; 0: none
+	clients    *clientaddr.Resolver // who the client is behind trusted proxies
 }
 
 // Options configure the pages.
@@ -35,8 +37,11 @@ type Options struct {
 	// RequestTimeout is each request's deadline, which reaches the database:
 	// past it the page is answered 503 with Retry-After. 0: none.
 	RequestTimeout time.Duration
-	Secure         bool                 // the public URL is https
-	Registry       *prometheus.Registry // page latencies are registered here
+	// Clients tells the client's address behind the trusted proxies, for
+	// the limits and the logs; nil: the connection's address.
+	Clients  *clientaddr.Resolver
+	Secure   bool                 // the public URL is https
+	Registry *prometheus.Registry // page latencies are registered here
 	// PolicyFile is the MENQIAN_POLICY file the service's policy was read
 	// from, shown on the policy page; "": the built-in default.
 	PolicyFile string
@@ -47,7 +52,7 @@ type Options struct {
 
 // New returns the handler of every page.
 func New(o Options) http.Handler {
-	p := &Pages{svc: o.Service, log: o.Logger, secure: o.Secure, policyFile: o.PolicyFile, timeout: o.RequestTimeout, views: newViews(o.Service.Policy())}
+	p := &Pages{svc: o.Service, log: o.Logger, secure: o.Secure, policyFile: o.PolicyFile, timeout: o.RequestTimeout, clients: o.Clients, views: newViews(o.Service.Policy())}
 	p.plaques = p.newPlaqueCache(o.Service.Policy())
 	p.kept = newKeptPages()
 	if p.log == nil {
@@ -169,5 +174,5 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /spotcheck/{id}/shops/{merchant}", auditor(p.keep(p.spotCheckVisitForm)))
 	mux.HandleFunc("POST /spotcheck/{id}/shops/{merchant}", auditor(p.recordSpotCheckVisit))
 	mux.HandleFunc("/", p.notFound)
-	return p.observe(mux, p.secureHeaders(p.withSession(p.checkCSRF(routed(mux)))))
+	return p.observe(mux, p.secureHeaders(p.deadline(p.withSession(p.checkCSRF(routed(mux))))))
 }

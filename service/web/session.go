@@ -74,7 +74,7 @@ func (p *Pages) showLogin(w http.ResponseWriter, r *http.Request, status int, us
 func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 	username := strings.TrimSpace(r.PostFormValue("username"))
 	next := safeNext(r.PostFormValue("next"))
-	s, err := p.svc.StartSessionFrom(r.Context(), clientOf(r), username, r.PostFormValue("password"))
+	s, err := p.svc.StartSessionFrom(r.Context(), p.clientOf(r), username, r.PostFormValue("password"))
 	if err != nil {
 		var msg string
 		switch service.ErrorCode(err) {
