@@ -15,6 +15,7 @@ func (a *app) wireLeaderboards() error {
 	if a.cfg.RedisURL == "" {
 		return nil
 	}
+	leaderboard.LogRedisTo(a.log) // go-redis's own lines as JSON, not plain lines on stderr
 	rdb, err := leaderboard.Connect(a.cfg.RedisURL)
 	if err != nil {
 		return fmt.Errorf("MENQIAN_REDIS_URL: %v", err)

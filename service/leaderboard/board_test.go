@@ -292,9 +292,9 @@ func TestChangeSkippedDuringRebuild(t *testing.T) {
 		if _, err := db.SQL().Exec("UPDATE scores SET score = 70 WHERE merchant_id = ? AND cycle = ?", m.ID, fx.cycle); err != nil {
 			t.Error(err)
 		}
-		r.downUntil.Store(time.Now().Add(time.Minute).UnixMilli()) // a read just failed
+		r.out.failed("test", time.Now(), errors.New("a read failed")) // a read just failed
 		r.ScoreChanged(ctx, m, fx.cycle, 70, -1)
-		r.downUntil.Store(0)
+		r.out.answered(time.Now())
 	}})
 	if err := r.Rebuild(ctx, fx.cycle); err != nil {
 		t.Fatal(err)

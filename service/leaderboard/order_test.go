@@ -65,9 +65,12 @@ func TestCrossedCountyWrites(t *testing.T) {
 	county := r.keys(fx.cycle).county(m.CountyID)
 	var crossed atomic.Bool
 	r.rdb.AddHook(redisHook{command: func(cmd redis.Cmder) {
-		// Version 5 is about to write the county keys: version 6 overtakes it.
+		// Version 5 is about to write the county keys: version 6, written by
+		// another instance, overtakes it.
 		if args := cmd.Args(); len(args) > 3 && args[3] == county && crossed.CompareAndSwap(false, true) {
-			r.ScoreChanged(ctx, m, fx.cycle, 92, 6)
+			if err := r.apply(ctx, r.keys(fx.cycle), changeOf(m, 92, 6)); err != nil {
+				t.Error(err)
+			}
 		}
 	}})
 	r.ScoreChanged(ctx, m, fx.cycle, 95, 5)

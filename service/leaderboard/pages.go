@@ -179,9 +179,10 @@ func (r *Redis) readPages(batch map[pageKey]*pageRead) {
 		_, err = r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { return send(p, pageScript.Eval) })
 	}
 	if err != nil {
-		r.readFailed("top", err)
+		r.readFailed("top", now, err)
 		return
 	}
+	r.out.answered(now)
 	for key, read := range batch {
 		if ready[key.ready].Val() == 0 {
 			r.notReady()

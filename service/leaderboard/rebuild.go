@@ -213,7 +213,7 @@ func (r *Redis) rewriteDirty(ctx context.Context, k keys) error {
 	}
 	for _, m := range ms {
 		c := change{id: m.ID, code: m.Code, name: m.Name, countyID: m.CountyID, roadID: m.RoadID, active: m.Status == "active", score: m.Score, version: -1}
-		if err := r.apply(ctx, k, c); err != nil {
+		if err := r.apply(ctx, k, c); err != nil && !errors.Is(err, errNotBuilt) {
 			return err
 		}
 	}
@@ -390,22 +390,39 @@ func newToken() (string, error) {
 // Run keeps the current cycle's sets complete until ctx ends: every period,
 // and soon after a read or write found them missing or stale, it rebuilds
 // them when they are not ready or their sizes disagree with the database.
+// While Redis is down it tries it every retryEvery, and declares it back.
 func (r *Redis) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		r.reconcile(ctx)
+		var retry <-chan time.Time
+		if r.out.isDown() {
+			retry = time.After(retryEvery)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-retry:
 		case <-r.kick:
+			if r.out.isDown() { // kicked by a change dropped meanwhile: wait for the retry
+				if retry == nil {
+					retry = time.After(retryEvery)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-retry:
+				}
+			}
 		}
 	}
 }
 
 // reconcile makes one repair pass.
 func (r *Redis) reconcile(ctx context.Context) {
+	started := time.Now()
 	r.mu.Lock()
 	stale := maps.Clone(r.stale)
 	r.mu.Unlock()
@@ -413,7 +430,7 @@ func (r *Redis) reconcile(ctx context.Context) {
 		// Redis answers again: make every instance stop trusting the cycle,
 		// then this one may read it again once it is rebuilt.
 		if err := r.invalidate(ctx, c); err != nil {
-			r.log.Warn("leaderboard: redis still unreachable", "err", err)
+			r.repairFailed(ctx, "invalidate", started, err)
 			return
 		}
 		r.clearStale(c, mark)
@@ -422,14 +439,15 @@ func (r *Redis) reconcile(ctx context.Context) {
 	k := r.keys(cycle)
 	n, err := r.rdb.Exists(ctx, k.ready()).Result()
 	if err != nil {
-		r.log.Warn("leaderboard: redis unreachable", "err", err)
+		r.repairFailed(ctx, "ready", started, err)
 		return
 	}
+	r.out.answered(started)
 	if n == 1 {
 		ok, err := r.complete(ctx, k)
 		if err != nil || ok {
 			if err != nil && ctx.Err() == nil {
-				r.log.Warn("leaderboard: consistency check failed", "err", err)
+				r.repairFailed(ctx, "consistency check", started, err)
 			}
 			return
 		}
@@ -437,8 +455,24 @@ func (r *Redis) reconcile(ctx context.Context) {
 	switch err := r.Rebuild(ctx, cycle); {
 	case errors.Is(err, ErrRebuildBusy):
 	case err != nil && ctx.Err() == nil:
-		r.log.Error("leaderboard: rebuild failed; answering from SQL", "cycle", cycle, "err", err)
+		r.repairFailed(ctx, "rebuild "+cycle, started, err)
 	}
+}
+
+// repairFailed logs a failure of Run's repairs, unless Redis is down, which
+// the outage logs once.
+func (r *Redis) repairFailed(ctx context.Context, op string, started time.Time, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	pctx, cancel := r.opCtx(ctx)
+	perr := r.rdb.Ping(pctx).Err()
+	cancel()
+	if perr != nil {
+		r.out.failed(op, started, perr)
+		return
+	}
+	r.log.Error("leaderboard: repair failed; answering from SQL", "op", op, "err", err)
 }
 
 // complete checks that every county set and the city set hold as many

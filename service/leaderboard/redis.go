@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -49,6 +52,13 @@ import (
 // script as the change (or, for a rebuild, in the same pipeline after its
 // renames), so that a page read can tell, in one cheap script, that the page
 // it read last is still what the sets hold (see pages.go).
+//
+// The changes heard after commits are written by one goroutine from a bounded
+// queue (see ScoreChanged and writes): the caller waits for its change at most
+// writeWait, and not at all while Redis is known to be down, so a dead or
+// hanging Redis never holds an inspection for long. A change that cannot be
+// written (Redis down, queue full) marks the cycle stale: reads answer from
+// SQL until Run has rebuilt it.
 type Redis struct {
 	rdb    redis.UniversalClient
 	db     *models.DB
@@ -61,12 +71,15 @@ type Redis struct {
 	lockTTL   time.Duration
 	opTimeout time.Duration
 	heldAge   time.Duration // maxHeldAge; shorter in tests
+	writeWait time.Duration // how long ScoreChanged waits for its change to be written
+	queueMax  int           // changes waiting to be written; past it they are dropped
 
 	mu    sync.Mutex
 	stale map[string]uint64 // cycles whose Redis state this instance could not keep right → their last mark
 	marks uint64            // stale marks so far: tells a mark made during a rebuild from one made before
 
-	downUntil  atomic.Int64 // unix ms until which reads skip Redis after an error
+	out        outage // whether Redis answers; logs an outage once
+	w          writes // the changes waiting for Redis
 	kick       chan struct{}
 	roadCounty sync.Map // road id → county id; a road never changes county
 	pages      pageReads
@@ -85,6 +98,28 @@ func WithClock(c func() time.Time) Option { return func(r *Redis) { r.clock = c 
 // WithLockTTL sets how long the rebuild lock lives without renewal (default 30s).
 func WithLockTTL(d time.Duration) Option { return func(r *Redis) { r.lockTTL = d } }
 
+// WithWriteQueue sets how many changes may wait for Redis (default 10000) and
+// how long the caller of ScoreChanged waits for its own (default 500ms).
+func WithWriteQueue(size int, wait time.Duration) Option {
+	return func(r *Redis) { r.queueMax, r.writeWait = size, wait }
+}
+
+// Timeouts of the Redis client and of the board's calls: a Redis that is
+// gone or hangs must cost a request little, and the board then answers from
+// SQL (the defaults of go-redis add up to seconds: a 5 s dial tried 5 times,
+// with up to 3 retries of the command). A read's or a write's socket timeout
+// stays go-redis's 5 s, for a rebuild's pipelines (renaming sets of a million
+// merchants); every call of the board for a request has the opTimeout
+// deadline in its context, which go-redis applies to the socket too.
+const (
+	dialTimeout = 500 * time.Millisecond
+	poolTimeout = time.Second            // waiting for a free connection
+	opTimeout   = time.Second            // one call of the board, retries included
+	retryEvery  = time.Second            // while Redis is down, Run tries it this often
+	queueSize   = 10000                  // changes waiting for the writer
+	writeWait   = 500 * time.Millisecond // how long ScoreChanged waits for its change
+)
+
 // NewRedis returns the Redis board over rdb, falling back to db.
 func NewRedis(rdb redis.UniversalClient, db *models.DB, p *policy.Policy, log *slog.Logger, opts ...Option) *Redis {
 	if log == nil {
@@ -92,12 +127,14 @@ func NewRedis(rdb redis.UniversalClient, db *models.DB, p *policy.Policy, log *s
 	}
 	r := &Redis{
 		rdb: rdb, db: db, policy: p, sql: newSQL(db, p), log: log, prefix: "lb", clock: time.Now,
-		lockTTL: 30 * time.Second, opTimeout: 2 * time.Second, heldAge: maxHeldAge,
+		lockTTL: 30 * time.Second, opTimeout: opTimeout, heldAge: maxHeldAge, writeWait: writeWait, queueMax: queueSize,
 		stale: map[string]uint64{}, kick: make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(r)
 	}
+	r.out.log = r.log
+	r.w.progress = make(chan struct{})
 	return r
 }
 
@@ -108,6 +145,18 @@ func Connect(url string) (redis.UniversalClient, error) {
 		return nil, fmt.Errorf("redis url: %w", err)
 	}
 	opt.ContextTimeoutEnabled = true
+	// Fail fast, unless the URL says otherwise: one dial per attempt, one
+	// retry (a pooled connection the server closed).
+	opt.DialerRetries = 1
+	if opt.DialTimeout == 0 {
+		opt.DialTimeout = dialTimeout
+	}
+	if opt.PoolTimeout == 0 {
+		opt.PoolTimeout = poolTimeout
+	}
+	if opt.MaxRetries == 0 {
+		opt.MaxRetries = 1
+	}
 	if !strings.Contains(url, "protocol=") {
 		// RESP2: menqian uses no push notifications, and RESP3 makes the
 		// client look for them around every reply (about 5% of a page read).
@@ -166,22 +215,29 @@ func (r *Redis) expireAt(cycle string) (time.Time, error) {
 	return r.policy.GraceEnd(c.Next()), nil
 }
 
-// usable reports whether reads of the cycle may try Redis.
+// usable reports whether reads of the cycle may try Redis: it answers, every
+// change this instance heard is in it, and the cycle is not stale here.
 func (r *Redis) usable(cycle string) bool {
-	if time.Now().UnixMilli() < r.downUntil.Load() {
-		return false
-	}
+	return !r.out.isDown() && !r.w.lagging.Load() && !r.isStale(cycle)
+}
+
+// isStale reports whether this instance knows the cycle's sets to miss a change.
+func (r *Redis) isStale(cycle string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	_, stale := r.stale[cycle]
-	return !stale
+	return stale
 }
 
-// readFailed logs a failed read and keeps reads off Redis for a moment, so a
-// hanging server does not slow every request.
-func (r *Redis) readFailed(op string, err error) {
-	r.log.Warn("leaderboard: redis read failed, answering from SQL", "op", op, "err", err)
-	r.downUntil.Store(time.Now().Add(time.Second).UnixMilli())
+// readFailed notes a failed read that began at started: reads stay off Redis
+// until Run finds it answering again.
+func (r *Redis) readFailed(op string, started time.Time, err error) {
+	if !unreachable(err) {
+		r.log.Warn("leaderboard: redis read failed, answering from SQL", "op", op, "err", err)
+		return
+	}
+	r.out.failed(op, started, err)
+	r.notReady()
 }
 
 // notReady asks Run to rebuild soon.
@@ -289,20 +345,22 @@ func (r *Redis) Position(ctx context.Context, cycle string, s Scope, m models.Me
 	}
 	octx, cancel := r.opCtx(ctx)
 	defer cancel()
+	started := time.Now()
 	pipe := r.rdb.Pipeline()
 	ready := pipe.Exists(octx, k.ready())
 	pos := positionScript.Eval(octx, pipe, []string{key}, code)
 	if _, err := pipe.Exec(octx); err != nil {
-		r.readFailed("position", err)
+		r.readFailed("position", started, err)
 		return r.sql.Position(ctx, cycle, s, m)
 	}
+	r.out.answered(started)
 	if ready.Val() == 0 {
 		r.notReady()
 		return r.sql.Position(ctx, cycle, s, m)
 	}
 	v, err := pos.Int64Slice()
 	if err != nil || len(v) != 2 {
-		r.readFailed("position", fmt.Errorf("position script answered %v: %v", pos.Val(), err))
+		r.readFailed("position", started, fmt.Errorf("position script answered %v: %v", pos.Val(), err))
 		return r.sql.Position(ctx, cycle, s, m)
 	}
 	return Position{Rank: int(v[0]), Of: int(v[1])}, nil
@@ -320,13 +378,15 @@ func (r *Redis) Roads(ctx context.Context, cycle string, countyID int64) ([]Road
 	k := r.keys(cycle)
 	octx, cancel := r.opCtx(ctx)
 	defer cancel()
+	started := time.Now()
 	pipe := r.rdb.Pipeline()
 	ready := pipe.Exists(octx, k.ready())
 	agg := pipe.HGetAll(octx, k.roads(countyID))
 	if _, err := pipe.Exec(octx); err != nil {
-		r.readFailed("roads", err)
+		r.readFailed("roads", started, err)
 		return r.sql.Roads(ctx, cycle, countyID)
 	}
+	r.out.answered(started)
 	if ready.Val() == 0 {
 		r.notReady()
 		return r.sql.Roads(ctx, cycle, countyID)
@@ -443,30 +503,318 @@ for i = 1, 8 do redis.call('PEXPIREAT', KEYS[i], ARGV[6]) end
 return 1
 `)
 
-// ScoreChanged implements Board and service.ScoreListener: it writes the
-// merchant's absolute score (or its removal, when closed) after the database
-// committed it. A failure is logged and the cycle marked stale, never returned.
+// ScoreChanged implements Board and service.ScoreListener: it queues the
+// merchant's absolute score (or its removal, when closed), committed in the
+// database, for the writer, and waits for it to be written at most writeWait
+// (so that a read right after, on any instance, sees it), and not at all while
+// Redis is down or the writer behind. What cannot be written marks the cycle
+// stale; nothing is returned.
 func (r *Redis) ScoreChanged(ctx context.Context, m models.Merchant, cycle string, score, version int) {
-	if !r.usable(cycle) {
-		// Redis failed a moment ago or the cycle is stale here: the rebuild
-		// that repairs it reads this change from the database, and the
-		// inspection need not wait for a server that is down.
+	defer r.w.held(time.Now())
+	if r.out.isDown() || r.isStale(cycle) {
+		// Redis is down or the cycle is stale here: the rebuild that repairs
+		// it reads this change from the database.
+		r.w.dropped.Add(1)
 		r.setStale(cycle)
 		return
 	}
-	ctx = context.WithoutCancel(ctx) // the change is committed: write it even if the request ends
-	octx, cancel := r.opCtx(ctx)
-	err := r.apply(octx, r.keys(cycle), changeOf(m, score, version))
-	cancel()
-	if err != nil {
-		r.log.Error("leaderboard: redis update failed; answering from SQL until rebuilt",
-			"merchant", m.ID, "cycle", cycle, "err", err)
-		r.downUntil.Store(time.Now().Add(time.Second).UnixMilli())
-		octx, cancel := r.opCtx(ctx)
-		r.markStale(octx, cycle)
-		cancel()
+	// The change is committed: it is written even if the request ends.
+	q := queued{ctx: context.WithoutCancel(ctx), cycle: cycle, change: changeOf(m, score, version)}
+	seq, start, ok := r.w.push(q, r.queueMax)
+	if !ok {
+		r.w.overflow.Add(1)
+		if r.w.full.CompareAndSwap(false, true) {
+			r.log.Warn("leaderboard: redis write queue full; dropping changes, answering from SQL until rebuilt",
+				"cycle", cycle, "queue", r.queueMax)
+		}
+		r.setStale(cycle)
+		return
+	}
+	if start {
+		go r.drain()
+	}
+	r.w.wait(ctx, seq, r.writeWait, r.out.isDown)
+}
+
+// queued is one change waiting for Redis.
+type queued struct {
+	ctx    context.Context // the request's values, for the log; never cancelled
+	cycle  string
+	change change
+	seq    uint64
+}
+
+// writes is the queue of changes heard after commits. One goroutine (drain)
+// writes them in order while any wait, then ends; the next change starts
+// another.
+type writes struct {
+	mu       sync.Mutex
+	queue    []queued
+	writing  bool
+	heard    uint64        // sequence of the last change queued
+	done     uint64        // sequence of the last change written or dropped
+	progress chan struct{} // closed (and replaced) when done moves
+
+	// lagging is set when a caller stopped waiting for its change, and
+	// cleared when the queue is empty again: meanwhile reads skip Redis,
+	// which may miss changes this instance has answered.
+	lagging atomic.Bool
+	full    atomic.Bool // the queue overflowed since it was last empty: logged once
+
+	written, dropped, overflow, late atomic.Uint64
+	longest                          atomic.Int64 // the longest a caller spent in ScoreChanged, ns
+}
+
+// held notes the time a caller spent in ScoreChanged since start.
+func (w *writes) held(start time.Time) {
+	d := int64(time.Since(start))
+	for {
+		cur := w.longest.Load()
+		if d <= cur || w.longest.CompareAndSwap(cur, d) {
+			return
+		}
 	}
 }
+
+// push queues q unless max changes wait already; start says that no writer
+// runs, so the caller must start one.
+func (w *writes) push(q queued, max int) (seq uint64, start, ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) >= max {
+		return 0, false, false
+	}
+	w.heard++
+	q.seq = w.heard
+	w.queue = append(w.queue, q)
+	start = !w.writing
+	w.writing = true
+	return q.seq, start, true
+}
+
+// take returns the changes queued so far, or none when the queue is empty,
+// in which case the writer ends.
+func (w *writes) take() []queued {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	batch := w.queue
+	w.queue = nil
+	if len(batch) == 0 {
+		w.writing = false
+		w.lagging.Store(false)
+		w.full.Store(false)
+	}
+	return batch
+}
+
+// finished records that the change seq was written or dropped.
+func (w *writes) finished(seq uint64) {
+	w.mu.Lock()
+	w.done = seq
+	close(w.progress)
+	w.progress = make(chan struct{})
+	w.mu.Unlock()
+}
+
+// wait waits until change seq is written or dropped, at most d, while down
+// says Redis is not known to be down and the writer is not behind. A wait
+// that ends early leaves reads on SQL until the writer has caught up.
+func (w *writes) wait(ctx context.Context, seq uint64, d time.Duration, down func() bool) {
+	var timeout <-chan time.Time
+	for {
+		w.mu.Lock()
+		if w.done >= seq {
+			w.mu.Unlock()
+			return
+		}
+		if timeout != nil && (down() || w.lagging.Load()) {
+			w.mu.Unlock()
+			return // the writer is already known to be behind
+		}
+		progress := w.progress
+		w.mu.Unlock()
+		if timeout == nil {
+			if down() || w.lagging.Load() {
+				return
+			}
+			t := time.NewTimer(d)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-progress:
+		case <-timeout:
+			w.behind(seq)
+			return
+		case <-ctx.Done():
+			w.behind(seq)
+			return
+		}
+	}
+}
+
+// behind notes that a caller stopped waiting before change seq was written.
+func (w *writes) behind(seq uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done < seq { // not written since: the queue is not empty, so take clears this
+		w.lagging.Store(true)
+		w.late.Add(1)
+	}
+}
+
+// drain writes the queued changes until none is left.
+func (r *Redis) drain() {
+	for {
+		batch := r.w.take()
+		if len(batch) == 0 {
+			return
+		}
+		for _, q := range batch {
+			r.write(q)
+			r.w.finished(q.seq)
+		}
+	}
+}
+
+// write writes one queued change, or marks its cycle stale.
+func (r *Redis) write(q queued) {
+	if r.out.isDown() || r.isStale(q.cycle) {
+		r.w.dropped.Add(1)
+		r.setStale(q.cycle)
+		return
+	}
+	started := time.Now()
+	ctx, cancel := r.opCtx(q.ctx)
+	defer cancel()
+	err := r.apply(ctx, r.keys(q.cycle), q.change)
+	if errors.Is(err, errNotBuilt) {
+		if q.cycle == r.policy.CycleOf(r.clock()).String() {
+			r.notReady() // lost (a flush, a restart): rebuild it now, not at Run's next period
+		}
+		err = nil
+	}
+	if err == nil {
+		r.w.written.Add(1)
+		r.out.answered(started)
+		return
+	}
+	r.w.dropped.Add(1)
+	if unreachable(err) {
+		r.out.failed("update", started, err)
+		r.setStale(q.cycle) // Run invalidates it for every instance once Redis answers
+		return
+	}
+	r.log.ErrorContext(q.ctx, "leaderboard: redis update failed; answering from SQL until rebuilt",
+		"merchant", q.change.id, "cycle", q.cycle, "err", err)
+	r.markStale(ctx, q.cycle)
+}
+
+// WriteStats counts what became of the changes heard after commits.
+type WriteStats struct {
+	Written  uint64 // written to Redis (a change of a cycle not built, or older than the one there, leaves it as it is)
+	Dropped  uint64 // not written (Redis down or failing, or the cycle stale): its cycle is rebuilt
+	Overflow uint64 // not queued, the queue being full: its cycle is rebuilt
+	Late     uint64 // callers that stopped waiting for their change (Redis slow)
+	Queued   int    // waiting now
+	// LongestHold is the longest a caller (an inspection, after its commit)
+	// spent in ScoreChanged: at most about writeWait, whatever Redis does.
+	LongestHold time.Duration
+}
+
+// WriteStats returns the counts so far.
+func (r *Redis) WriteStats() WriteStats {
+	r.w.mu.Lock()
+	queued := len(r.w.queue)
+	r.w.mu.Unlock()
+	return WriteStats{Written: r.w.written.Load(), Dropped: r.w.dropped.Load(), Overflow: r.w.overflow.Load(),
+		Late: r.w.late.Load(), Queued: queued, LongestHold: time.Duration(r.w.longest.Load())}
+}
+
+// outage knows whether Redis answers, as the board's calls find it, and logs
+// the start of an outage once (WARN) and its end once (INFO), however many
+// calls fail meanwhile. While it is down, requests do not try Redis at all:
+// Run tries it every retryEvery and declares it back.
+type outage struct {
+	log  *slog.Logger
+	down atomic.Bool
+
+	mu       sync.Mutex
+	since    time.Time // when the current state (up or down) began
+	failures int       // calls failed during this outage
+}
+
+func (o *outage) isDown() bool { return o.down.Load() }
+
+// failed notes a call that began at started and failed. A call begun before
+// Redis came back says nothing about it now.
+func (o *outage) failed(op string, started time.Time, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.down.Load() {
+		o.failures++
+		return
+	}
+	if started.Before(o.since) {
+		return
+	}
+	o.down.Store(true)
+	o.since, o.failures = time.Now(), 1
+	o.log.Warn("leaderboard: redis unreachable; answering from SQL and dropping changes until it is back",
+		"op", op, "err", err)
+}
+
+// answered notes a call that began at started and succeeded. A call begun
+// before the outage says nothing about its end.
+func (o *outage) answered(started time.Time) {
+	if !o.down.Load() {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.down.Load() || started.Before(o.since) {
+		return
+	}
+	o.down.Store(false)
+	o.log.Info("leaderboard: redis is back; rebuilding what it missed",
+		"down_for", time.Since(o.since).Round(time.Millisecond).String(), "failed_calls", o.failures)
+	o.since = time.Now()
+}
+
+// unreachable reports whether err says Redis could not be reached or did not
+// answer in time (rather than answering with an error).
+func unreachable(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout)
+}
+
+// LogRedisTo routes go-redis's own log lines (failed dials, pool trouble)
+// into log, instead of its plain lines on stderr. go-redis keeps one logger
+// for the whole process, so the program sets it once, where it builds its
+// logger. Failed dials are logged at DEBUG: the board logs an outage itself,
+// once, whereas go-redis logs every dial.
+func LogRedisTo(log *slog.Logger) { redis.SetLogger(redisLog{log}) }
+
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	msg := strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: ")
+	level := slog.LevelWarn
+	if strings.Contains(msg, "dial") {
+		level = slog.LevelDebug
+	}
+	l.log.Log(ctx, level, "go-redis", "detail", msg)
+}
+
+// errNotBuilt says that apply wrote nothing because the cycle's sets are
+// neither ready nor being built (flushed, evicted, never built): the next
+// rebuild reads the change from the database.
+var errNotBuilt = errors.New("leaderboard: cycle not built")
 
 // apply writes one merchant's state: the city keys first, so that a rebuild
 // running meanwhile knows to write it again after renaming its sets.
@@ -483,8 +831,13 @@ func (r *Redis) apply(ctx context.Context, k keys, c change) error {
 	meta := strconv.FormatInt(c.id, 10) + ":" + c.name
 	live, err := cityScript.Run(ctx, r.rdb, []string{k.ready(), k.lock(), k.city(), k.meta(), k.dirty(), k.versions(), k.ver()},
 		c.code, active, neg, meta, expMs, c.version).Int()
-	if err != nil || live == 0 || live == 2 {
+	switch {
+	case err != nil:
 		return err
+	case live == 0:
+		return errNotBuilt
+	case live == 2:
+		return nil
 	}
 	newRoad := k.road(c.countyID, c.roadID)
 	for range 5 {
