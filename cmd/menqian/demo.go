@@ -1504,24 +1504,31 @@ func (l *demoLoader) planNotices(c *demoCounty, i int) {
 		if !fixed.Before(end.Add(-time.Hour)) {
 			continue
 		}
-		var notice int64
-		officer := s.county.officers[s.road.officer]
-		l.add(issued, s, "notice to "+s.name, func(ctx context.Context) error {
-			e, err := l.entryOf(ctx, in, isDeductionEntry)
-			if err != nil {
-				return err
-			}
-			n, err := l.svc.IssueNotice(ctx, officer, s.id, service.NoticeInput{RuleCode: e.RuleCode,
-				Note: "请于期限内整改：" + demoRuleName(l.pol, e.RuleCode), Photos: in.photo})
-			notice = n.ID
-			return err
-		})
-		l.add(fixed, s, "re-inspect "+s.name, func(ctx context.Context) error {
-			_, err := l.svc.RectifyNotice(ctx, officer, notice, "复查已整改")
-			l.res.NoticesRectified++
-			return err
-		})
+		l.planRectified(s, in, isDeductionEntry, issued, fixed, "复查已整改")
 	}
+}
+
+// planRectified has the road's officer issue a rectification notice for
+// the entry of an inspection that match finds, at issued with the
+// inspection's photos, and confirm it fixed at re-inspection at fixed.
+func (l *demoLoader) planRectified(s *demoShop, in *demoInspection, match func(models.LedgerEntry) bool, issued, fixed time.Time, note string) {
+	var notice int64
+	officer := s.county.officers[s.road.officer]
+	l.add(issued, s, "notice to "+s.name, func(ctx context.Context) error {
+		e, err := l.entryOf(ctx, in, match)
+		if err != nil {
+			return err
+		}
+		n, err := l.svc.IssueNotice(ctx, officer, s.id, service.NoticeInput{RuleCode: e.RuleCode,
+			Note: "请于期限内整改：" + demoRuleName(l.pol, e.RuleCode), Photos: in.photo})
+		notice = n.ID
+		return err
+	})
+	l.add(fixed, s, "re-inspect "+s.name, func(ctx context.Context) error {
+		_, err := l.svc.RectifyNotice(ctx, officer, notice, note)
+		l.res.NoticesRectified++
+		return err
+	})
 }
 
 func demoRuleName(p *policy.Policy, code string) string {
@@ -1679,24 +1686,9 @@ func (l *demoLoader) planRepair(s *demoShop) {
 	if opens := l.pol.RepairOpens(c); applied.Before(opens) {
 		applied, granted = opens.Add(2*time.Hour), opens.Add(26*time.Hour)
 	}
-	officer := s.county.officers[s.road.officer]
 	seed := l.rng.Uint64()
-	var notice, app int64
-	l.add(issued, s, "notice to "+s.name, func(ctx context.Context) error {
-		e, err := l.entryOf(ctx, in, isSeriousEntry)
-		if err != nil {
-			return err
-		}
-		n, err := l.svc.IssueNotice(ctx, officer, s.id, service.NoticeInput{RuleCode: e.RuleCode,
-			Note: "请于期限内整改：" + demoRuleName(l.pol, e.RuleCode), Photos: in.photo})
-		notice = n.ID
-		return err
-	})
-	l.add(issued.Add(26*time.Hour), s, "re-inspect "+s.name, func(ctx context.Context) error {
-		_, err := l.svc.RectifyNotice(ctx, officer, notice, "复查已整改，店外桌椅已全部收回")
-		l.res.NoticesRectified++
-		return err
-	})
+	var app int64
+	l.planRectified(s, in, isSeriousEntry, issued, issued.Add(26*time.Hour), "复查已整改，店外桌椅已全部收回")
 	l.add(applied, s, "repair application of "+s.name, func(ctx context.Context) error {
 		p, err := l.svc.UploadPhoto(ctx, s.account, bytes.NewReader(demoPhoto(seed, true)))
 		if err != nil {
