@@ -1,16 +1,11 @@
 package web_test
 
 import (
-	"net/http"
 	"net/url"
 	"strconv"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/menqian/menqian/models"
-	"github.com/menqian/menqian/service/httpapi"
-	"github.com/menqian/menqian/service/web"
 )
 
 // TestCertificateBrowser: in Chromium a merchant opens 信用证明 from its home,
@@ -22,10 +17,7 @@ func TestCertificateBrowser(t *testing.T) {
 	w := e.seed()
 	e.record(w.Officer[0], w.Merchant[0], "HJWS-02", 4)
 	e.record(w.Officer[0], w.Merchant[0], "BONUS-01", 1)
-	mux := http.NewServeMux()
-	mux.Handle("/api/", httpapi.New(httpapi.Options{Service: e.svc, Registry: prometheus.NewRegistry()}))
-	mux.Handle("/", web.New(web.Options{Service: e.svc, Registry: prometheus.NewRegistry()}))
-	b := e.chrome(t, through(mux))
+	b := e.chrome(t, through(e.pagesWithAPI()))
 	b.login(w.ShopName[0], password)
 	b.at("/merchant")
 	b.click("开具和查看信用证明")

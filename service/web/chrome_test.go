@@ -17,8 +17,11 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service/httpapi"
+	"github.com/menqian/menqian/service/web"
 )
 
 // The phone the pages are tried on: 390×844 CSS px at 3 device pixels per px
@@ -102,6 +105,16 @@ func through(h http.Handler) func(*tab) {
 		b.t.Cleanup(srv.Close)
 		b.base = srv.URL
 	}
+}
+
+// pagesWithAPI serves the pages and the JSON API on one server, as serve
+// routes them, so that a page's figures can be compared with the API's
+// (whose GETs take the session cookie).
+func (e *env) pagesWithAPI() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", httpapi.New(httpapi.Options{Service: e.svc, Registry: prometheus.NewRegistry()}))
+	mux.Handle("/", web.New(web.Options{Service: e.svc, Registry: prometheus.NewRegistry()}))
+	return mux
 }
 
 // viewport emulates a phone screen of w×h CSS px.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,12 +15,9 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/service"
-	"github.com/menqian/menqian/service/httpapi"
-	"github.com/menqian/menqian/service/web"
 )
 
 // TestConsoleWorkBrowser: a county admin at a 1366×768 desktop imports a
@@ -42,10 +38,7 @@ func TestConsoleWorkBrowser(t *testing.T) {
 	}
 	// The pages and the API on one server, as serve routes them (the
 	// bulletin's downloads are the API's).
-	mux := http.NewServeMux()
-	mux.Handle("/api/", httpapi.New(httpapi.Options{Service: e.svc, Registry: prometheus.NewRegistry()}))
-	mux.Handle("/", web.New(web.Options{Service: e.svc, Registry: prometheus.NewRegistry()}))
-	b := e.chrome(t, through(mux))
+	b := e.chrome(t, through(e.pagesWithAPI()))
 	b.viewport(1366, 768)
 	b.login(w.AdminName[0], password)
 	b.at("/console")

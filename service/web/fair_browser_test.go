@@ -2,32 +2,18 @@ package web_test
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/service"
-	"github.com/menqian/menqian/service/httpapi"
-	"github.com/menqian/menqian/service/web"
 )
 
 // Browser tests of issue 15's phone pages: credit repair (the merchant's
 // application, the county's decision) and the auditor's random-audit pages.
-
-// pagesWithAPI serves the pages and the JSON API on one server, as serve
-// routes them, so that a page's figures can be compared with the API's
-// (whose GETs take the session cookie).
-func (e *env) pagesWithAPI() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/api/", httpapi.New(httpapi.Options{Service: e.svc, Registry: prometheus.NewRegistry()}))
-	mux.Handle("/", web.New(web.Options{Service: e.svc, Registry: prometheus.NewRegistry()}))
-	return mux
-}
 
 // apiJSON fetches an API path with the tab's session and evaluates a
 // JavaScript expression of its JSON answer, named r.
