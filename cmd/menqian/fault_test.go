@@ -254,11 +254,39 @@ func (l *faultLoad) verify(t *testing.T, db *models.DB) faultFigures {
 			t.Errorf("inspection with key %s was never sent", key)
 		}
 	}
-	slices.SortFunc(oks, func(a, b time.Time) int { return a.Compare(b) })
-	for i := 1; i < len(oks); i++ {
-		f.stall = max(f.stall, oks[i].Sub(oks[i-1]))
-	}
+	f.stall = longestGap(oks)
 	return f
+}
+
+// openFaultDB opens the database the serves of a fault run share, to see
+// what they stored.
+func openFaultDB(t *testing.T, dsn string) *models.DB {
+	t.Helper()
+	db, err := models.Open(models.Config{MySQLDSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// accepting reports whether a TCP listener answers at addr.
+func accepting(addr string) bool {
+	c, err := net.Dial("tcp", addr)
+	if err == nil {
+		c.Close()
+	}
+	return err == nil
+}
+
+// longestGap is the longest time between two consecutive instants.
+func longestGap(at []time.Time) time.Duration {
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	var gap time.Duration
+	for i := 1; i < len(at); i++ {
+		gap = max(gap, at[i].Sub(at[i-1]))
+	}
+	return gap
 }
 
 // checkClean runs `menqian check` on env and wants it clean.
@@ -378,13 +406,7 @@ func (m *privateMariaDB) start() {
 	if err := m.cmd.Start(); err != nil {
 		m.t.Fatal(err)
 	}
-	waitFor(m.t, "private MariaDB listening", 60*time.Second, func() bool {
-		c, err := net.Dial("tcp", m.addr())
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	waitFor(m.t, "private MariaDB listening", 60*time.Second, func() bool { return accepting(m.addr()) })
 }
 
 // kill ends the server with SIGKILL, as a crash or the OOM killer would.
@@ -412,11 +434,7 @@ func TestFaultMariaDBKilled(t *testing.T) {
 		"MENQIAN_PHOTO_DIR": filepath.Join(t.TempDir(), "photos"), "MENQIAN_REQUEST_TIMEOUT": "5s"}
 	s := startServe(t, env, "/readyz")
 	token, shops := seedFault(t, s)
-	db, err := models.Open(models.Config{MySQLDSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openFaultDB(t, dsn)
 
 	l := newFaultLoad(token, shops, s.base)
 	l.start()
@@ -537,11 +555,7 @@ func TestFaultTwoInstancesOneStops(t *testing.T) {
 	envB := map[string]string{"MENQIAN_MYSQL_DSN": dsn, "MENQIAN_ADMIN_PASSWORD": faultAdminPW, "MENQIAN_PHOTO_DIR": photos}
 	b := startServe(t, envB, "/readyz")
 	token, shops := seedFault(t, a)
-	db, err := models.Open(models.Config{MySQLDSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openFaultDB(t, dsn)
 
 	l := newFaultLoad(token, shops, a.base, b.base)
 	// The balancer: A leaves the route once its /readyz says 503.
@@ -572,13 +586,7 @@ func TestFaultTwoInstancesOneStops(t *testing.T) {
 	slow := beginSlowInspection(t, a.base, token, "fault-slow", shops[0])
 	stopped := time.Now()
 	a.stop()
-	waitFor(t, "A stops accepting after its drain", 30*time.Second, func() bool {
-		c, err := net.Dial("tcp", strings.TrimPrefix(a.base, "http://"))
-		if err == nil {
-			c.Close()
-		}
-		return err != nil
-	})
+	waitFor(t, "A stops accepting after its drain", 30*time.Second, func() bool { return !accepting(strings.TrimPrefix(a.base, "http://")) })
 	closed := time.Now()
 	status, id := slow.end(t)
 	if status != 201 || id == 0 {
@@ -595,8 +603,6 @@ func TestFaultTwoInstancesOneStops(t *testing.T) {
 
 	l.mu.Lock()
 	var toA, toB, refusedA, inFlight int
-	var stallB time.Duration
-	var lastB time.Time
 	for _, x := range l.answers {
 		if x.instance == 0 {
 			toA++
@@ -621,13 +627,7 @@ func TestFaultTwoInstancesOneStops(t *testing.T) {
 		}
 	}
 	l.mu.Unlock()
-	slices.SortFunc(bOK, func(p, q time.Time) int { return p.Compare(q) })
-	for _, at := range bOK {
-		if !lastB.IsZero() {
-			stallB = max(stallB, at.Sub(lastB))
-		}
-		lastB = at
-	}
+	stallB := longestGap(bOK)
 	f := l.verify(t, db)
 	if f.lost != 0 || f.doubled != 0 {
 		t.Errorf("lost %d, doubled %d", f.lost, f.doubled)
