@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
@@ -277,4 +278,17 @@ func IsUnavailable(err error) bool {
 	// its timeout.
 	return strings.Contains(msg, "Error 1053") || strings.Contains(msg, "Error 2006") || strings.Contains(msg, "Error 2013") ||
 		strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
+}
+
+// LogDriverTo routes the MySQL driver's own log lines (a connection dropped
+// while the database restarts, a bad idle connection closed) into log at
+// DEBUG, instead of its plain lines on stderr: the service answers the outage
+// itself (503, see IsUnavailable) and /readyz says it. The driver keeps one
+// logger for the whole process, so the program sets it once.
+func LogDriverTo(log *slog.Logger) { mysqldrv.SetLogger(driverLog{log}) }
+
+type driverLog struct{ log *slog.Logger }
+
+func (l driverLog) Print(v ...any) {
+	l.log.Debug("mysql driver", "msg", strings.TrimSpace(fmt.Sprint(v...)))
 }

@@ -182,6 +182,7 @@ func openApp(ctx context.Context, getenv func(string) string, stderr io.Writer, 
 			return nil, err
 		}
 	}
+	models.LogDriverTo(log) // the MySQL driver's own lines as JSON, not plain lines on stderr
 	a.db, err = models.Open(models.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath})
 	if err != nil {
 		return nil, err
