@@ -13,6 +13,7 @@ import (
 	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"github.com/menqian/menqian/service/clientaddr"
+	"github.com/menqian/menqian/service/leaderboard"
 )
 
 // config is the design's configuration table, read once from the environment.
@@ -90,8 +91,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	if c.RedisURL != "" {
-		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-			errs = append(errs, "MENQIAN_REDIS_URL: want redis://host:port/db")
+		if u, err := url.Parse(c.RedisURL); err == nil && (u.Scheme == "redis+cluster" || u.Scheme == "rediss+cluster") {
+			if _, err := leaderboard.ParseClusterURL(c.RedisURL); err != nil {
+				errs = append(errs, "MENQIAN_REDIS_URL: "+err.Error())
+			}
+		} else if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			errs = append(errs, "MENQIAN_REDIS_URL: want redis://host:port/db, or redis+cluster://host:port,host:port for a cluster")
 		}
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

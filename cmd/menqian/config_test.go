@@ -99,6 +99,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"MENQIAN_REDIS_URL", "http://x"},
 		{"MENQIAN_REDIS_URL", "redis://"},
 		{"MENQIAN_REDIS_URL", "cache:6379"},
+		{"MENQIAN_REDIS_URL", "redis+cluster://:s3cret-pw@c1:7000,c2"},        // a seed without a port
+		{"MENQIAN_REDIS_URL", "redis+cluster://:s3cret-pw@c1:7000,c2:7000/3"}, // a cluster has only database 0
+		{"MENQIAN_REDIS_URL", "redis+cluster://:s3cret-pw@c1:7000?dial_timeout=soon"},
 		{"MENQIAN_PUBLIC_URL", "ftp://x"},
 		{"MENQIAN_PUBLIC_URL", "mq.example.cn"},
 		{"MENQIAN_PUBLIC_URL", "https://"},
@@ -150,6 +153,7 @@ func TestMaskedHidesSecrets(t *testing.T) {
 		{"root:" + dsnPW + "@tcp(db:3306)/menqian?parseTime=true", "redis://:" + redisPW + "@cache:6379/0"},
 		{"root:" + dsnPW + "@tcp(db:3306)/menqian", "redis://default:" + redisPW + "@cache:6379/0"},
 		{"root:" + oddDSNPW + "@tcp(db:3306)/menqian", "rediss://default:" + redisPW + "@cache:6380/2"},
+		{"root:" + dsnPW + "@tcp(db:3306)/menqian", "redis+cluster://:" + redisPW + "@cache:6370,cache2:6371?dial_timeout=1s"},
 	} {
 		cfg, err := loadConfig(envOf("MENQIAN_MYSQL_DSN", c.dsn, "MENQIAN_REDIS_URL", c.redis, "MENQIAN_SECRET", secret,
 			"MENQIAN_ADMIN_PASSWORD", adminPW))

@@ -1,12 +1,14 @@
 package leaderboard
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -138,38 +140,91 @@ func NewRedis(rdb redis.UniversalClient, db *models.DB, p *policy.Policy, log *s
 	return r
 }
 
-// Connect opens the Redis named by a redis:// URL and checks that it answers.
+// Connect opens the Redis named by url and checks that it answers: one
+// server (redis:// or rediss://, see go-redis's ParseURL), or a Redis Cluster
+// (redis+cluster:// or rediss+cluster://, see ParseClusterURL). Every key of
+// the board shares a hash tag per county, the city or the rate limits, so
+// every script and transaction stays in one slot of a cluster.
 func Connect(url string) (redis.UniversalClient, error) {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
+	var (
+		c     redis.UniversalClient
+		addrs string
+	)
+	if clusterURL(url) {
+		opt, err := ParseClusterURL(url)
+		if err != nil {
+			return nil, err
+		}
+		failFast(&opt.ContextTimeoutEnabled, &opt.DialerRetries, &opt.MaxRetries, &opt.Protocol, &opt.DialTimeout, &opt.PoolTimeout)
+		c, addrs = redis.NewClusterClient(opt), strings.Join(opt.Addrs, ",")
+	} else {
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			return nil, fmt.Errorf("redis url: %w", err)
+		}
+		failFast(&opt.ContextTimeoutEnabled, &opt.DialerRetries, &opt.MaxRetries, &opt.Protocol, &opt.DialTimeout, &opt.PoolTimeout)
+		c, addrs = redis.NewClient(opt), opt.Addr
 	}
-	opt.ContextTimeoutEnabled = true
-	// Fail fast, unless the URL says otherwise: one dial per attempt, one
-	// retry (a pooled connection the server closed).
-	opt.DialerRetries = 1
-	if opt.DialTimeout == 0 {
-		opt.DialTimeout = dialTimeout
-	}
-	if opt.PoolTimeout == 0 {
-		opt.PoolTimeout = poolTimeout
-	}
-	if opt.MaxRetries == 0 {
-		opt.MaxRetries = 1
-	}
-	if !strings.Contains(url, "protocol=") {
-		// RESP2: menqian uses no push notifications, and RESP3 makes the
-		// client look for them around every reply (about 5% of a page read).
-		opt.Protocol = 2
-	}
-	c := redis.NewClient(opt)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("redis %s: %w", opt.Addr, err)
+		return nil, fmt.Errorf("redis %s: %w", addrs, err)
 	}
 	return c, nil
+}
+
+// failFast sets a client's options (of one server or of a cluster) so that a
+// dead Redis costs little, unless the URL says otherwise: the context's
+// deadline on the socket, one dial per attempt, one retry (a pooled
+// connection the server closed), short dial and pool timeouts; and RESP2:
+// menqian uses no push notifications, and RESP3 makes the client look for
+// them around every reply (about 5% of a page read).
+func failFast(ctxTimeout *bool, dialerRetries, maxRetries, protocol *int, dial, pool *time.Duration) {
+	*ctxTimeout, *dialerRetries = true, 1
+	*maxRetries, *protocol = cmp.Or(*maxRetries, 1), cmp.Or(*protocol, 2)
+	*dial, *pool = cmp.Or(*dial, dialTimeout), cmp.Or(*pool, poolTimeout)
+}
+
+// clusterURL reports whether url names a Redis Cluster.
+func clusterURL(url string) bool {
+	return strings.HasPrefix(url, "redis+cluster://") || strings.HasPrefix(url, "rediss+cluster://")
+}
+
+// ParseClusterURL reads a cluster URL, [redis|rediss]+cluster://[user:password@]host:port[,host:port…][/][?options],
+// into go-redis's options: the hosts are the seeds the client learns the
+// cluster from, the options those of go-redis's ParseClusterURL (addr=
+// adds seeds too). A cluster has only database 0.
+func ParseClusterURL(url string) (*redis.ClusterOptions, error) {
+	scheme, rest, _ := strings.Cut(url, "+cluster://")
+	rest, query, _ := strings.Cut(rest, "?")
+	user, hosts := "", rest
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		user, hosts = rest[:at+1], rest[at+1:]
+	}
+	hosts, path, _ := strings.Cut(hosts, "/")
+	if path != "" && path != "0" {
+		return nil, fmt.Errorf("redis cluster url: a cluster has only database 0, not %q", path)
+	}
+	var seeds []string
+	for _, h := range strings.Split(hosts, ",") {
+		if _, port, err := net.SplitHostPort(h); err != nil || port == "" {
+			return nil, fmt.Errorf("redis cluster url: want host:port[,host:port…], got %q", h)
+		}
+		seeds = append(seeds, h)
+	}
+	q := query
+	for _, s := range seeds[1:] {
+		q += "&addr=" + s
+	}
+	opt, err := redis.ParseClusterURL(scheme + "://" + user + seeds[0] + "?" + strings.TrimPrefix(q, "&"))
+	if ue := (*neturl.Error)(nil); errors.As(err, &ue) {
+		err = ue.Err // without the URL, which holds the password
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redis cluster url: %w", err)
+	}
+	return opt, nil
 }
 
 // keys names the keys of one cycle.
