@@ -140,61 +140,69 @@ func TestScoreChangedKeepsAgreement(t *testing.T) {
 			db := dbtest.Open(t, d)
 			fx := seedBoard(t, db)
 			sql, r := newBoards(t, db, fx.cycle)
-			ctx := context.Background()
-			exec := func(q string, args ...any) {
-				t.Helper()
-				if _, err := db.SQL().Exec(q, args...); err != nil {
-					t.Fatal(err)
-				}
-			}
-			notify := func(m models.Merchant) {
-				t.Helper()
-				m, err := db.MerchantByID(ctx, m.ID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				score, err := db.LiveScore(ctx, m.ID, fx.cycle, 100)
-				if err != nil {
-					t.Fatal(err)
-				}
-				r.ScoreChanged(ctx, m, fx.cycle, score, -1)
-			}
-			ms := fx.merchants
-			steps := []struct {
-				name string
-				do   func()
-			}{
-				{"score drops", func() {
-					exec("UPDATE scores SET score = 70 WHERE merchant_id = ? AND cycle = ?", ms[1].ID, fx.cycle)
-					notify(ms[1])
-				}},
-				{"first score row", func() { insertScore(t, db, ms[3].ID, fx.cycle, 88); notify(ms[3]) }},
-				{"tie made", func() {
-					exec("UPDATE scores SET score = 80 WHERE merchant_id = ? AND cycle = ?", ms[0].ID, fx.cycle)
-					notify(ms[0])
-				}},
-				{"close", func() { exec("UPDATE merchants SET status = 'closed' WHERE id = ?", ms[8].ID); notify(ms[8]) }},
-				{"reopen", func() { exec("UPDATE merchants SET status = 'active' WHERE id = ?", ms[4].ID); notify(ms[4]) }},
-				{"move to the empty road", func() {
-					exec("UPDATE merchants SET road_id = ? WHERE id = ?", fx.roads[2], ms[5].ID)
-					notify(ms[5])
-				}},
-				{"same score again", func() { notify(ms[5]); notify(ms[5]) }},
-			}
-			for _, st := range steps {
-				st.do()
-				t.Run(st.name, func(t *testing.T) {
-					servesFromRedis(t, r, fx.cycle)
-					sameAnswers(t, db, sql, r, fx.cycle)
-				})
-			}
-			// The rebuilt sets equal the incrementally kept ones.
-			if err := r.Rebuild(ctx, fx.cycle); err != nil {
-				t.Fatal(err)
-			}
+			scoreChangesAgree(t, db, fx, sql, r)
+		})
+	}
+}
+
+// scoreChangesAgree makes the changes of TestScoreChangedKeepsAgreement on
+// the seeded fixture, checking after each that r agrees with sql, then
+// rebuilds r over its live sets and checks again.
+func scoreChangesAgree(t *testing.T, db *models.DB, fx fixture, sql Board, r *Redis) {
+	t.Helper()
+	ctx := context.Background()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.SQL().Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notify := func(m models.Merchant) {
+		t.Helper()
+		m, err := db.MerchantByID(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		score, err := db.LiveScore(ctx, m.ID, fx.cycle, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.ScoreChanged(ctx, m, fx.cycle, score, -1)
+	}
+	ms := fx.merchants
+	steps := []struct {
+		name string
+		do   func()
+	}{
+		{"score drops", func() {
+			exec("UPDATE scores SET score = 70 WHERE merchant_id = ? AND cycle = ?", ms[1].ID, fx.cycle)
+			notify(ms[1])
+		}},
+		{"first score row", func() { insertScore(t, db, ms[3].ID, fx.cycle, 88); notify(ms[3]) }},
+		{"tie made", func() {
+			exec("UPDATE scores SET score = 80 WHERE merchant_id = ? AND cycle = ?", ms[0].ID, fx.cycle)
+			notify(ms[0])
+		}},
+		{"close", func() { exec("UPDATE merchants SET status = 'closed' WHERE id = ?", ms[8].ID); notify(ms[8]) }},
+		{"reopen", func() { exec("UPDATE merchants SET status = 'active' WHERE id = ?", ms[4].ID); notify(ms[4]) }},
+		{"move to the empty road", func() {
+			exec("UPDATE merchants SET road_id = ? WHERE id = ?", fx.roads[2], ms[5].ID)
+			notify(ms[5])
+		}},
+		{"same score again", func() { notify(ms[5]); notify(ms[5]) }},
+	}
+	for _, st := range steps {
+		st.do()
+		t.Run(st.name, func(t *testing.T) {
+			servesFromRedis(t, r, fx.cycle)
 			sameAnswers(t, db, sql, r, fx.cycle)
 		})
 	}
+	// The rebuilt sets equal the incrementally kept ones.
+	if err := r.Rebuild(ctx, fx.cycle); err != nil {
+		t.Fatal(err)
+	}
+	sameAnswers(t, db, sql, r, fx.cycle)
 }
 
 // TestNotReadyAnswersFromSQL: before any rebuild Redis holds nothing, reads

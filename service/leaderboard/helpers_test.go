@@ -299,6 +299,13 @@ func loadFixture(t *testing.T, db *models.DB, cycle string) fixture {
 func newBoards(t *testing.T, db *models.DB, cycle string) (Board, *Redis) {
 	t.Helper()
 	rdb, prefix := sharedRedis(t)
+	return buildBoards(t, db, cycle, rdb, prefix)
+}
+
+// buildBoards returns the SQL board and a Redis board over rdb with the key
+// prefix, built for the cycle.
+func buildBoards(t *testing.T, db *models.DB, cycle string, rdb redis.UniversalClient, prefix string) (Board, *Redis) {
+	t.Helper()
 	p := policy.Default()
 	r := NewRedis(rdb, db, p, quiet(), WithPrefix(prefix))
 	if err := r.Rebuild(context.Background(), cycle); err != nil {

@@ -1,0 +1,253 @@
+package leaderboard
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service/ratelimit/ratelimittest"
+)
+
+// redisCluster is a Redis Cluster of the test's own: redis-server processes
+// on free ports (never the machine's Redis), joined by redis-cli --cluster
+// create, without persistence, killed by their pids when the test ends.
+type redisCluster struct {
+	t     testing.TB
+	nodes map[string]*exec.Cmd // address → its process; nil once killed
+	addrs []string
+}
+
+// StartRedisCluster is startRedisCluster, for the external test package.
+var StartRedisCluster = startRedisCluster
+
+// startRedisCluster starts masters × (1 + replicas) nodes and waits until the
+// cluster is ok, every replica in sync with its master.
+func startRedisCluster(t testing.TB, masters, replicas int) *redisCluster {
+	t.Helper()
+	for _, bin := range []string{"redis-server", "redis-cli"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			if os.Getenv(dbtest.EnvRequire) == "1" {
+				t.Fatalf("%s is required (MENQIAN_TEST_REQUIRE=1) but not installed", bin)
+			}
+			t.Skipf("%s not installed", bin)
+		}
+	}
+	dir := t.TempDir()
+	c := &redisCluster{t: t, nodes: map[string]*exec.Cmd{}}
+	t.Cleanup(c.stop)
+	for range masters * (1 + replicas) {
+		port := freeClusterPort(t)
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--cluster-enabled", "yes", "--cluster-config-file", fmt.Sprintf("%s/nodes-%d.conf", dir, port),
+			"--cluster-node-timeout", "1000", "--dir", dir, "--save", "", "--appendonly", "no",
+			"--protected-mode", "no", "--daemonize", "no")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		c.nodes[addr] = cmd
+		c.addrs = append(c.addrs, addr)
+	}
+	for _, addr := range c.addrs {
+		c.waitNode(addr, func(n *redis.Client) bool { return n.Ping(context.Background()).Err() == nil })
+	}
+	args := append([]string{"--cluster", "create"}, c.addrs...)
+	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
+	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	for _, addr := range c.addrs {
+		c.waitNode(addr, func(n *redis.Client) bool {
+			ctx := context.Background()
+			info, err := n.ClusterInfo(ctx).Result()
+			if err != nil || !strings.Contains(info, "cluster_state:ok") {
+				return false
+			}
+			repl, err := n.Info(ctx, "replication").Result()
+			return err == nil && (strings.Contains(repl, "role:master") || strings.Contains(repl, "master_link_status:up"))
+		})
+	}
+	return c
+}
+
+// freeClusterPort returns a free port whose cluster bus port (+10000) is free too.
+func freeClusterPort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		if port+10000 > 65535 {
+			l.Close()
+			continue
+		}
+		bus, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000))
+		l.Close()
+		if err == nil {
+			bus.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port pair for a cluster node")
+	return 0
+}
+
+// waitNode waits up to 20 s for ok to hold on the node at addr.
+func (c *redisCluster) waitNode(addr string, ok func(*redis.Client) bool) {
+	c.t.Helper()
+	n := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer n.Close()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if ok(n) {
+			return
+		}
+	}
+	c.t.Fatalf("redis cluster node %s not ready", addr)
+}
+
+// URL is the cluster's redis+cluster:// address, every node a seed.
+func (c *redisCluster) URL() string { return "redis+cluster://" + strings.Join(c.addrs, ",") }
+
+// Kill kills the node at addr (SIGKILL), as a crash would.
+func (c *redisCluster) Kill(addr string) {
+	c.t.Helper()
+	cmd := c.nodes[addr]
+	if cmd == nil {
+		c.t.Fatalf("no running cluster node %s", addr)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		c.t.Fatal(err)
+	}
+	cmd.Wait()
+	c.nodes[addr] = nil
+}
+
+// WaitPromoted waits until a node other than the killed one serves the
+// slot of key as its master and every surviving node says the cluster is ok,
+// and returns that node's address.
+func (c *redisCluster) WaitPromoted(key, killed string, within time.Duration) string {
+	c.t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(within)
+	for _, addr := range c.addrs {
+		if c.nodes[addr] == nil {
+			continue
+		}
+		n := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+		defer n.Close()
+		slot, err := n.ClusterKeySlot(ctx, key).Result()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		for ; ; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				c.t.Fatalf("no master for slot %d other than %s within %v", slot, killed, within)
+			}
+			info, err := n.ClusterInfo(ctx).Result()
+			if err != nil || !strings.Contains(info, "cluster_state:ok") {
+				continue
+			}
+			if m := slotMaster(ctx, n, slot); m != "" && m != killed {
+				return m
+			}
+		}
+	}
+	c.t.Fatal("no surviving cluster node")
+	return ""
+}
+
+// slotMaster is the address node n gives as the master of slot, or "".
+func slotMaster(ctx context.Context, n *redis.Client, slot int64) string {
+	slots, err := n.ClusterSlots(ctx).Result()
+	if err != nil {
+		return ""
+	}
+	for _, s := range slots {
+		if int64(s.Start) <= slot && slot <= int64(s.End) && len(s.Nodes) > 0 {
+			return s.Nodes[0].Addr
+		}
+	}
+	return ""
+}
+
+// stop kills every node still running, by its own pid.
+func (c *redisCluster) stop() {
+	for addr, cmd := range c.nodes {
+		if cmd != nil && cmd.Process != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		c.nodes[addr] = nil
+	}
+}
+
+// TestRedisClusterAgreesWithSQL runs the board on a three-master Redis
+// Cluster: two counties whose keys sit on different masters (and the city's
+// and the rate limits' on their own slots), built by a rebuild, kept through
+// score changes, closing, reopening and a move between roads (cityScript and
+// countyScript), read through the page and position scripts, rebuilt again
+// over the live sets (the renames), every answer equal to SQL's; and the
+// rate-limit script.
+func TestRedisClusterAgreesWithSQL(t *testing.T) {
+	cl := startRedisCluster(t, 3, 0)
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			rdb, err := Connect(cl.URL())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { rdb.Close() })
+			cc, ok := rdb.(*redis.ClusterClient)
+			if !ok {
+				t.Fatalf("Connect(%s) gave a %T, want a cluster client", cl.URL(), rdb)
+			}
+			db := dbtest.Open(t, d)
+			fx := seedBoard(t, db)
+			sql, r := buildBoards(t, db, fx.cycle, rdb, "lb"+string(d))
+
+			ctx := context.Background()
+			k := r.keys(fx.cycle)
+			masters := map[string]bool{}
+			slots := map[int64]string{}
+			for _, key := range []string{k.city(), k.county(fx.counties[0]), k.county(fx.counties[1]), r.prefix + ":{rl}:x:y"} {
+				slot, err := cc.ClusterKeySlot(ctx, key).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if other, dup := slots[slot]; dup {
+					t.Errorf("%s and %s share slot %d; the test wants them apart", key, other, slot)
+				}
+				slots[slot] = key
+				m, err := cc.MasterForKey(ctx, key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				masters[m.Options().Addr] = true
+			}
+			if len(masters) < 2 {
+				t.Errorf("the city, both counties and the rate limits sit on %d master(s), want them spread", len(masters))
+			}
+			if n, err := cc.Exists(ctx, k.county(fx.counties[0]), k.county(fx.counties[1])).Result(); err == nil {
+				t.Errorf("EXISTS over two counties' keys answered %d; a cluster must refuse a command across slots", n)
+			}
+
+			servesFromRedis(t, r, fx.cycle)
+			sameAnswers(t, db, sql, r, fx.cycle)
+			scoreChangesAgree(t, db, fx, sql, r)
+			servesFromRedis(t, r, fx.cycle)
+			ratelimittest.Run(t, r.Limiter())
+		})
+	}
+}
