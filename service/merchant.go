@@ -63,14 +63,16 @@ func checkMerchantFields(f fieldErrors, in MerchantInput, m *models.Merchant, co
 		cols["address"] = m.Address
 	}
 	if in.Lat != nil {
-		if *in.Lat < -90 || *in.Lat > 90 {
+		// Negated so that NaN fails too: "NaN" in an import cell or a form
+		// parses as a float.
+		if !(*in.Lat >= -90 && *in.Lat <= 90) {
 			f.add("lat", "纬度应在 -90 到 90 之间")
 		}
 		m.Lat = in.Lat
 		cols["lat"] = *in.Lat
 	}
 	if in.Lng != nil {
-		if *in.Lng < -180 || *in.Lng > 180 {
+		if !(*in.Lng >= -180 && *in.Lng <= 180) {
 			f.add("lng", "经度应在 -180 到 180 之间")
 		}
 		m.Lng = in.Lng

@@ -32,7 +32,7 @@ func (d *Duration) UnmarshalJSON(data []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("duration must be a string like \"5m\", got %s", data)
+		return fmt.Errorf("duration must be a string like \"5m\", got %s", oneLine(string(data)))
 	}
 	return d.set(s)
 }
@@ -122,13 +122,22 @@ func decodeYAML(data []byte, p *Policy) (map[string]bool, error) {
 }
 
 // yamlError keeps errors on one line: yaml.v3 lists type errors one per line,
-// which would break log lines and the "; "-joined style of Validate.
+// and quotes the offending value as written, line breaks and all, which would
+// break log lines and the "; "-joined style of Validate.
 func yamlError(err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		return fmt.Errorf("parse policy yaml: %s", strings.Join(te.Errors, "; "))
+		return fmt.Errorf("parse policy yaml: %s", oneLine(strings.Join(te.Errors, "; ")))
+	}
+	if msg := err.Error(); strings.ContainsAny(msg, "\r\n") {
+		return fmt.Errorf("parse policy yaml: %s", oneLine(msg))
 	}
 	return fmt.Errorf("parse policy yaml: %w", err)
+}
+
+// oneLine writes the line breaks of s (a value quoted into an error) as \n.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", `\n`, "\r", `\n`, "\n", `\n`).Replace(s)
 }
 
 func decodeJSON(data []byte, p *Policy) (map[string]bool, error) {
