@@ -2,7 +2,12 @@ package models
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
+
+	"gorm.io/gorm/clause"
 )
 
 // Photo origins: who took a photo.
@@ -18,6 +23,7 @@ type Photo struct {
 	ContentType string
 	SizeBytes   int64
 	CountyID    int64
+	MerchantID  *int64 // the shop it is evidence of (a merchant's upload: from the start; an officer's: from its first use); nil: none yet
 	UploadedBy  *int64 // nil: a citizen's
 	Origin      string `gorm:"default:account"` // PhotoFromAccount or PhotoFromCitizen
 	CreatedAt   time.Time
@@ -52,4 +58,63 @@ func (db *DB) CitizenPhotos(ctx context.Context, ids []int64) (map[int64]bool, e
 		out[id] = true
 	}
 	return out, translate(err)
+}
+
+// EvidencePhoto is what decides whether a photo may document a shop: its
+// county, and the shop it is already evidence of (nil: none yet).
+type EvidencePhoto struct {
+	CountyID   int64
+	MerchantID *int64
+}
+
+// LockEvidencePhotos returns the photos among ids that exist and that an
+// account uploaded, locked until the transaction ends (FOR UPDATE on MySQL;
+// SQLite's IMMEDIATE transaction holds the write lock already), so that two
+// transactions binding one photo to two shops (BindPhotos) run one after the
+// other and the second sees the first's binding. A citizen's photo is
+// evidence only of the inspection its case was handled with
+// (SetInspectionPhotos), never one an officer names, so it counts as absent.
+// Transactions take the photos' locks before any other (the recorder before
+// its merchants, a notice before its insert), so they never deadlock on each
+// other over them.
+func (db *DB) LockEvidencePhotos(ctx context.Context, ids []int64) (map[int64]EvidencePhoto, error) {
+	out := map[int64]EvidencePhoto{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q := db.conn(ctx).Select("id", "county_id", "merchant_id").Where("id IN ? AND origin <> ?", ids, PhotoFromCitizen).Order("id")
+	if db.dialect == MySQL {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var rows []Photo
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	for _, p := range rows {
+		out[p.ID] = EvidencePhoto{CountyID: p.CountyID, MerchantID: p.MerchantID}
+	}
+	return out, nil
+}
+
+// BindPhotos makes each photo of bind (photo id → merchant id) evidence of
+// that shop, if it is of none yet, in one statement. The caller decided the
+// bindings on rows it locked (LockEvidencePhotos).
+func (db *DB) BindPhotos(ctx context.Context, bind map[int64]int64) error {
+	if len(bind) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(bind))
+	for id := range bind {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var when strings.Builder
+	args := make([]any, 0, 2*len(ids)+1)
+	for _, id := range ids {
+		when.WriteString(" WHEN ? THEN ?")
+		args = append(args, id, bind[id])
+	}
+	args = append(args, ids)
+	err := db.conn(ctx).Exec(fmt.Sprintf("UPDATE photos SET merchant_id = CASE id%s END WHERE id IN ? AND merchant_id IS NULL", when.String()), args...).Error
+	return translate(err)
 }

@@ -31,25 +31,31 @@ func (db *DB) EnsureScoreRow(ctx context.Context, merchantID int64, cycle string
 
 // RecordLock is what a recording transaction holds for one merchant: the
 // merchant, its score rows of the cycles that decide its standing, and how
-// many of the evidence photos exist and how many of those belong to the
-// merchant's county.
+// many of the evidence photos exist, how many of those belong to the
+// merchant's county, and how many are already evidence of another shop.
 type RecordLock struct {
-	Merchant       Merchant
-	Scores         []Score
-	PhotosFound    int
-	PhotosInCounty int
+	Merchant        Merchant
+	Scores          []Score
+	PhotosFound     int
+	PhotosInCounty  int
+	PhotosElsewhere int
 }
 
-// CountPhotos fills PhotosFound and PhotosInCounty for the photos named, given
-// the county of every photo that exists.
-func (lk *RecordLock) CountPhotos(ids []int64, counties map[int64]int64) {
-	lk.PhotosFound, lk.PhotosInCounty = 0, 0
+// CountPhotos fills the photo counts of lk for the photos named, given every
+// one that exists (LockEvidencePhotos).
+func (lk *RecordLock) CountPhotos(ids []int64, photos map[int64]EvidencePhoto) {
+	lk.PhotosFound, lk.PhotosInCounty, lk.PhotosElsewhere = 0, 0, 0
 	for _, id := range ids {
-		if c, ok := counties[id]; ok {
-			lk.PhotosFound++
-			if c == lk.Merchant.CountyID {
-				lk.PhotosInCounty++
-			}
+		p, ok := photos[id]
+		if !ok {
+			continue
+		}
+		lk.PhotosFound++
+		if p.CountyID == lk.Merchant.CountyID {
+			lk.PhotosInCounty++
+		}
+		if p.MerchantID != nil && *p.MerchantID != lk.Merchant.ID {
+			lk.PhotosElsewhere++
 		}
 	}
 }
@@ -71,7 +77,7 @@ type recordRow struct {
 // never deadlock on each other; on SQLite the IMMEDIATE transaction already
 // holds the database's write lock). Missing merchants are absent from the
 // result; missing score rows are simply not in Scores. Photo counts are left
-// at zero (see PhotoCounties).
+// at zero (see CountPhotos).
 func (db *DB) LockForRecords(ctx context.Context, merchantIDs []int64, cycles []string) (map[int64]*RecordLock, error) {
 	lock := ""
 	if db.dialect == MySQL {
@@ -128,8 +134,13 @@ func (db *DB) lockCountyVersions(ctx context.Context, rows []recordRow) error {
 }
 
 // LockForRecord is LockForRecords for one merchant, with the photo counts
-// filled in. A missing merchant is ErrNotFound.
+// filled in (the photos locked first, see LockEvidencePhotos). A missing
+// merchant is ErrNotFound.
 func (db *DB) LockForRecord(ctx context.Context, merchantID int64, cycles []string, photoIDs []int64) (RecordLock, error) {
+	photos, err := db.LockEvidencePhotos(ctx, photoIDs)
+	if err != nil {
+		return RecordLock{}, err
+	}
 	locks, err := db.LockForRecords(ctx, []int64{merchantID}, cycles)
 	if err != nil {
 		return RecordLock{}, err
@@ -138,32 +149,8 @@ func (db *DB) LockForRecord(ctx context.Context, merchantID int64, cycles []stri
 	if !ok {
 		return RecordLock{}, ErrNotFound
 	}
-	counties, err := db.PhotoCounties(ctx, photoIDs)
-	if err != nil {
-		return RecordLock{}, err
-	}
-	lk.CountPhotos(photoIDs, counties)
+	lk.CountPhotos(photoIDs, photos)
 	return *lk, nil
-}
-
-// PhotoCounties returns the county of each of the photos that exists and
-// that an account uploaded: a citizen's photo is evidence only of the
-// inspection its case was handled with (SetInspectionPhotos), never one an
-// officer names, so it counts as absent here. Photos are never changed or
-// deleted, so the read needs no lock.
-func (db *DB) PhotoCounties(ctx context.Context, ids []int64) (map[int64]int64, error) {
-	out := map[int64]int64{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []Photo
-	if err := db.conn(ctx).Select("id", "county_id").Where("id IN ? AND origin <> ?", ids, PhotoFromCitizen).Find(&rows).Error; err != nil {
-		return nil, translate(err)
-	}
-	for _, p := range rows {
-		out[p.ID] = p.CountyID
-	}
-	return out, nil
 }
 
 // ScoresOf returns the merchants' rows for the cycles, unlocked.

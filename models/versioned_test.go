@@ -17,7 +17,7 @@ import (
 // its writes are already seen.
 var unversioned = map[string]string{
 	"settings":               "the policy and the load seed: read at start",
-	"photos":                 "stored before the inspection, notice or appeal that shows them (whose trigger fires)",
+	"photos":                 "stored before the inspection, notice or appeal that shows them, and bound to a shop (merchant_id, shown on no page) in the transaction of the inspection or notice that first names it (whose trigger fires)",
 	"ledger_entries":         "written with the score row of the same shop, whose trigger fires",
 	"closed_cycles":          "counted under models.ClosedCyclesKey",
 	"cycle_merchant_results": "written with its closed_cycles row",

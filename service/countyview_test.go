@@ -115,8 +115,8 @@ type viewWorld struct {
 	home, other            int64
 	roads                  []int64 // home's
 	otherRoad              int64
-	shops, otherShops      []int64 // whatever their status
-	photo                  int64   // the officer's evidence photo
+	shops, otherShops      []int64         // whatever their status
+	photos                 map[int64]int64 // the officer's evidence photo of each shop
 	deductions, bonuses    []string
 	shopActors             map[int64]Actor
 	shopPhotos             map[int64]int64
@@ -140,7 +140,7 @@ func newViewWorld(t *testing.T, d models.Dialect, seed int64, board func(*models
 	}
 	w := &viewWorld{t: t, ctx: context.Background(), s: viewService(db, clock, t.TempDir(), b), db: db, clock: clock,
 		rng: mrand.New(mrand.NewSource(seed)), seed: seed, admin: Actor{UserID: 1, Username: "admin", Role: RoleCityAdmin},
-		shopActors: map[int64]Actor{}, shopPhotos: map[int64]int64{}, appealed: map[int64]bool{}, lastPrev: map[int64]*countyView{}}
+		shopActors: map[int64]Actor{}, shopPhotos: map[int64]int64{}, photos: map[int64]int64{}, appealed: map[int64]bool{}, lastPrev: map[int64]*countyView{}}
 	_, _, err := w.s.Bootstrap(w.ctx, "admin-password-1")
 	w.must(err, "Bootstrap")
 	for _, it := range w.s.policy.Items {
@@ -181,9 +181,6 @@ func newViewWorld(t *testing.T, d models.Dialect, seed int64, board func(*models
 		w.must(err, "CreateMerchant")
 		w.otherShops = append(w.otherShops, m.ID)
 	}
-	p, err := w.s.UploadPhoto(w.ctx, w.officer, auditPNG(1))
-	w.must(err, "UploadPhoto")
-	w.photo = p.ID
 
 	// October: a few deductions, two of them serious (which cap those shops'
 	// stars through December).
@@ -240,17 +237,29 @@ func (w *viewWorld) newShop(road int64) int64 {
 }
 
 // record records an inspection of shop by a at (nil: now), with the officer's
-// photo when it deducts.
+// photo of the shop when it deducts.
 func (w *viewWorld) record(a Actor, shop int64, at *time.Time, items ...InspectionItem) {
 	w.t.Helper()
 	in := InspectionInput{MerchantID: shop, InspectedAt: at, Items: items}
 	for _, it := range items {
 		if rule, _ := w.s.policy.Item(it.RuleCode); rule.Kind == policy.Deduction {
-			in.Photos = []int64{w.photo}
+			in.Photos = []int64{w.evidence(shop)}
 		}
 	}
 	_, _, err := w.s.RecordInspection(w.ctx, a, fmt.Sprintf("key-%d", w.next()), in)
 	w.must(err, fmt.Sprintf("RecordInspection of shop %d %+v", shop, items))
+}
+
+// evidence returns the officer's evidence photo of shop (uploaded when first
+// needed: a photo is evidence of one shop only).
+func (w *viewWorld) evidence(shop int64) int64 {
+	if p, ok := w.photos[shop]; ok {
+		return p
+	}
+	p, err := w.s.UploadPhoto(w.ctx, w.officer, auditPNG(1))
+	w.must(err, "UploadPhoto")
+	w.photos[shop] = p.ID
+	return p.ID
 }
 
 // merchant returns the shop's own account (made when first needed) and a

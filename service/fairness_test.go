@@ -69,7 +69,7 @@ func TestFairnessCounts(t *testing.T) {
 			fixed, err := w.s.IssueNotice(w.ctx, w.officer2, w.queueShop.ID, NoticeInput{RuleCode: "LHMG-01", Photos: []int64{photo2.ID}})
 			w.must(err)
 			w.clock.Set(w.clock.Now().Add(time.Hour))
-			record(w.officer2, w.shop, photo2.ID, nil, "SRZJ-01")
+			record(w.officer2, w.shop, photo.ID, nil, "SRZJ-01") // the shop's evidence, not queueShop's
 			_, err = w.s.RectifyNotice(w.ctx, w.officer2, fixed.ID, "已清理")
 			w.must(err)
 			w.clock.Set(w.clock.Now().Add(time.Hour))

@@ -135,14 +135,17 @@ func (s *Service) prepareRecording(ctx context.Context, a Actor, key, hash strin
 	return &recording{ctx: ctx, merchantID: merchantID, cycle: cycle, entries: entries, photos: in.Photos, row: row, delta: delta, admit: admit, done: make(chan struct{})}, nil
 }
 
-// evidenceError refuses evidence photos that do not exist or are not of the
-// merchant's county, given the counts of lk (see models.RecordLock.CountPhotos).
+// evidenceError refuses evidence photos that do not exist, are not of the
+// merchant's county or are already evidence of another shop, given the
+// counts of lk (see models.RecordLock.CountPhotos).
 func evidenceError(lk models.RecordLock, n int) error {
 	switch {
 	case lk.PhotosFound != n:
 		return Invalid(map[string]string{"photos": "照片不存在"})
 	case lk.PhotosInCounty != n:
 		return Invalid(map[string]string{"photos": "照片不属于该商户所在区县"})
+	case lk.PhotosElsewhere > 0:
+		return Invalid(map[string]string{"photos": errPhotoOfOtherShop})
 	}
 	return nil
 }

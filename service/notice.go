@@ -75,19 +75,29 @@ func (s *Service) IssueNotice(ctx context.Context, a Actor, merchantID int64, in
 	if m.Status != "active" {
 		return NoticeView{}, Errorf(CodeConflict, "商户已注销，不能下发整改通知")
 	}
-	counties, err := s.db.PhotoCounties(ctx, in.Photos)
-	if err != nil {
-		return NoticeView{}, err
-	}
-	lk := models.RecordLock{Merchant: m}
-	lk.CountPhotos(in.Photos, counties)
-	if err := evidenceError(lk, len(in.Photos)); err != nil {
-		return NoticeView{}, err
-	}
 	n.PhotoIDs = formatIDs(in.Photos)
 	now := s.now().Truncate(time.Millisecond)
 	n.IssuedAt, n.DueAt = now, now.Add(time.Duration(days)*24*time.Hour)
-	if err := s.db.CreateNotice(ctx, &n); err != nil {
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		// The photos are locked before the notice's insert, as the recorder
+		// locks them before its merchants (models.LockEvidencePhotos).
+		evidence, err := s.db.LockEvidencePhotos(ctx, in.Photos)
+		if err != nil {
+			return err
+		}
+		lk := models.RecordLock{Merchant: m}
+		lk.CountPhotos(in.Photos, evidence)
+		if err := evidenceError(lk, len(in.Photos)); err != nil {
+			return err
+		}
+		bind := map[int64]int64{}
+		bindEvidence(evidence, m.ID, in.Photos, bind)
+		if err := s.db.BindPhotos(ctx, bind); err != nil {
+			return err
+		}
+		return s.db.CreateNotice(ctx, &n)
+	})
+	if err != nil {
 		return NoticeView{}, err
 	}
 	return s.noticeView(n, now), nil

@@ -44,6 +44,10 @@ func (s *Service) UploadPhoto(ctx context.Context, a Actor, r io.Reader) (models
 	}
 	uploader := a.UserID
 	p := ph.row(county, &uploader, models.PhotoFromAccount)
+	if a.Role == RoleMerchant {
+		shop := a.MerchantID
+		p.MerchantID = &shop // a merchant photographs its own shop front only
+	}
 	if err := s.writePhotoFile(p.SHA256, ph.data); err != nil {
 		return models.Photo{}, err
 	}
@@ -57,9 +61,26 @@ type checkedPhoto struct {
 	contentType string
 }
 
+// MaxPhotoPixels bounds a photo's width × height, checked from its header
+// before it is decoded: 24 megapixels, a 24 MP camera's 6000×4000 and twice
+// a phone's usual 12 MP original (the pages shrink photos to 1600 px, 2.6 MP,
+// before sending them). Decoding one at the limit takes at most 96 MiB (8-bit
+// RGBA; 192 MiB for a 16-bit PNG); an 8,944×8,944 PNG of 76 KiB would take
+// 80 MiB (grey) to 320 MiB (RGBA).
+const MaxPhotoPixels = 24_000_000
+
+// errBrokenPhoto is the field error for a picture that is cut short or
+// does not decode.
+const errBrokenPhoto = "图片不完整或已损坏"
+
 // checkPhoto reads an upload and checks it by content: at most
-// MaxPhotoBytes (CodeTooLarge), a JPEG or PNG whose header decodes to a
-// sane size (CodeInvalid on field). Every photo, an officer's or a
+// MaxPhotoBytes (CodeTooLarge), a JPEG or PNG that ends where it should (its
+// IEND chunk or EOI marker), whose header gives at most MaxPhotoPixels and
+// which then decodes in full (a truncated or damaged picture does not):
+// CodeInvalid on field otherwise. Whatever follows the picture's end (an
+// HTML page, a ZIP) is cut off: the photo is stored as the picture's own
+// bytes, not re-encoded, so evidence keeps what the camera wrote (its
+// quality, its orientation tag, its hash). Every photo, an officer's or a
 // citizen's, passes these same checks.
 func checkPhoto(r io.Reader, field string) (checkedPhoto, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxPhotoBytes+1))
@@ -73,11 +94,105 @@ func checkPhoto(r io.Reader, field string) (checkedPhoto, error) {
 	if ct != "image/jpeg" && ct != "image/png" {
 		return checkedPhoto{}, Invalid(map[string]string{field: "仅支持 JPEG 或 PNG 图片"})
 	}
-	if cfg, _, err := image.DecodeConfig(bytes.NewReader(data)); err != nil || cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > 80_000_000 {
-		return checkedPhoto{}, Invalid(map[string]string{field: "图片已损坏或尺寸异常"})
+	end, ok := pngEnd(data)
+	if ct == "image/jpeg" {
+		end, ok = jpegEnd(data)
+	}
+	if !ok {
+		return checkedPhoto{}, Invalid(map[string]string{field: errBrokenPhoto})
+	}
+	data = data[:end]
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil || cfg.Width < 1 || cfg.Height < 1 {
+		return checkedPhoto{}, Invalid(map[string]string{field: errBrokenPhoto})
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
+		return checkedPhoto{}, Invalid(map[string]string{field: fmt.Sprintf("图片尺寸 %d×%d 过大（最多 %d 万像素）", cfg.Width, cfg.Height, MaxPhotoPixels/10_000)})
+	}
+	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+		return checkedPhoto{}, Invalid(map[string]string{field: errBrokenPhoto})
 	}
 	sum := sha256.Sum256(data)
 	return checkedPhoto{data: data, sha256: hex.EncodeToString(sum[:]), contentType: ct}, nil
+}
+
+// pngEnd is the length of the PNG at the start of data: up to the end of its
+// IEND chunk; false when its chunks do not parse up to one.
+func pngEnd(data []byte) (int, bool) {
+	end := 0
+	ok := eachPNGChunk(data, func(kind string, start, next int) bool {
+		end = next
+		return kind != "IEND"
+	})
+	return end, ok && end > 0 && string(data[end-8:end-4]) == "IEND"
+}
+
+// eachPNGChunk calls fn with the type, start and end of each chunk after the
+// signature, until fn returns false or data ends; false when a chunk runs
+// past the end of data.
+func eachPNGChunk(data []byte, fn func(kind string, start, next int) bool) bool {
+	const sig = 8
+	if len(data) < sig {
+		return false
+	}
+	for i := sig; i < len(data); {
+		if i+12 > len(data) {
+			return false
+		}
+		n := int(binary.BigEndian.Uint32(data[i:]))
+		next := i + 12 + n
+		if n < 0 || next > len(data) || next < i {
+			return false
+		}
+		if !fn(string(data[i+4:i+8]), i, next) {
+			return true
+		}
+		i = next
+	}
+	return true
+}
+
+// jpegEnd is the length of the JPEG at the start of data: up to its EOI
+// marker, found by walking its segments and the entropy-coded data of its
+// scans (where 0xFF is followed by 0x00 or a restart marker); false when the
+// segments do not parse up to an EOI.
+func jpegEnd(data []byte) (int, bool) {
+	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
+		return 0, false
+	}
+	for i := 2; i+1 < len(data); {
+		if data[i] != 0xFF {
+			return 0, false
+		}
+		marker := data[i+1]
+		switch {
+		case marker == 0xFF: // fill byte
+			i++
+			continue
+		case marker == 0xD9:
+			return i + 2, true
+		case marker >= 0xD0 && marker <= 0xD7 || marker == 0x01: // no length
+			i += 2
+			continue
+		}
+		if i+4 > len(data) {
+			return 0, false
+		}
+		n := int(data[i+2])<<8 | int(data[i+3])
+		if n < 2 || i+2+n > len(data) {
+			return 0, false
+		}
+		i += 2 + n
+		if marker != 0xDA {
+			continue
+		}
+		for ; i+1 < len(data); i++ { // the scan's data, up to the next marker
+			if data[i] == 0xFF && data[i+1] != 0x00 && (data[i+1] < 0xD0 || data[i+1] > 0xD7) {
+				break
+			}
+		}
+	}
+	return 0, false
 }
 
 // row is the photo's database row.
@@ -172,6 +287,25 @@ func (s *Service) photoOfMerchant(ctx context.Context, merchantID, id int64) (bo
 	return false, nil
 }
 
+// errPhotoOfOtherShop is the field error for a photo that is already
+// evidence of another shop.
+const errPhotoOfOtherShop = "照片已是其他商户的证据，不能用于本商户"
+
+// bindEvidence records, in evidence (read under lock by
+// models.LockEvidencePhotos), that the photos ids are now evidence of
+// merchantID, and adds those this use binds for the first time to bind, for
+// models.BindPhotos. A later use in the same transaction for another shop
+// then counts them as elsewhere (models.RecordLock.CountPhotos).
+func bindEvidence(evidence map[int64]models.EvidencePhoto, merchantID int64, ids []int64, bind map[int64]int64) {
+	for _, id := range ids {
+		if p, ok := evidence[id]; ok && p.MerchantID == nil {
+			p.MerchantID = &merchantID
+			evidence[id] = p
+			bind[id] = merchantID
+		}
+	}
+}
+
 // MaxMerchantPhotos bounds the photos of one appeal or fix report.
 const MaxMerchantPhotos = 3
 
@@ -188,14 +322,18 @@ func (s *Service) ownPhotos(ctx context.Context, a Actor, field string, ids []in
 	if err != nil {
 		return "", err
 	}
-	mine := map[int64]bool{}
+	mine, elsewhere := map[int64]bool{}, false
 	for _, p := range ps {
 		mine[p.ID] = p.UploadedBy != nil && *p.UploadedBy == a.UserID
+		elsewhere = elsewhere || (p.MerchantID != nil && *p.MerchantID != a.MerchantID)
 	}
 	for _, id := range ids {
 		if !mine[id] {
 			return "", Invalid(map[string]string{field: "照片不存在或不是本账号上传的"})
 		}
+	}
+	if elsewhere {
+		return "", Invalid(map[string]string{field: errPhotoOfOtherShop})
 	}
 	return formatIDs(ids), nil
 }
@@ -245,7 +383,7 @@ func (ph checkedPhoto) withoutMetadata(field string) (checkedPhoto, error) {
 		out, ok = pngWithoutMetadata(ph.data)
 	}
 	if !ok {
-		return checkedPhoto{}, Invalid(map[string]string{field: "图片已损坏或尺寸异常"})
+		return checkedPhoto{}, Invalid(map[string]string{field: errBrokenPhoto})
 	}
 	sum := sha256.Sum256(out)
 	return checkedPhoto{data: out, sha256: hex.EncodeToString(sum[:]), contentType: ph.contentType}, nil
@@ -284,26 +422,14 @@ func jpegWithoutMetadata(data []byte) ([]byte, bool) {
 // pngWithoutMetadata drops the tEXt, zTXt, iTXt, eXIf and tIME chunks;
 // false when the chunks do not parse.
 func pngWithoutMetadata(data []byte) ([]byte, bool) {
-	const sig = 8
-	if len(data) < sig {
-		return nil, false
-	}
-	out := append(make([]byte, 0, len(data)), data[:sig]...)
-	for i := sig; i < len(data); {
-		if i+12 > len(data) {
-			return nil, false
-		}
-		n := int(binary.BigEndian.Uint32(data[i:]))
-		end := i + 12 + n
-		if n < 0 || end > len(data) || end < i {
-			return nil, false
-		}
-		switch string(data[i+4 : i+8]) {
+	out := append(make([]byte, 0, len(data)), data[:min(len(data), 8)]...)
+	ok := eachPNGChunk(data, func(kind string, start, next int) bool {
+		switch kind {
 		case "tEXt", "zTXt", "iTXt", "eXIf", "tIME":
 		default:
-			out = append(out, data[i:end]...)
+			out = append(out, data[start:next]...)
 		}
-		i = end
-	}
-	return out, true
+		return true
+	})
+	return out, ok
 }

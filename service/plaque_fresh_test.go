@@ -55,7 +55,7 @@ func TestPublicProfileFreshAcrossInstances(t *testing.T) {
 			}
 
 			if _, _, err := w.s.RecordInspection(ctx, w.officer, "fresh-1", InspectionInput{MerchantID: m.ID,
-				Items: []InspectionItem{item("HJWS-02", 5)}, Photos: []int64{w.photo}}); err != nil {
+				Items: []InspectionItem{item("HJWS-02", 5)}, Photos: []int64{w.photo[m.ID]}}); err != nil {
 				t.Fatal(err)
 			}
 			if p := scan(); p.Score.Score != 95 {

@@ -24,7 +24,8 @@ import (
 // Inside a batch every inspection is decided on its own, in arrival order, on
 // the state the earlier ones left (two inspections of one shop in a batch
 // tally one after the other). One that is refused (a closed shop, a photo of
-// another county) is simply left out. If the transaction fails as a whole
+// another county, or one an earlier inspection made another shop's evidence)
+// is simply left out. If the transaction fails as a whole
 // (a reused idempotency key, say), every inspection of the batch runs again
 // alone, so a failure lands on its own request only.
 
@@ -214,14 +215,17 @@ func (s *Service) commitBatch(rs []*recording) (missing []*recording, err error)
 	for attempt := 0; attempt < 5; attempt++ {
 		missing, changed = nil, nil
 		err = s.db.InTx(ctx, func(ctx context.Context) error {
-			var err error
-			if locks, err = s.db.LockForRecords(ctx, ids, cycles); err != nil {
-				return err
-			}
-			counties, err := s.db.PhotoCounties(ctx, photos)
+			// The photos first, locked: which shop each is evidence of is
+			// decided here, and a concurrent batch or notice binding one of
+			// them to another shop waits for this one (and then refuses).
+			evidence, err := s.db.LockEvidencePhotos(ctx, photos)
 			if err != nil {
 				return err
 			}
+			if locks, err = s.db.LockForRecords(ctx, ids, cycles); err != nil {
+				return err
+			}
+			bind := map[int64]int64{}
 			held := make(map[int64][]models.Score, len(locks))
 			for id, lk := range locks {
 				held[id] = lk.Scores
@@ -241,7 +245,7 @@ func (s *Service) commitBatch(rs []*recording) (missing []*recording, err error)
 					continue
 				}
 				view := *lk
-				view.CountPhotos(r.photos, counties)
+				view.CountPhotos(r.photos, evidence)
 				if r.err = r.admit(view); r.err != nil {
 					continue
 				}
@@ -259,6 +263,7 @@ func (s *Service) commitBatch(rs []*recording) (missing []*recording, err error)
 				ins.Response = string(resp)
 				inspections = append(inspections, ins)
 				made = append(made, r)
+				bindEvidence(evidence, r.merchantID, r.photos, bind)
 				entries = append(entries, batch)
 				if k := (scoreKey{r.merchantID, r.cycle.String()}); !slices.Contains(changed, k) {
 					changed = append(changed, k)
@@ -272,6 +277,9 @@ func (s *Service) commitBatch(rs []*recording) (missing []*recording, err error)
 				rows[i] = *scoreRow(locks[k.merchant].Scores, k.cycle)
 			}
 			if err := s.db.SetScores(ctx, rows); err != nil {
+				return err
+			}
+			if err := s.db.BindPhotos(ctx, bind); err != nil {
 				return err
 			}
 			if err := s.db.CreateInspections(ctx, inspections); err != nil {

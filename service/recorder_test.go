@@ -3,6 +3,7 @@ package service
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"image"
@@ -107,7 +108,9 @@ func TestRecorderQueues(t *testing.T) {
 }
 
 // batchWorld is a county with an officer, four shops (one closed, one with
-// no score row yet), a shop of another county, and a photo of each county.
+// no score row yet), a shop of another county, an evidence photo of each
+// shop of the first county (photo), one of the other county and one of no
+// shop yet (spare).
 type batchWorld struct {
 	s                  *Service
 	db                 *models.DB
@@ -115,7 +118,8 @@ type batchWorld struct {
 	officer            Actor
 	open, busy, closed int64
 	fresh, other       int64
-	photo, otherPhoto  int64
+	photo              map[int64]int64 // shop → its evidence photo
+	otherPhoto, spare  int64
 }
 
 func newBatchWorld(t *testing.T, d models.Dialect) *batchWorld {
@@ -171,7 +175,8 @@ func newBatchWorld(t *testing.T, d models.Dialect) *batchWorld {
 		must(err)
 		return p.ID
 	}
-	w.photo, w.otherPhoto = photo(officerA, 1), photo(officerB, 2)
+	w.photo = map[int64]int64{w.open: photo(officerA, 1), w.busy: photo(officerA, 3), w.closed: photo(officerA, 4), w.fresh: photo(officerA, 5)}
+	w.otherPhoto, w.spare = photo(officerB, 2), photo(officerA, 6)
 	return w
 }
 
@@ -201,17 +206,20 @@ func TestRecordBatch(t *testing.T) {
 			ctx := context.Background()
 			a := w.officer
 			batch := []*recording{
-				w.prepare(t, a, "k1", w.open, []int64{w.photo}, item("HJWS-02", 5)),
-				w.prepare(t, a, "k2", w.busy, []int64{w.otherPhoto}, item("HJWS-01", 2)), // photo of another county
-				w.prepare(t, a, "k3", w.open, []int64{w.photo}, item("HJWS-01", 3)),      // same shop again: sees k1
-				w.prepare(t, a, "k4", w.closed, []int64{w.photo}, item("HJWS-01", 1)),    // closed shop
-				w.prepare(t, a, "k5", w.other, []int64{w.photo}, item("HJWS-01", 1)),     // another county's shop
-				w.prepare(t, a, "k6", w.fresh, []int64{w.photo}, item("HJWS-02", 4)),     // no score row yet
-				w.prepare(t, a, "k7", w.busy, []int64{w.photo}, item("HJWS-01", 2), item("HJWS-02", 2)),
+				w.prepare(t, a, "k1", w.open, []int64{w.photo[w.open]}, item("HJWS-02", 5)),
+				w.prepare(t, a, "k2", w.busy, []int64{w.otherPhoto}, item("HJWS-01", 2)),        // photo of another county
+				w.prepare(t, a, "k3", w.open, []int64{w.photo[w.open]}, item("HJWS-01", 3)),     // same shop again: sees k1
+				w.prepare(t, a, "k4", w.closed, []int64{w.photo[w.closed]}, item("HJWS-01", 1)), // closed shop
+				w.prepare(t, a, "k5", w.other, []int64{w.photo[w.open]}, item("HJWS-01", 1)),    // another county's shop
+				w.prepare(t, a, "k6", w.fresh, []int64{w.photo[w.fresh]}, item("HJWS-02", 4)),   // no score row yet
+				w.prepare(t, a, "k7", w.busy, []int64{w.photo[w.busy], w.spare}, item("HJWS-01", 2), item("HJWS-02", 2)),
+				w.prepare(t, a, "k8", w.busy, []int64{w.photo[w.open]}, item("HJWS-01", 1)),    // the open shop's evidence since k1
+				w.prepare(t, a, "k9", w.open, []int64{w.spare}, item("HJWS-01", 1)),            // the busy shop's evidence since k7
+				w.prepare(t, a, "k10", w.busy, []int64{w.photo[w.closed]}, item("HJWS-01", 1)), // k4 was refused: still no shop's
 			}
 			w.s.recordBatch(batch)
-			wantScore := map[string]int{"k1": 95, "k3": 92, "k6": 96, "k7": 96}
-			wantErr := map[string]string{"k2": CodeInvalid, "k4": CodeConflict, "k5": CodeNotFound}
+			wantScore := map[string]int{"k1": 95, "k3": 92, "k6": 96, "k7": 96, "k10": 95}
+			wantErr := map[string]string{"k2": CodeInvalid, "k4": CodeConflict, "k5": CodeNotFound, "k8": CodeInvalid, "k9": CodeInvalid}
 			ids := map[int64]bool{}
 			for i, r := range batch {
 				key := fmt.Sprintf("k%d", i+1)
@@ -253,7 +261,7 @@ func TestRecordBatch(t *testing.T) {
 			for _, sc := range scores {
 				got[sc.MerchantID] = fmt.Sprintf("%d/%d/%d", sc.Score, sc.Deductions, sc.Entries)
 			}
-			want := map[int64]string{w.open: "92/8/2", w.busy: "96/4/2", w.fresh: "96/4/1", w.other: "100/0/0"}
+			want := map[int64]string{w.open: "92/8/2", w.busy: "95/5/3", w.fresh: "96/4/1", w.other: "100/0/0"}
 			for id, wv := range want {
 				if got[id] != wv {
 					t.Errorf("merchant %d score/deductions/entries %s, want %s", id, got[id], wv)
@@ -261,6 +269,16 @@ func TestRecordBatch(t *testing.T) {
 			}
 			if _, ok := got[w.closed]; ok {
 				t.Errorf("the closed shop got a score row: %s", got[w.closed])
+			}
+			// Each photo is bound to the shop of the first inspection that
+			// named it and was recorded.
+			wantBound := map[int64]int64{w.photo[w.open]: w.open, w.photo[w.busy]: w.busy, w.spare: w.busy,
+				w.photo[w.fresh]: w.fresh, w.photo[w.closed]: w.busy, w.otherPhoto: 0}
+			for photo, shop := range wantBound {
+				var bound sql.NullInt64
+				if err := w.db.SQL().QueryRow("SELECT merchant_id FROM photos WHERE id = ?", photo).Scan(&bound); err != nil || bound.Int64 != shop {
+					t.Errorf("photo %d bound to %v (%v), want %d", photo, bound, err, shop)
+				}
 			}
 			mism, _, err := w.s.Check(ctx)
 			if err != nil || len(mism) != 0 {
@@ -280,13 +298,14 @@ func TestRecordBatchFallsBack(t *testing.T) {
 			ctx := context.Background()
 			a := w.officer
 			// An earlier inspection used key "old".
-			w.s.recordBatch([]*recording{w.prepare(t, a, "old", w.open, []int64{w.photo}, item("HJWS-01", 1))})
+			open, busy := []int64{w.photo[w.open]}, []int64{w.photo[w.busy]}
+			w.s.recordBatch([]*recording{w.prepare(t, a, "old", w.open, open, item("HJWS-01", 1))})
 			batch := []*recording{
-				w.prepare(t, a, "n1", w.open, []int64{w.photo}, item("HJWS-01", 2)),
-				w.prepare(t, a, "old", w.busy, []int64{w.photo}, item("HJWS-01", 2)), // reused key
-				w.prepare(t, a, "n2", w.busy, []int64{w.photo}, item("HJWS-01", 3)),
-				w.prepare(t, a, "n3", w.open, []int64{w.photo}, item("HJWS-02", 4)),
-				w.prepare(t, a, "n3", w.open, []int64{w.photo}, item("HJWS-02", 4)), // a copy in the same batch
+				w.prepare(t, a, "n1", w.open, open, item("HJWS-01", 2)),
+				w.prepare(t, a, "old", w.busy, busy, item("HJWS-01", 2)), // reused key
+				w.prepare(t, a, "n2", w.busy, busy, item("HJWS-01", 3)),
+				w.prepare(t, a, "n3", w.open, open, item("HJWS-02", 4)),
+				w.prepare(t, a, "n3", w.open, open, item("HJWS-02", 4)), // a copy in the same batch
 			}
 			w.s.recordBatch(batch)
 			for i, r := range batch {
@@ -328,7 +347,8 @@ func TestRecordInspectionsConcurrently(t *testing.T) {
 				wg.Add(1)
 				go func(i int) {
 					defer wg.Done()
-					in := InspectionInput{MerchantID: shops[i%len(shops)], Photos: []int64{w.photo},
+					shop := shops[i%len(shops)]
+					in := InspectionInput{MerchantID: shop, Photos: []int64{w.photo[shop]},
 						Items: []InspectionItem{item("HJWS-01", 1)}}
 					_, _, errs[i] = w.s.RecordInspection(ctx, w.officer, fmt.Sprintf("c%d", i), in)
 				}(i)

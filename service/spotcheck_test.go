@@ -72,7 +72,7 @@ type spotWorld struct {
 	road1, road2          int64
 	shops1, shops2        []models.Merchant // active shops of road 1 (12) and road 2 (3)
 	closed                models.Merchant   // a closed shop of road 1
-	photo                 int64
+	photos                map[int64]int64   // the officer's evidence photo of each shop
 }
 
 func newSpotWorld(t *testing.T, d models.Dialect) *spotWorld {
@@ -104,14 +104,24 @@ func newSpotWorld(t *testing.T, d models.Dialect) *spotWorld {
 	for i := range 2 {
 		w.shops2 = append(w.shops2, add(w.road2, fmt.Sprintf("华光路商户%02d", i)))
 	}
-	p, err := w.s.UploadPhoto(w.ctx, w.officer, auditPNG(9))
-	w.must(err)
-	w.photo = p.ID
+	w.photos = map[int64]int64{}
 	return w
 }
 
 // dump is the content of every table a draw, a visit or a score could
 // change, by table.
+// evidence returns the officer's evidence photo of shop (uploaded when first
+// needed: a photo is evidence of one shop only).
+func (w *spotWorld) evidence(shop int64) int64 {
+	if p, ok := w.photos[shop]; ok {
+		return p
+	}
+	p, err := w.s.UploadPhoto(w.ctx, w.officer, auditPNG(9))
+	w.must(err)
+	w.photos[shop] = p.ID
+	return p.ID
+}
+
 func (w *spotWorld) dump() map[string]string {
 	w.t.Helper()
 	out := map[string]string{}
@@ -380,7 +390,7 @@ func TestAuditAgreementWorkedExample(t *testing.T) {
 				seq++
 				in := InspectionInput{MerchantID: shop, Items: items}
 				if items[0].RuleCode != "BONUS-01" {
-					in.Photos = []int64{w.photo}
+					in.Photos = []int64{w.evidence(shop)}
 				}
 				r, _, err := w.s.RecordInspection(w.ctx, officer, fmt.Sprintf("agree-%d", seq), in)
 				w.must(err)

@@ -14,15 +14,27 @@ import (
 var recordSeq atomic.Int64
 
 // record posts one inspection with a fresh key and fails unless it is stored.
-// Deductions need the photo; pass 0 for bonus-only inspections.
+// Deductions need the photo (see evidenceFor); pass 0 for bonus-only
+// inspections.
 func (e *env) record(token string, merchant, photo int64, items ...map[string]any) resp {
 	e.t.Helper()
 	var photos []int64
 	if photo != 0 {
-		photos = []int64{photo}
+		photos = []int64{e.evidenceFor(token, merchant, photo)}
 	}
 	key := fmt.Sprintf("rec-%d-%d", merchant, recordSeq.Add(1))
 	return e.must(201, "POST", "/api/v1/inspections", token, inspection(merchant, photos, items...), "Idempotency-Key", key)
+}
+
+// evidenceFor returns photo if it may document merchant (it documents no
+// shop yet, or this one), else a new photo uploaded with token: a photo is
+// evidence of one shop only.
+func (e *env) evidenceFor(token string, merchant, photo int64) int64 {
+	e.t.Helper()
+	if bound := e.boundTo(photo); bound == 0 || bound == merchant {
+		return photo
+	}
+	return e.uploadPhoto(token, tinyPNG(int(recordSeq.Add(1)))).id()
 }
 
 // designate moves a road's demonstration status.

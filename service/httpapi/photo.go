@@ -37,6 +37,9 @@ func (a *API) getPhoto(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "private, max-age=86400, immutable")
 	c.Header("Content-Type", p.ContentType)
+	// The stored type, never sniffed: a photo kept before uploads were cut
+	// at the picture's end may still carry HTML behind it.
+	c.Header("X-Content-Type-Options", "nosniff")
 	c.File(p.Path)
 }
 

@@ -2,15 +2,24 @@ package httpapi_test
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/gif"
 	"image/jpeg"
+	"image/png"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/menqian/menqian/models/dbtest"
@@ -45,7 +54,8 @@ func encodeGIF() []byte {
 }
 
 // padded returns a valid JPEG grown to n bytes with data after its end marker
-// (decoders stop at the marker; the size limit must not).
+// (decoders stop at the marker; the size limit must not; what is stored is
+// the JPEG alone).
 func padded(n int) []byte {
 	b := encodeJPEG()
 	return append(b, make([]byte, n-len(b))...)
@@ -125,8 +135,8 @@ func TestPhotoUpload(t *testing.T) {
 				}
 				return err
 			})
-			if len(files) != 5 { // the two seed PNGs, tinyPNG(42), the padded JPEG, the JPEG
-				t.Errorf("files on disk: %v, want 5", files)
+			if len(files) != 4 { // the two seed PNGs, tinyPNG(42), the JPEG (the padded JPEG is the JPEG: what followed its end was cut off)
+				t.Errorf("files on disk: %v, want 4", files)
 			}
 			n := 0
 			for _, name := range files {
@@ -220,4 +230,175 @@ func TestMerchantPhotoUpload(t *testing.T) {
 			}
 		})
 	}
+}
+
+// noisyImage is a w×h picture of pseudo-random pixels (they compress badly,
+// so the picture's data is most of its file).
+func noisyImage(w, h int, seed uint32) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	x := seed | 1
+	for i := range img.Pix {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		img.Pix[i] = uint8(x)
+	}
+	return img
+}
+
+func pngOf(img image.Image) []byte {
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	return buf.Bytes()
+}
+
+func jpegOf(img image.Image) []byte {
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90})
+	return buf.Bytes()
+}
+
+// hugePNG is a w×h black-and-white PNG (1 bit a pixel) of zeros: a few KiB
+// on the wire for any size.
+func hugePNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	chunk := func(kind string, data []byte) {
+		binary.Write(&out, binary.BigEndian, uint32(len(data)))
+		crc := crc32.NewIEEE()
+		io.WriteString(crc, kind)
+		crc.Write(data)
+		out.WriteString(kind)
+		out.Write(data)
+		binary.Write(&out, binary.BigEndian, crc.Sum32())
+	}
+	out.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(w)), uint32(h))
+	chunk("IHDR", append(ihdr, 1, 0, 0, 0, 0)) // bit depth 1, grayscale
+	var idat bytes.Buffer
+	z, _ := zlib.NewWriterLevel(&idat, zlib.BestCompression)
+	row := make([]byte, 1+(w+7)/8) // filter byte, then the row's bits
+	for range h {
+		z.Write(row)
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	chunk("IDAT", idat.Bytes())
+	chunk("IEND", nil)
+	return out.Bytes()
+}
+
+// photoFiles counts the files under the photo directory.
+func photoFiles(t *testing.T, root string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(root, func(path string, de fs.DirEntry, err error) error {
+		if err == nil && !de.IsDir() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestPhotoContent (issue 16, defect 6): a photo is decoded in full before it
+// is stored. Truncated or damaged pictures, and pictures of more than
+// MaxPhotoPixels by their header (refused before decoding), are 400 on
+// "file" with nothing stored, no row and no file; what follows a picture's
+// end (an HTML page) is cut off, and the photo is stored and served as the
+// picture alone, under its stored type and nosniff; ordinary photos,
+// one with an Exif thumbnail (whose own end marker is inside a segment)
+// among them, are stored byte for byte.
+func TestPhotoContent(t *testing.T) {
+	pngPhoto, jpegPhoto := pngOf(noisyImage(64, 48, 7)), jpegOf(noisyImage(64, 48, 9))
+	html := []byte("<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>\n")
+	// An Exif segment holding a JPEG thumbnail, end marker included, right
+	// after the start of the image.
+	thumb := jpegOf(noisyImage(8, 8, 3))
+	app1 := append([]byte("Exif\x00\x00"), thumb...)
+	withThumb := append([]byte{0xFF, 0xD8, 0xFF, 0xE1, byte((len(app1) + 2) >> 8), byte(len(app1) + 2)}, app1...)
+	withThumb = append(withThumb, jpegPhoto[2:]...)
+
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			e := newEnv(t, d)
+			w := e.seeded()
+			off := w.Officer[0]
+			f, err := e.svc.Photo(context.Background(), service.Actor{UserID: w.OfficerID[0], Role: service.RoleOfficer, CountyID: w.County[0]}, w.Photo[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := filepath.Dir(filepath.Dir(f.Path))
+
+			for _, c := range []struct {
+				name string
+				data []byte
+				want string // in the field error
+			}{
+				{"PNG cut in its picture data", pngPhoto[:len(pngPhoto)/2], "图片不完整或已损坏"},
+				{"PNG without its IEND chunk", pngPhoto[:len(pngPhoto)-12], "图片不完整或已损坏"},
+				{"JPEG cut in its scan", jpegPhoto[:len(jpegPhoto)/2], "图片不完整或已损坏"},
+				{"JPEG without its end marker", jpegPhoto[:len(jpegPhoto)-2], "图片不完整或已损坏"},
+				{"PNG whose picture data is damaged", damaged(pngPhoto), "图片不完整或已损坏"},
+				{"8944×8944 PNG (80 megapixels)", hugePNG(t, 8944, 8944), "图片尺寸 8944×8944 过大（最多 2400 万像素）"},
+				{"one pixel over the limit", hugePNG(t, service.MaxPhotoPixels/4000+1, 4000), "过大"},
+			} {
+				before, files := e.snapshot(), photoFiles(t, root)
+				r := e.postFile(off, "file", "photo.png", "image/png", c.data)
+				fields, _ := r.JSON["error"].(map[string]any)["fields"].(map[string]any)
+				if msg, _ := fields["file"].(string); r.Status != 400 || r.code() != "invalid_input" || !strings.Contains(msg, c.want) {
+					t.Errorf("%s (%d bytes): %d %s, want 400 with file: %q", c.name, len(c.data), r.Status, r.Body, c.want)
+				}
+				if got := e.snapshot(); !reflect.DeepEqual(got, before) {
+					t.Errorf("%s changed data: %v → %v", c.name, before, got)
+				}
+				if n := photoFiles(t, root); n != files {
+					t.Errorf("%s: %d files on disk, want %d", c.name, n, files)
+				}
+			}
+
+			for _, c := range []struct {
+				name, ctype string
+				data, want  []byte
+			}{
+				{"PNG", "image/png", pngPhoto, pngPhoto},
+				{"JPEG", "image/jpeg", jpegPhoto, jpegPhoto},
+				{"JPEG with an Exif thumbnail", "image/jpeg", withThumb, withThumb},
+				{"PNG with an HTML page after IEND", "image/png", append(slices.Clip(pngPhoto), html...), pngPhoto},
+				{"JPEG with an HTML page after its end", "image/jpeg", append(slices.Clip(jpegPhoto), html...), jpegPhoto},
+			} {
+				r := e.postFile(off, "file", "photo", "application/octet-stream", c.data)
+				sum := sha256.Sum256(c.want)
+				if r.Status != 201 || r.JSON["content_type"] != c.ctype || r.JSON["sha256"] != hex.EncodeToString(sum[:]) ||
+					r.JSON["size"] != float64(len(c.want)) {
+					t.Errorf("%s: %d %s, want 201 %s of %d bytes", c.name, r.Status, r.Body, c.ctype, len(c.want))
+					continue
+				}
+				var stored int64
+				if err := e.db.SQL().QueryRow("SELECT size_bytes FROM photos WHERE id = ?", r.id()).Scan(&stored); err != nil || stored != int64(len(c.want)) {
+					t.Errorf("%s: stored size %d (%v), want %d", c.name, stored, err, len(c.want))
+				}
+				got := e.do("GET", "/api/v1/photos/"+itoa(r.id()), off, nil)
+				if got.Status != 200 || !bytes.Equal(got.Body, c.want) {
+					t.Errorf("%s: served %d, %d bytes; want the picture's %d bytes", c.name, got.Status, len(got.Body), len(c.want))
+				}
+				if ct, ns := got.Header.Get("Content-Type"), got.Header.Get("X-Content-Type-Options"); ct != c.ctype || ns != "nosniff" {
+					t.Errorf("%s: served as %q, X-Content-Type-Options %q; want %s and nosniff", c.name, ct, ns, c.ctype)
+				}
+			}
+		})
+	}
+}
+
+// damaged is a PNG with a byte of its picture data changed (its checksum
+// then fails).
+func damaged(p []byte) []byte {
+	out := slices.Clone(p)
+	i := bytes.Index(out, []byte("IDAT"))
+	out[i+20] ^= 0xFF
+	return out
 }

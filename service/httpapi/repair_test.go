@@ -37,7 +37,7 @@ func repairShop(e *env, officer string, road, photo int64, name string) (int64, 
 	m, err := e.svc.CreateMerchant(ctx, city, service.MerchantInput{RoadID: &road, Name: &name})
 	must(err)
 	_, _, err = e.svc.RecordInspection(ctx, off, "repair-"+itoa(m.ID), service.InspectionInput{MerchantID: m.ID,
-		Items: []service.InspectionItem{{RuleCode: "ZXLH-05"}}, Photos: []int64{photo}})
+		Items: []service.InspectionItem{{RuleCode: "ZXLH-05"}}, Photos: []int64{e.evidenceFor(officer, m.ID, photo)}})
 	must(err)
 	n, err := e.svc.IssueNotice(ctx, off, m.ID, service.NoticeInput{RuleCode: "ZXLH-05", Note: "限期整改"})
 	must(err)

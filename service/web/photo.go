@@ -25,6 +25,10 @@ func (p *Pages) photo(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", ph.ContentType)
+	// The stored type, never sniffed (the pages' headers say so too): a
+	// photo kept before uploads were cut at the picture's end may still
+	// carry HTML behind it.
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "private, max-age=86400, immutable")
 	http.ServeContent(w, r, "", ph.CreatedAt, f)
 }

@@ -425,7 +425,7 @@ func TestCitizenReportPhotoChecks(t *testing.T) {
 			}{
 				{"too big", "", huge, http.StatusRequestEntityTooLarge, "照片不能超过 5 MB"},
 				{"not an image", "", []byte("%PDF-1.4 this is not a photo"), http.StatusBadRequest, "仅支持 JPEG 或 PNG 图片"},
-				{"a broken PNG", "", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), http.StatusBadRequest, "图片已损坏或尺寸异常"},
+				{"a broken PNG", "", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...), http.StatusBadRequest, "图片不完整或已损坏"},
 				{"a good photo, a bad phone", "123", tinyPNG(2), http.StatusBadRequest, "11 位手机号码"},
 			}
 			for _, c := range cases {
