@@ -168,6 +168,29 @@ func (c *redisCluster) WaitPromoted(key, killed string, within time.Duration) st
 	return ""
 }
 
+// MasterOf is the address of the master serving key's slot now, as a
+// running node sees it.
+func (c *redisCluster) MasterOf(key string) string {
+	c.t.Helper()
+	ctx := context.Background()
+	for _, addr := range c.addrs {
+		if c.nodes[addr] == nil {
+			continue
+		}
+		n := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+		defer n.Close()
+		slot, err := n.ClusterKeySlot(ctx, key).Result()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if m := slotMaster(ctx, n, slot); m != "" {
+			return m
+		}
+	}
+	c.t.Fatalf("no master for %s", key)
+	return ""
+}
+
 // slotMaster is the address node n gives as the master of slot, or "".
 func slotMaster(ctx context.Context, n *redis.Client, slot int64) string {
 	slots, err := n.ClusterSlots(ctx).Result()

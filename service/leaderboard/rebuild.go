@@ -466,13 +466,25 @@ func (r *Redis) repairFailed(ctx context.Context, op string, started time.Time, 
 		return
 	}
 	pctx, cancel := r.opCtx(ctx)
-	perr := r.rdb.Ping(pctx).Err()
+	perr := r.ping(pctx)
 	cancel()
 	if perr != nil {
 		r.out.failed(op, started, perr)
 		return
 	}
 	r.log.Error("leaderboard: repair failed; answering from SQL", "op", op, "err", err)
+}
+
+// ping checks that Redis answers. On a cluster it asks for the slots again
+// (so that a replica promoted in place of a dead master takes its slots in
+// the client too) and pings every master: one dead master fails the board's
+// calls for its slots while the others answer.
+func (r *Redis) ping(ctx context.Context) error {
+	cc, ok := r.rdb.(*redis.ClusterClient)
+	if !ok {
+		return r.rdb.Ping(ctx).Err()
+	}
+	return cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
 }
 
 // complete checks that every county set and the city set hold as many

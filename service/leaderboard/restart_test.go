@@ -24,72 +24,9 @@ func TestRedisRestartDuringInspections(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
 			srv := leaderboard.StartRedisServer(t)
-			rdb, err := leaderboard.Connect(srv.URL())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { rdb.Close() })
-			db := dbtest.Open(t, d)
-			p := policy.Default()
-			ctx := context.Background()
-			officer, merchants, photo := seedService(t, db)
-			board := leaderboard.NewRedis(rdb, db, p, leaderboard.Quiet())
-			svc := service.New(service.Options{DB: db, Policy: p, Secret: []byte("test secret"), Logger: leaderboard.Quiet(), Board: board})
-			cycle := p.CycleOf(time.Now()).String()
-			if err := board.Rebuild(ctx, cycle); err != nil {
-				t.Fatal(err)
-			}
-			leaderboard.RunBoard(t, board, 100*time.Millisecond)
-			sql := leaderboard.NewSQL(db, p)
-
-			workers := 4
-			if d == models.SQLite {
-				// Concurrent RecordInspection calls on SQLite fail with
-				// SQLITE_BUSY even without a board (a models/service issue),
-				// so SQLite records one inspection at a time.
-				workers = 1
-			}
-			var mu sync.Mutex
-			items, seq := 0, 0
-			record := func(n int) {
-				t.Helper()
-				var wg sync.WaitGroup
-				for w := range workers {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						rng := rand.New(rand.NewPCG(uint64(w), uint64(n)))
-						for range n / workers {
-							mu.Lock()
-							seq++
-							key := fmt.Sprintf("k-%d", seq)
-							mu.Unlock()
-							in := service.InspectionInput{MerchantID: merchants[rng.IntN(len(merchants))].ID}
-							switch rng.IntN(3) {
-							case 0:
-								in.Items = []service.InspectionItem{{RuleCode: "BONUS-01"}}
-							case 1:
-								in.Items = []service.InspectionItem{{RuleCode: "HJWS-01"}}
-								in.Photos = []int64{photo}
-							default:
-								in.Items = []service.InspectionItem{{RuleCode: "SRZJ-01"}, {RuleCode: "BONUS-03"}}
-								in.Photos = []int64{photo}
-							}
-							if _, _, err := svc.RecordInspection(ctx, officer, key, in); err != nil {
-								t.Errorf("inspection %s: %v", key, err)
-								return
-							}
-							mu.Lock()
-							items += len(in.Items)
-							mu.Unlock()
-							if _, _, err := board.Top(ctx, cycle, leaderboard.Scope{Kind: leaderboard.City}, 10, 0); err != nil {
-								t.Errorf("read: %v", err)
-							}
-						}
-					}()
-				}
-				wg.Wait()
-			}
+			run := startInspectionRun(t, srv.URL(), d)
+			db, board, sql, cycle, ins := run.db, run.board, run.sql, run.cycle, run.ins
+			record := ins.record
 
 			record(80)
 			leaderboard.ServesFromRedis(t, board, cycle)
@@ -104,14 +41,133 @@ func TestRedisRestartDuringInspections(t *testing.T) {
 			leaderboard.WaitServed(t, board, cycle, 20*time.Second)
 			leaderboard.SameAnswers(t, db, sql, board, cycle)
 
-			var ledger int
-			if err := db.SQL().QueryRow("SELECT COUNT(*) FROM ledger_entries").Scan(&ledger); err != nil {
-				t.Fatal(err)
-			}
-			if ledger != items {
-				t.Errorf("ledger has %d entries, %d items were recorded", ledger, items)
-			}
+			ins.ledgerHoldsAll(db)
 		})
+	}
+}
+
+// inspectionRun is a service recording inspections with a Redis board,
+// kept by Run, and the SQL board to compare it with.
+type inspectionRun struct {
+	db    *models.DB
+	board *leaderboard.Redis
+	sql   leaderboard.Board
+	cycle string
+	ins   *inspections
+}
+
+// startInspectionRun seeds a fresh database of the dialect and builds the
+// board over the Redis at url for the current cycle.
+func startInspectionRun(t *testing.T, url string, d models.Dialect) inspectionRun {
+	t.Helper()
+	rdb, err := leaderboard.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	db := dbtest.Open(t, d)
+	p := policy.Default()
+	officer, merchants, photo := seedService(t, db)
+	board := leaderboard.NewRedis(rdb, db, p, leaderboard.Quiet())
+	svc := service.New(service.Options{DB: db, Policy: p, Secret: []byte("test secret"), Logger: leaderboard.Quiet(), Board: board})
+	cycle := p.CycleOf(time.Now()).String()
+	if err := board.Rebuild(context.Background(), cycle); err != nil {
+		t.Fatal(err)
+	}
+	leaderboard.RunBoard(t, board, 100*time.Millisecond)
+	return inspectionRun{db: db, board: board, sql: leaderboard.NewSQL(db, p), cycle: cycle,
+		ins: newInspections(t, svc, officer, merchants, photo, board, cycle, d)}
+}
+
+// inspections records random inspections through the service, reading the
+// city ranking after each, and counts the items recorded.
+type inspections struct {
+	t         *testing.T
+	svc       *service.Service
+	officer   service.Actor
+	merchants []models.Merchant
+	photo     int64
+	board     leaderboard.Board
+	cycle     string
+	workers   int
+
+	mu         sync.Mutex
+	items, seq int
+}
+
+func newInspections(t *testing.T, svc *service.Service, officer service.Actor, merchants []models.Merchant, photo int64,
+	board leaderboard.Board, cycle string, d models.Dialect) *inspections {
+	workers := 4
+	if d == models.SQLite {
+		// Concurrent RecordInspection calls on SQLite fail with
+		// SQLITE_BUSY even without a board (a models/service issue),
+		// so SQLite records one inspection at a time.
+		workers = 1
+	}
+	return &inspections{t: t, svc: svc, officer: officer, merchants: merchants, photo: photo, board: board, cycle: cycle, workers: workers}
+}
+
+// record records n inspections, each with its own idempotency key, and fails
+// the test where one or a read after it fails.
+func (ins *inspections) record(n int) {
+	t := ins.t
+	t.Helper()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := range ins.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), uint64(n)))
+			for range n / ins.workers {
+				ins.mu.Lock()
+				ins.seq++
+				key := fmt.Sprintf("k-%d", ins.seq)
+				ins.mu.Unlock()
+				in := service.InspectionInput{MerchantID: ins.merchants[rng.IntN(len(ins.merchants))].ID}
+				switch rng.IntN(3) {
+				case 0:
+					in.Items = []service.InspectionItem{{RuleCode: "BONUS-01"}}
+				case 1:
+					in.Items = []service.InspectionItem{{RuleCode: "HJWS-01"}}
+					in.Photos = []int64{ins.photo}
+				default:
+					in.Items = []service.InspectionItem{{RuleCode: "SRZJ-01"}, {RuleCode: "BONUS-03"}}
+					in.Photos = []int64{ins.photo}
+				}
+				if _, _, err := ins.svc.RecordInspection(ctx, ins.officer, key, in); err != nil {
+					t.Errorf("inspection %s: %v", key, err)
+					return
+				}
+				ins.mu.Lock()
+				ins.items += len(in.Items)
+				ins.mu.Unlock()
+				if _, _, err := ins.board.Top(ctx, ins.cycle, leaderboard.Scope{Kind: leaderboard.City}, 10, 0); err != nil {
+					t.Errorf("read: %v", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// recorded is the count of items recorded so far.
+func (ins *inspections) recorded() int {
+	ins.mu.Lock()
+	defer ins.mu.Unlock()
+	return ins.items
+}
+
+// ledgerHoldsAll fails the test unless the ledger holds every item recorded,
+// once.
+func (ins *inspections) ledgerHoldsAll(db *models.DB) {
+	ins.t.Helper()
+	var ledger int
+	if err := db.SQL().QueryRow("SELECT COUNT(*) FROM ledger_entries").Scan(&ledger); err != nil {
+		ins.t.Fatal(err)
+	}
+	if items := ins.recorded(); ledger != items {
+		ins.t.Errorf("ledger has %d entries, %d items were recorded", ledger, items)
 	}
 }
 
