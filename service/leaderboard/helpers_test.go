@@ -40,19 +40,26 @@ func sharedRedis(t testing.TB) (redis.UniversalClient, string) {
 	t.Cleanup(func() {
 		defer rdb.Close()
 		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-		var batch []string
-		for iter.Next(ctx) {
-			if batch = append(batch, iter.Val()); len(batch) == 1000 {
-				rdb.Unlink(ctx, batch...)
-				batch = batch[:0]
-			}
+		if cc, ok := rdb.(*redis.ClusterClient); ok { // SCAN reaches one node: scan every master
+			cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { unlinkPrefix(ctx, m, prefix); return nil })
+			return
 		}
-		if len(batch) > 0 {
-			rdb.Unlink(ctx, batch...)
-		}
+		unlinkPrefix(ctx, rdb, prefix)
 	})
 	return rdb, prefix
+}
+
+// unlinkPrefix removes the keys under prefix from one server, each key in a
+// command of its own (on a cluster node, keys of several slots may not share one).
+func unlinkPrefix(ctx context.Context, c redis.Cmdable, prefix string) {
+	iter := c.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+	pipe := c.Pipeline()
+	for iter.Next(ctx) {
+		if pipe.Unlink(ctx, iter.Val()); pipe.Len() == 1000 {
+			pipe.Exec(ctx)
+		}
+	}
+	pipe.Exec(ctx)
 }
 
 // redisServer is a redis-server of the test's own, without persistence, so
