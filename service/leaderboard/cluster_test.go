@@ -135,36 +135,22 @@ func (c *redisCluster) Kill(addr string) {
 }
 
 // WaitPromoted waits until a node other than the killed one serves the
-// slot of key as its master and every surviving node says the cluster is ok,
+// slot of key as its master and a surviving node says the cluster is ok,
 // and returns that node's address.
 func (c *redisCluster) WaitPromoted(key, killed string, within time.Duration) string {
 	c.t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(within)
-	for _, addr := range c.addrs {
-		if c.nodes[addr] == nil {
+	n := c.liveNode()
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		info, err := n.ClusterInfo(ctx).Result()
+		if err != nil || !strings.Contains(info, "cluster_state:ok") {
 			continue
 		}
-		n := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-		defer n.Close()
-		slot, err := n.ClusterKeySlot(ctx, key).Result()
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		for ; ; time.Sleep(50 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				c.t.Fatalf("no master for slot %d other than %s within %v", slot, killed, within)
-			}
-			info, err := n.ClusterInfo(ctx).Result()
-			if err != nil || !strings.Contains(info, "cluster_state:ok") {
-				continue
-			}
-			if m := slotMaster(ctx, n, slot); m != "" && m != killed {
-				return m
-			}
+		if m := slotMaster(ctx, n, key); m != "" && m != killed {
+			return m
 		}
 	}
-	c.t.Fatal("no surviving cluster node")
+	c.t.Fatalf("no master for %s other than %s within %v", key, killed, within)
 	return ""
 }
 
@@ -172,27 +158,33 @@ func (c *redisCluster) WaitPromoted(key, killed string, within time.Duration) st
 // running node sees it.
 func (c *redisCluster) MasterOf(key string) string {
 	c.t.Helper()
-	ctx := context.Background()
-	for _, addr := range c.addrs {
-		if c.nodes[addr] == nil {
-			continue
-		}
-		n := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-		defer n.Close()
-		slot, err := n.ClusterKeySlot(ctx, key).Result()
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		if m := slotMaster(ctx, n, slot); m != "" {
-			return m
-		}
+	m := slotMaster(context.Background(), c.liveNode(), key)
+	if m == "" {
+		c.t.Fatalf("no master for %s", key)
 	}
-	c.t.Fatalf("no master for %s", key)
-	return ""
+	return m
 }
 
-// slotMaster is the address node n gives as the master of slot, or "".
-func slotMaster(ctx context.Context, n *redis.Client, slot int64) string {
+// liveNode is a client of a running node, closed when the test ends.
+func (c *redisCluster) liveNode() *redis.Client {
+	c.t.Helper()
+	for _, addr := range c.addrs {
+		if c.nodes[addr] != nil {
+			n := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+			c.t.Cleanup(func() { n.Close() })
+			return n
+		}
+	}
+	c.t.Fatal("no running cluster node")
+	return nil
+}
+
+// slotMaster is the address node n gives as the master of key's slot, or "".
+func slotMaster(ctx context.Context, n *redis.Client, key string) string {
+	slot, err := n.ClusterKeySlot(ctx, key).Result()
+	if err != nil {
+		return ""
+	}
 	slots, err := n.ClusterSlots(ctx).Result()
 	if err != nil {
 		return ""

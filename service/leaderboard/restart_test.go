@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -67,7 +66,7 @@ func startInspectionRun(t *testing.T, url string, d models.Dialect) inspectionRu
 	t.Cleanup(func() { rdb.Close() })
 	db := dbtest.Open(t, d)
 	p := policy.Default()
-	officer, merchants, photo := seedService(t, db)
+	officer, merchants, photos := seedService(t, db)
 	board := leaderboard.NewRedis(rdb, db, p, leaderboard.Quiet())
 	svc := service.New(service.Options{DB: db, Policy: p, Secret: []byte("test secret"), Logger: leaderboard.Quiet(), Board: board})
 	cycle := p.CycleOf(time.Now()).String()
@@ -76,7 +75,7 @@ func startInspectionRun(t *testing.T, url string, d models.Dialect) inspectionRu
 	}
 	leaderboard.RunBoard(t, board, 100*time.Millisecond)
 	return inspectionRun{db: db, board: board, sql: leaderboard.NewSQL(db, p), cycle: cycle,
-		ins: newInspections(t, svc, officer, merchants, photo, board, cycle, d)}
+		ins: newInspections(t, svc, officer, merchants, photos, board, cycle, d)}
 }
 
 // inspections records random inspections through the service, reading the
@@ -86,7 +85,7 @@ type inspections struct {
 	svc       *service.Service
 	officer   service.Actor
 	merchants []models.Merchant
-	photo     int64
+	photos    []int64 // the evidence photo of each merchant
 	board     leaderboard.Board
 	cycle     string
 	workers   int
@@ -95,7 +94,7 @@ type inspections struct {
 	items, seq int
 }
 
-func newInspections(t *testing.T, svc *service.Service, officer service.Actor, merchants []models.Merchant, photo int64,
+func newInspections(t *testing.T, svc *service.Service, officer service.Actor, merchants []models.Merchant, photos []int64,
 	board leaderboard.Board, cycle string, d models.Dialect) *inspections {
 	workers := 4
 	if d == models.SQLite {
@@ -104,7 +103,7 @@ func newInspections(t *testing.T, svc *service.Service, officer service.Actor, m
 		// so SQLite records one inspection at a time.
 		workers = 1
 	}
-	return &inspections{t: t, svc: svc, officer: officer, merchants: merchants, photo: photo, board: board, cycle: cycle, workers: workers}
+	return &inspections{t: t, svc: svc, officer: officer, merchants: merchants, photos: photos, board: board, cycle: cycle, workers: workers}
 }
 
 // record records n inspections, each with its own idempotency key, and fails
@@ -124,16 +123,17 @@ func (ins *inspections) record(n int) {
 				ins.seq++
 				key := fmt.Sprintf("k-%d", ins.seq)
 				ins.mu.Unlock()
-				in := service.InspectionInput{MerchantID: ins.merchants[rng.IntN(len(ins.merchants))].ID}
+				i := rng.IntN(len(ins.merchants))
+				in := service.InspectionInput{MerchantID: ins.merchants[i].ID}
 				switch rng.IntN(3) {
 				case 0:
 					in.Items = []service.InspectionItem{{RuleCode: "BONUS-01"}}
 				case 1:
 					in.Items = []service.InspectionItem{{RuleCode: "HJWS-01"}}
-					in.Photos = []int64{ins.photo}
+					in.Photos = []int64{ins.photos[i]}
 				default:
 					in.Items = []service.InspectionItem{{RuleCode: "SRZJ-01"}, {RuleCode: "BONUS-03"}}
-					in.Photos = []int64{ins.photo}
+					in.Photos = []int64{ins.photos[i]}
 				}
 				if _, _, err := ins.svc.RecordInspection(ctx, ins.officer, key, in); err != nil {
 					t.Errorf("inspection %s: %v", key, err)
@@ -172,8 +172,8 @@ func (ins *inspections) ledgerHoldsAll(db *models.DB) {
 }
 
 // seedService stores a county with three roads and 40 merchants, an officer
-// and one evidence photo.
-func seedService(t *testing.T, db *models.DB) (service.Actor, []models.Merchant, int64) {
+// and an evidence photo for each merchant (a photo is evidence of one shop).
+func seedService(t *testing.T, db *models.DB) (service.Actor, []models.Merchant, []int64) {
 	t.Helper()
 	ctx := context.Background()
 	c := models.County{Code: "370303", Name: "张店区", DemoRoadTarget: 10}
@@ -201,9 +201,13 @@ func seedService(t *testing.T, db *models.DB) (service.Actor, []models.Merchant,
 	if err := db.CreateUser(ctx, &u); err != nil {
 		t.Fatal(err)
 	}
-	ph := models.Photo{SHA256: strings.Repeat("ab", 32), ContentType: "image/jpeg", SizeBytes: 100, CountyID: c.ID, UploadedBy: &u.ID}
-	if err := db.CreatePhoto(ctx, &ph); err != nil {
-		t.Fatal(err)
+	photos := make([]int64, len(ms))
+	for i := range ms {
+		ph := models.Photo{SHA256: fmt.Sprintf("%064x", i+1), ContentType: "image/jpeg", SizeBytes: 100, CountyID: c.ID, UploadedBy: &u.ID}
+		if err := db.CreatePhoto(ctx, &ph); err != nil {
+			t.Fatal(err)
+		}
+		photos[i] = ph.ID
 	}
-	return service.Actor{UserID: u.ID, Username: u.Username, Role: service.RoleOfficer, CountyID: c.ID}, ms, ph.ID
+	return service.Actor{UserID: u.ID, Username: u.Username, Role: service.RoleOfficer, CountyID: c.ID}, ms, photos
 }
