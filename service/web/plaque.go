@@ -91,7 +91,7 @@ func (p *Pages) plaque(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if wantJSON {
-		writeJSON(w, http.StatusOK, p.publicProfileOf(prof))
+		p.plaqueJSON(w, r, prof)
 		return
 	}
 	data := view{"P": prof, "Policy": p.svc.Policy()}

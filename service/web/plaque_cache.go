@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"html/template"
 	"net/http"
 	"strings"
@@ -29,6 +30,7 @@ const maxPlaqueBytes = 16 << 20
 type plaqueCache struct {
 	rules func() (template.HTML, error)
 	pages *kept.Cache[string, service.PublicProfile] // by merchant code
+	json  *kept.Cache[string, service.PublicProfile] // the public JSON, by merchant code
 }
 
 // plaqueCache returns the pages' plaque cache.
@@ -40,6 +42,10 @@ func (p *Pages) newPlaqueCache(pol *policy.Policy) *plaqueCache {
 		pages: kept.New[string, service.PublicProfile](maxPlaqueBytes, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "menqian_plaque_page_kept_total",
 			Help: "Anonymous plaque page reads (service/web/plaque_cache.go): hit, a kept page; shared, a concurrent scan's rendering; miss, rendered.",
+		}, []string{"result"})),
+		json: kept.New[string, service.PublicProfile](maxPlaqueBytes/4, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "menqian_plaque_json_kept_total",
+			Help: "Plaque JSON reads (service/web/plaque_cache.go): hit, a kept answer; shared, a concurrent scan's; miss, encoded.",
 		}, []string{"result"})),
 		rules: sync.OnceValues(func() (template.HTML, error) {
 			var buf bytes.Buffer
@@ -92,6 +98,39 @@ func (p *Pages) anonymousPlaque(w http.ResponseWriter, r *http.Request, prof ser
 	if parts := bytes.Split(rec.body.Bytes(), nonce); len(parts) >= 2 { // else no nonce where the layout puts one: not reused
 		keep = &kept.Entry[service.PublicProfile]{Parts: parts}
 	}
+}
+
+// plaqueJSON writes the public JSON of prof: the kept encoding when the cache
+// holds one for this very profile, else encoded (once for concurrent scans of
+// one profile) and kept.
+func (p *Pages) plaqueJSON(w http.ResponseWriter, r *http.Request, prof service.PublicProfile) {
+	c := p.plaqueCache()
+	e, f, lead := c.json.Get(prof.Code, prof)
+	if f != nil && !lead {
+		var ok bool
+		if e, ok = f.Wait(r.Context().Done()); !ok {
+			p.fail(w, r, r.Context().Err()) // the visitor is gone, or the deadline passed
+			return
+		}
+	}
+	if e == nil {
+		body, err := json.Marshal(p.publicProfileOf(prof))
+		if err != nil {
+			if lead {
+				c.json.Land(prof.Code, prof, f, nil)
+			}
+			p.fail(w, r, err)
+			return
+		}
+		body = append(body, '\n')
+		e = &kept.Entry[service.PublicProfile]{Parts: [][]byte{body}}
+		if lead {
+			c.json.Land(prof.Code, prof, f, e)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(e.Parts[0])
 }
 
 // plaqueRecorder passes a response through and keeps a copy of its body.

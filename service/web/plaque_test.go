@@ -377,6 +377,11 @@ func TestPlaquePageReused(t *testing.T) {
 				t.Fatal("200 nonces without a '+'")
 			}
 
+			for range 2 { // the JSON is kept too: the second is the kept answer
+				if _, j := e.scanJSON(tok); j["score"] != 100.0 {
+					t.Fatalf("before the deduction: profile %v, want score 100", j)
+				}
+			}
 			e.record(w.Officer[0], id, "ZXLH-01", 8)
 			if _, j := e.scanJSON(tok); j["score"] != 92.0 || j["rated_star"] != 4.0 {
 				t.Fatalf("after −8: profile %v, want score 92, 4★", j)

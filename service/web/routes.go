@@ -64,7 +64,7 @@ func New(o Options) http.Handler {
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"route", "method", "status"})
 	if o.Registry != nil {
-		o.Registry.MustRegister(p.metrics, p.kept.Collector(), p.plaques.pages.Collector())
+		o.Registry.MustRegister(p.metrics, p.kept.Collector(), p.plaques.pages.Collector(), p.plaques.json.Collector())
 	}
 
 	mux := http.NewServeMux()
