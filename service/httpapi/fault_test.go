@@ -212,4 +212,3 @@ func TestSlowDatabaseIs503(t *testing.T) {
 		t.Errorf("%d ledger entries, want 1", n)
 	}
 }
-
