@@ -15,6 +15,7 @@ import (
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -31,7 +32,7 @@ func newAuditWorld(t *testing.T, d models.Dialect) *auditWorld {
 	t.Helper()
 	db := dbtest.Open(t, d)
 	now := time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC)
-	s := New(Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"), PhotoDir: t.TempDir(),
+	s := New(Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"), Photos: photostore.NewLocal(t.TempDir()),
 		PublicURL: "http://mq.test", Clock: func() time.Time { return now }, PasswordCost: bcrypt.MinCost})
 	if _, _, err := s.Bootstrap(context.Background(), "admin-password-1"); err != nil {
 		t.Fatal(err)

@@ -177,7 +177,7 @@ func (s *Service) ReportCase(ctx context.Context, in CaseReportInput) (CaseRecei
 	filing := caseFiling{countyID: m.CountyID, merchantID: m.ID, roadID: m.RoadID, rule: rule, note: note,
 		phone: phone, client: in.Client, device: in.Device, source: models.CaseFromPlaque}
 	if photo != nil {
-		if err := s.writePhotoFile(photo.sha256, photo.data); err != nil {
+		if err := s.putPhoto(ctx, *photo); err != nil {
 			return CaseReceipt{}, err
 		}
 		row := photo.row(m.CountyID, nil, models.PhotoFromCitizen)

@@ -23,6 +23,7 @@ import (
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service/leaderboard"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -34,7 +35,7 @@ import (
 // viewService builds a service as cmd does, with the test clock and board
 // (nil: SQL only) and caches of its own.
 func viewService(db *models.DB, clock *dbtest.Clock, photoDir string, board leaderboard.Board) *Service {
-	return New(Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"), PhotoDir: photoDir,
+	return New(Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"), Photos: photostore.NewLocal(photoDir),
 		PublicURL: "http://mq.test", Clock: clock.Now, Logger: quietLog(), Board: board, PasswordCost: bcrypt.MinCost})
 }
 

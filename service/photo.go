@@ -6,17 +6,17 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // decoders for content checks
 	_ "image/png"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/service/photostore"
 )
 
 // MaxPhotoBytes bounds one evidence photo.
@@ -27,6 +27,16 @@ const MaxPhotoBytes = 5 << 20
 // merchant uploads the photos of its appeals and of its reports that a
 // notice was fixed (its own, seen by its county and itself).
 func (s *Service) UploadPhoto(ctx context.Context, a Actor, r io.Reader) (models.Photo, error) {
+	p, err := s.storePhoto(ctx, a, r)
+	if err != nil {
+		return models.Photo{}, err
+	}
+	return p, s.db.CreatePhoto(ctx, &p)
+}
+
+// storePhoto checks an upload and puts it in the photo store; its row, p,
+// is the caller's to create.
+func (s *Service) storePhoto(ctx context.Context, a Actor, r io.Reader) (models.Photo, error) {
 	if !a.can(RoleOfficer, RoleCountyAdmin, RoleMerchant) {
 		return models.Photo{}, errForbidden
 	}
@@ -48,10 +58,7 @@ func (s *Service) UploadPhoto(ctx context.Context, a Actor, r io.Reader) (models
 		shop := a.MerchantID
 		p.MerchantID = &shop // a merchant photographs its own shop front only
 	}
-	if err := s.writePhotoFile(p.SHA256, ph.data); err != nil {
-		return models.Photo{}, err
-	}
-	return p, s.db.CreatePhoto(ctx, &p)
+	return p, s.putPhoto(ctx, ph)
 }
 
 // checkedPhoto is an upload that passed checkPhoto, not stored yet.
@@ -201,39 +208,39 @@ func (ph checkedPhoto) row(county int64, uploader *int64, origin string) models.
 		CountyID: county, UploadedBy: uploader, Origin: origin}
 }
 
-func (s *Service) photoPath(sha string) string {
-	return filepath.Join(s.photoDir, sha[:2], sha)
+// errPhotoStore is the answer while the photo store fails: the upload may
+// be sent again (the officer's queue does so by itself).
+func errPhotoStore(err error) error {
+	return &Error{Code: CodeUnavailable, Message: "照片存储暂时不可用，请稍后重试", RetryAfter: 5, Err: err}
 }
 
-// writePhotoFile writes content-addressed: same bytes, same file, written once.
-func (s *Service) writePhotoFile(sha string, data []byte) error {
-	path := s.photoPath(sha)
-	if _, err := os.Stat(path); err == nil {
-		return nil
+// putPhoto puts a checked photo in the store, content-addressed: the same
+// bytes are one object, whoever uploads them.
+func (s *Service) putPhoto(ctx context.Context, ph checkedPhoto) error {
+	if err := s.photos.Put(ctx, ph.sha256, ph.data); err != nil {
+		return errPhotoStore(err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return fmt.Errorf("photo dir: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".upload-*")
-	if err != nil {
-		return fmt.Errorf("photo temp: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("photo write: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
-// PhotoFile is a photo's content for download.
+// PhotoFile is a photo the actor may see, to open for download.
 type PhotoFile struct {
 	models.Photo
-	Path string
+	store photostore.Store
+}
+
+// Open returns the photo's bytes from the store; the caller closes them. A
+// photo whose row is there but whose bytes are not is an internal error
+// (the store lost it); a store that does not answer is CodeUnavailable.
+func (f PhotoFile) Open(ctx context.Context) (io.ReadSeekCloser, error) {
+	r, err := f.store.Open(ctx, f.SHA256)
+	switch {
+	case errors.Is(err, photostore.ErrNotFound):
+		return nil, fmt.Errorf("photo %d (%s) is not in the photo store %s: %w", f.ID, f.SHA256, f.store, err)
+	case err != nil:
+		return nil, errPhotoStore(err)
+	}
+	return r, nil
 }
 
 // Photo returns a photo the actor may see: its uploader, admins and officers of
@@ -257,7 +264,7 @@ func (s *Service) Photo(ctx context.Context, a Actor, id int64) (PhotoFile, erro
 	if !ok {
 		return PhotoFile{}, errNotFound
 	}
-	return PhotoFile{Photo: p, Path: s.photoPath(p.SHA256)}, nil
+	return PhotoFile{Photo: p, store: s.photos}, nil
 }
 
 // photoOfMerchant reports whether photo id is evidence of one of the
@@ -340,15 +347,24 @@ func (s *Service) ownPhotos(ctx context.Context, a Actor, field string, ids []in
 
 // WithUploads stores photos and runs fn with their ids in one transaction, so
 // a form whose photos are stored but whose request is then refused (an
-// appeal too late, a notice without a subject) keeps no photo row. (The
-// content-addressed file may stay on disk, unreferenced, as after any
-// interrupted upload.)
+// appeal too late, a notice without a subject) keeps no photo row. The
+// photos are checked and put in the photo store before the transaction
+// begins, so no transaction waits on the store; the content-addressed
+// objects of a refused form stay in the store, unreferenced, as after any
+// interrupted upload.
 func (s *Service) WithUploads(ctx context.Context, a Actor, photos []io.Reader, fn func(ctx context.Context, ids []int64) error) error {
+	rows := make([]models.Photo, 0, len(photos))
+	for _, r := range photos {
+		p, err := s.storePhoto(ctx, a, r)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, p)
+	}
 	return s.db.InTx(ctx, func(ctx context.Context) error {
-		ids := make([]int64, 0, len(photos))
-		for _, r := range photos {
-			p, err := s.UploadPhoto(ctx, a, r)
-			if err != nil {
+		ids := make([]int64, 0, len(rows))
+		for _, p := range rows {
+			if err := s.db.CreatePhoto(ctx, &p); err != nil {
 				return err
 			}
 			ids = append(ids, p.ID)

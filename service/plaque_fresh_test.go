@@ -8,6 +8,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -21,7 +22,7 @@ func TestPublicProfileFreshAcrossInstances(t *testing.T) {
 			w := newBatchWorld(t, d)
 			ctx := context.Background()
 			now := w.s.now()
-			other := New(Options{DB: w.db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"), PhotoDir: t.TempDir(),
+			other := New(Options{DB: w.db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"), Photos: photostore.NewLocal(t.TempDir()),
 				PublicURL: "http://mq.test", Clock: func() time.Time { return now }, PasswordCost: bcrypt.MinCost})
 			m, err := w.db.MerchantByID(ctx, w.open)
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -127,7 +128,7 @@ func newBatchWorld(t *testing.T, d models.Dialect) *batchWorld {
 	db := dbtest.Open(t, d)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC)
-	s := New(Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"), PhotoDir: t.TempDir(),
+	s := New(Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"), Photos: photostore.NewLocal(t.TempDir()),
 		PublicURL: "http://mq.test", Clock: func() time.Time { return now }, PasswordCost: bcrypt.MinCost})
 	if _, _, err := s.Bootstrap(ctx, "admin-password-1"); err != nil {
 		t.Fatal(err)

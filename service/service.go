@@ -15,6 +15,7 @@ import (
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/qrcodes"
 	"github.com/menqian/menqian/service/leaderboard"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 	"github.com/menqian/menqian/service/ratelimit"
 )
@@ -32,8 +33,8 @@ type ScoreListener interface {
 type Options struct {
 	DB        *models.DB
 	Policy    *policy.Policy
-	Secret    []byte // service secret (MENQIAN_SECRET or the stored generated one)
-	PhotoDir  string
+	Secret    []byte           // service secret (MENQIAN_SECRET or the stored generated one)
+	Photos    photostore.Store // where evidence photos are kept
 	PublicURL string
 	Clock     func() time.Time // nil: time.Now
 	Logger    *slog.Logger
@@ -54,7 +55,7 @@ type Service struct {
 	tokenKey  []byte
 	tokens    *tokenCache // verified login tokens
 	plaques   *qrcodes.Signer
-	photoDir  string
+	photos    photostore.Store
 	publicURL string
 	clock     func() time.Time
 	log       *slog.Logger
@@ -96,7 +97,7 @@ func New(o Options) *Service {
 	}
 	s := &Service{
 		db: o.DB, policy: o.Policy, tokenKey: tokenKey(o.Secret), plaques: qrcodes.NewSigner(o.Secret),
-		photoDir: o.PhotoDir, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board, limits: o.Limiter, checks: newPasswordChecks(),
+		photos: o.Photos, publicURL: o.PublicURL, clock: o.Clock, log: o.Logger, board: o.Board, limits: o.Limiter, checks: newPasswordChecks(),
 		logins: newLoginLimiter(o.DB, 5, 15*time.Minute), profiles: newProfileCache(), parsed: map[string]parsedPlaque{}, pages: newBoardMemo(), active: newActiveCache(),
 		tokens: newTokenCache(), views: newCountyViews(), versions: newVersionReader(o.DB), hashCost: o.PasswordCost, dummyHash: newDummyHash(o.PasswordCost),
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/menqian/menqian/service/clientaddr"
 	"github.com/menqian/menqian/service/leaderboard"
+	"github.com/menqian/menqian/service/photostore"
 )
 
 // config is the design's configuration table, read once from the environment.
@@ -31,7 +32,12 @@ type config struct {
 	AdminPassword string
 	PolicyPath    string
 	PhotoDir      string
-	Migrate       bool
+	// PhotoStore is MENQIAN_PHOTO_STORE, an S3 bucket's URL; empty: the
+	// photos are files in PhotoDir. S3 is that URL read, with the AWS_*
+	// credentials.
+	PhotoStore string
+	S3         photostore.S3Config
+	Migrate    bool
 }
 
 // loadConfig reads and validates the MENQIAN_* variables; every problem is one line.
@@ -53,6 +59,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		AdminPassword: getenv("MENQIAN_ADMIN_PASSWORD"),
 		PolicyPath:    getenv("MENQIAN_POLICY"),
 		PhotoDir:      get("MENQIAN_PHOTO_DIR", "photos"),
+		PhotoStore:    getenv("MENQIAN_PHOTO_STORE"),
 	}
 	var errs []string
 	switch m := get("MENQIAN_MIGRATE", "on"); m {
@@ -97,6 +104,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 			}
 		} else if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			errs = append(errs, "MENQIAN_REDIS_URL: want redis://host:port/db, or redis+cluster://host:port,host:port for a cluster")
+		}
+	}
+	if c.PhotoStore != "" {
+		if s3, err := photostore.ParseS3URL(c.PhotoStore); err != nil {
+			errs = append(errs, "MENQIAN_PHOTO_STORE: "+err.Error())
+		} else {
+			// The standard variables of every S3 client, so the same
+			// Secret serves menqian and the tools beside it.
+			s3.AccessKey, s3.SecretKey, s3.SessionToken = getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN")
+			if s3.AccessKey == "" || s3.SecretKey == "" {
+				errs = append(errs, "MENQIAN_PHOTO_STORE: set the bucket's credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+			}
+			c.S3 = s3
 		}
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -153,6 +173,10 @@ func (c config) masked() []any {
 		}
 		return "(set)"
 	}
+	photos := "local:" + c.PhotoDir
+	if c.PhotoStore != "" {
+		photos = c.S3.String() // never the credentials
+	}
 	return []any{"addr", c.Addr, "metrics_addr", c.MetricsAddr, "request_timeout", c.Timeout.String(), "drain", c.Drain.String(), "trusted_proxies", c.Proxies, "mysql_dsn", dsn, "sqlite_path", c.SQLitePath, "redis_url", redis, "public_url", c.PublicURL,
-		"secret", set(c.Secret), "admin_password", set(c.AdminPassword), "policy", c.PolicyPath, "photo_dir", c.PhotoDir, "migrate", c.Migrate}
+		"secret", set(c.Secret), "admin_password", set(c.AdminPassword), "policy", c.PolicyPath, "photo_store", photos, "migrate", c.Migrate}
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -291,6 +292,9 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer a.Close()
+	if err := a.checkPhotos(ctx); err != nil {
+		return err
+	}
 	city := service.Actor{Role: service.RoleCityAdmin}
 	if cs, err := a.svc.Counties(ctx, city); err != nil {
 		return err
@@ -310,7 +314,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	start := time.Now()
-	res, err := loadDemo(ctx, demoOptions{DB: a.db, Policy: a.policy, Secret: secret, PhotoDir: a.cfg.PhotoDir,
+	res, err := loadDemo(ctx, demoOptions{DB: a.db, Policy: a.policy, Secret: secret, Photos: a.photos,
 		PublicURL: a.cfg.PublicURL, Logger: a.log, Now: start, Seed: *seed, PerCounty: *perCounty, Password: pw})
 	if err != nil {
 		return err
@@ -341,7 +345,7 @@ type demoOptions struct {
 	DB           *models.DB
 	Policy       *policy.Policy
 	Secret       []byte
-	PhotoDir     string
+	Photos       photostore.Store
 	PublicURL    string
 	Logger       *slog.Logger
 	Now          time.Time // the present: the data ends here, in its cycle
@@ -489,7 +493,7 @@ func loadDemo(ctx context.Context, o demoOptions) (demoResult, error) {
 	}
 	l := &demoLoader{o: o, db: o.DB, pol: o.Policy, clock: &demoClock{}, rng: rand.New(rand.NewPCG(o.Seed, 11)),
 		now: o.Now.UTC().Truncate(time.Second)}
-	l.svc = service.New(service.Options{DB: o.DB, Policy: o.Policy, Secret: o.Secret, PhotoDir: o.PhotoDir,
+	l.svc = service.New(service.Options{DB: o.DB, Policy: o.Policy, Secret: o.Secret, Photos: o.Photos,
 		PublicURL: o.PublicURL, Clock: l.clock.now, Logger: o.Logger, PasswordCost: o.PasswordCost})
 	l.res = demoResult{Password: o.Password, Appeals: map[string]int{}}
 	for _, it := range o.Policy.Items {

@@ -18,6 +18,7 @@ import (
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -60,7 +61,7 @@ func openDemoTarget(t *testing.T, d models.Dialect) demoTarget {
 
 // service is the target's service at now.
 func (dt demoTarget) service(now time.Time) *service.Service {
-	return service.New(service.Options{DB: dt.db, Policy: policy.Default(), Secret: []byte(demoTestSecret), PhotoDir: dt.photoDir,
+	return service.New(service.Options{DB: dt.db, Policy: policy.Default(), Secret: []byte(demoTestSecret), Photos: photostore.NewLocal(dt.photoDir),
 		PublicURL: "http://mq.test", Clock: func() time.Time { return now }, PasswordCost: bcrypt.MinCost})
 }
 
@@ -73,7 +74,7 @@ func (dt demoTarget) load(t *testing.T, now time.Time, seed uint64, perCounty in
 		t.Fatal(err)
 	}
 	start := time.Now()
-	res, err := loadDemo(ctx, demoOptions{DB: dt.db, Policy: policy.Default(), Secret: []byte(demoTestSecret), PhotoDir: dt.photoDir,
+	res, err := loadDemo(ctx, demoOptions{DB: dt.db, Policy: policy.Default(), Secret: []byte(demoTestSecret), Photos: photostore.NewLocal(dt.photoDir),
 		PublicURL: "http://mq.test", Now: now, Seed: seed, PerCounty: perCounty, Password: demoTestPassword, PasswordCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)

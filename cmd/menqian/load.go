@@ -165,8 +165,8 @@ func prepareLoad(ctx context.Context, o loadOptions, getenv func(string) string,
 	case len(counties) > 0:
 		return loadSeed{}, 0, errors.New("load: the database already has counties load did not seed; load seeds only an empty database (refusing)")
 	}
-	if err := os.MkdirAll(cfg.PhotoDir, 0o750); err != nil {
-		return loadSeed{}, 0, fmt.Errorf("MENQIAN_PHOTO_DIR: %v", err)
+	if err := a.checkPhotos(ctx); err != nil {
+		return loadSeed{}, 0, err
 	}
 	start := time.Now()
 	fmt.Fprintf(stdout, "Seeding %d counties × %d shops (%d roads each) into %s…\n", o.counties, o.shops, o.roads, a.db.Dialect())
@@ -261,7 +261,7 @@ func seedLoad(ctx context.Context, a *app, o loadOptions) (loadSeed, error) {
 	now := time.Now()
 	s := &loadSeeder{o: o, db: a.db, pol: a.policy, now: now, password: pw,
 		// The lowest bcrypt cost: these accounts only ever sign in for load.
-		svc: service.New(service.Options{DB: a.db, Policy: a.policy, Secret: secret, PhotoDir: a.cfg.PhotoDir,
+		svc: service.New(service.Options{DB: a.db, Policy: a.policy, Secret: secret, Photos: a.photos,
 			PublicURL: a.cfg.PublicURL, Logger: a.log, PasswordCost: bcrypt.MinCost}),
 		city: service.Actor{Role: service.RoleCityAdmin}}
 	s.cur = a.policy.CycleOf(now)
@@ -784,17 +784,13 @@ type loadCast struct {
 }
 
 func runLoad(ctx context.Context, o loadOptions, seed loadSeed, getenv func(string) string, stdout, stderr io.Writer, start time.Time, seeding time.Duration) error {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
 	a, err := openApp(ctx, getenv, stderr, false)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := os.MkdirAll(cfg.PhotoDir, 0o750); err != nil {
-		return fmt.Errorf("MENQIAN_PHOTO_DIR: %v", err)
+	if err := a.checkPhotos(ctx); err != nil {
+		return err
 	}
 	if a.redis != nil {
 		if err := a.svc.RebuildLeaderboards(ctx); err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/menqian/menqian/service"
 	"github.com/menqian/menqian/service/httpapi"
 	"github.com/menqian/menqian/service/leaderboard"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 	"github.com/menqian/menqian/service/ratelimit"
 	"github.com/menqian/menqian/service/web"
@@ -64,6 +65,7 @@ Commands:
   plaques               write a ZIP of plaque QR codes for a county or road
   close-cycle YYYY-MM   freeze a finished cycle's results
   leaderboards rebuild  rebuild the Redis leaderboards from the database
+  photos migrate        copy the photos of MENQIAN_PHOTO_DIR into the MENQIAN_PHOTO_STORE bucket
   healthcheck           GET /healthz of a running instance (for containers)
   load                  seed a city and measure every read under wrk against a bare handler
 
@@ -96,6 +98,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdCloseCycle(ctx, args, getenv, stdout, stderr)
 	case "leaderboards":
 		return cmdLeaderboards(ctx, args, getenv, stdout, stderr)
+	case "photos":
+		return cmdPhotos(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, args, getenv, stdout, stderr)
 	case "load":
@@ -128,6 +132,7 @@ type app struct {
 	svc    *service.Service
 	redis  *leaderboard.Redis // nil without MENQIAN_REDIS_URL
 	limits ratelimit.Limiter  // report and login limits: Redis's, with memory while it fails; memory alone without it
+	photos photostore.Store   // MENQIAN_PHOTO_STORE's bucket, or the files in MENQIAN_PHOTO_DIR
 	close  []func()
 
 	draining atomic.Bool // serve is stopping: /readyz says 503 while requests are still served
@@ -216,13 +221,17 @@ func openApp(ctx context.Context, getenv func(string) string, stderr io.Writer, 
 		a.Close()
 		return nil, err
 	}
+	if a.photos, err = openPhotos(cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
 	var board leaderboard.Board // stays a nil interface without Redis: SQL then
 	a.limits = ratelimit.NewMemory(20000)
 	if a.redis != nil {
 		board = a.redis
 		a.limits = ratelimit.NewFallback(a.redis.Limiter(), a.limits, log)
 	}
-	a.svc = service.New(service.Options{DB: a.db, Policy: a.policy, Secret: secret, PhotoDir: cfg.PhotoDir,
+	a.svc = service.New(service.Options{DB: a.db, Policy: a.policy, Secret: secret, Photos: a.photos,
 		PublicURL: cfg.PublicURL, Logger: log, Board: board, Limiter: a.limits})
 	return a, nil
 }
@@ -242,8 +251,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer a.Close()
 	a.log.Info("starting menqian", a.cfg.masked()...)
-	if err := os.MkdirAll(cfg.PhotoDir, 0o750); err != nil {
-		return fmt.Errorf("MENQIAN_PHOTO_DIR: %v", err)
+	if err := a.checkPhotos(ctx); err != nil {
+		return err
 	}
 	pw, created, err := a.svc.Bootstrap(ctx, cfg.AdminPassword)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
 	"github.com/menqian/menqian/service/httpapi"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -106,7 +107,7 @@ func TestLoginFloodMeasure(t *testing.T) {
 	}
 	db := dbtest.Open(t, models.SQLite)
 	svc := service.New(service.Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"),
-		PhotoDir: t.TempDir(), PublicURL: "http://mq.test"})
+		Photos: photostore.NewLocal(t.TempDir()), PublicURL: "http://mq.test"})
 	if _, _, err := svc.Bootstrap(context.Background(), adminPassword); err != nil {
 		t.Fatal(err)
 	}

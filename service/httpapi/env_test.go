@@ -22,17 +22,19 @@ import (
 	"github.com/menqian/menqian/service"
 	"github.com/menqian/menqian/service/httpapi"
 	"github.com/menqian/menqian/service/leaderboard"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 )
 
 // env is one running menqian on a fresh database of one dialect.
 type env struct {
-	t     testing.TB
-	db    *models.DB
-	svc   *service.Service
-	srv   *httptest.Server
-	clock *dbtest.Clock
-	admin string // city admin token
+	t      testing.TB
+	db     *models.DB
+	svc    *service.Service
+	srv    *httptest.Server
+	clock  *dbtest.Clock
+	photos photostore.Store
+	admin  string // city admin token
 }
 
 const adminPassword = "admin-password-1"
@@ -48,6 +50,12 @@ func newEnv(t testing.TB, d models.Dialect) *env {
 // (nil: the SQL board).
 func newEnvWith(t testing.TB, d models.Dialect, board func(db *models.DB, p *policy.Policy, now func() time.Time) leaderboard.Board) *env {
 	t.Helper()
+	return newEnvOn(t, d, board, photostore.NewLocal(t.TempDir()))
+}
+
+// newEnvOn is newEnvWith keeping the photos in photos.
+func newEnvOn(t testing.TB, d models.Dialect, board func(db *models.DB, p *policy.Policy, now func() time.Time) leaderboard.Board, photos photostore.Store) *env {
+	t.Helper()
 	db := dbtest.Open(t, d)
 	ctx := context.Background()
 	clk := dbtest.NewClock(time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC))
@@ -57,14 +65,14 @@ func newEnvWith(t testing.TB, d models.Dialect, board func(db *models.DB, p *pol
 		b = board(db, pol, clk.Now)
 	}
 	svc := service.New(service.Options{DB: db, Policy: pol, Secret: []byte("test-secret-0123456789"),
-		PhotoDir: t.TempDir(), PublicURL: "http://mq.test", Clock: clk.Now, Board: b, PasswordCost: bcrypt.MinCost})
+		Photos: photos, PublicURL: "http://mq.test", Clock: clk.Now, Board: b, PasswordCost: bcrypt.MinCost})
 	if _, _, err := svc.Bootstrap(ctx, adminPassword); err != nil {
 		t.Fatal(err)
 	}
 	h := httpapi.New(httpapi.Options{Service: svc, Registry: prometheus.NewRegistry(), Ready: func() error { return db.Ping(ctx) }})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, db: db, svc: svc, srv: srv, clock: clk}
+	e := &env{t: t, db: db, svc: svc, srv: srv, clock: clk, photos: photos}
 	e.admin = e.login("admin", adminPassword)
 	return e
 }

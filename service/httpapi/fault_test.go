@@ -17,6 +17,7 @@ import (
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
 	"github.com/menqian/menqian/service/httpapi"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -109,7 +110,7 @@ func faultEnv(t *testing.T, dsn string, timeout time.Duration) *env {
 	}
 	clk := dbtest.NewClock(time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC))
 	svc := service.New(service.Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"),
-		PhotoDir: t.TempDir(), PublicURL: "http://mq.test", Clock: clk.Now, PasswordCost: bcrypt.MinCost})
+		Photos: photostore.NewLocal(t.TempDir()), PublicURL: "http://mq.test", Clock: clk.Now, PasswordCost: bcrypt.MinCost})
 	if _, _, err := svc.Bootstrap(ctx, adminPassword); err != nil {
 		t.Fatal(err)
 	}

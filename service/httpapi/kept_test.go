@@ -15,6 +15,7 @@ import (
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
 	"github.com/menqian/menqian/service/httpapi"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -32,7 +33,7 @@ func TestKeptAnswersAreNeverStale(t *testing.T) {
 			// The kept answers are another instance's: a second Service on the
 			// same database, while every write goes through the first.
 			other := service.New(service.Options{DB: e.db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"),
-				PhotoDir: t.TempDir(), PublicURL: "http://mq.test", Clock: e.clock.Now, PasswordCost: bcrypt.MinCost})
+				Photos: photostore.NewLocal(t.TempDir()), PublicURL: "http://mq.test", Clock: e.clock.Now, PasswordCost: bcrypt.MinCost})
 			reg := prometheus.NewRegistry()
 			keptSrv := httptest.NewServer(httpapi.New(httpapi.Options{Service: other, Registry: reg}))
 			t.Cleanup(keptSrv.Close)

@@ -35,12 +35,18 @@ func (a *API) getPhoto(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	body, err := p.Open(c.Request.Context())
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	defer body.Close()
 	c.Header("Cache-Control", "private, max-age=86400, immutable")
 	c.Header("Content-Type", p.ContentType)
 	// The stored type, never sniffed: a photo kept before uploads were cut
 	// at the picture's end may still carry HTML behind it.
 	c.Header("X-Content-Type-Options", "nosniff")
-	c.File(p.Path)
+	http.ServeContent(c.Writer, c.Request, "", p.CreatedAt, body)
 }
 
 // citizenPhotos lists the ids of photos that citizen marks (never null).

@@ -15,7 +15,6 @@ import (
 	"image/png"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/photostore"
 )
 
 // postFile uploads data as the multipart field with the given file name and
@@ -127,14 +127,7 @@ func TestPhotoUpload(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			root := filepath.Dir(filepath.Dir(f.Path))
-			var files []string
-			filepath.WalkDir(root, func(path string, de fs.DirEntry, err error) error {
-				if err == nil && !de.IsDir() {
-					files = append(files, filepath.Base(path))
-				}
-				return err
-			})
+			files := e.storedFiles()
 			if len(files) != 4 { // the two seed PNGs, tinyPNG(42), the JPEG (the padded JPEG is the JPEG: what followed its end was cut off)
 				t.Errorf("files on disk: %v, want 4", files)
 			}
@@ -147,8 +140,8 @@ func TestPhotoUpload(t *testing.T) {
 			if n != 1 {
 				t.Errorf("%d files named %v, want 1", n, jpg.JSON["sha256"])
 			}
-			if data, err := os.ReadFile(f.Path); err != nil || !bytes.Equal(data, encodeJPEG()) {
-				t.Errorf("stored file: %v, %d bytes", err, len(data))
+			if data := e.storedPhoto(f); !bytes.Equal(data, encodeJPEG()) {
+				t.Errorf("stored file: %d bytes, want the JPEG's %d", len(data), len(encodeJPEG()))
 			}
 			// Each county's upload is its own evidence: the other county's copy
 			// documents inspections there, not here.
@@ -289,20 +282,46 @@ func hugePNG(t *testing.T, w, h int) []byte {
 	return out.Bytes()
 }
 
-// photoFiles counts the files under the photo directory.
-func photoFiles(t *testing.T, root string) int {
-	t.Helper()
-	n := 0
-	err := filepath.WalkDir(root, func(path string, de fs.DirEntry, err error) error {
-		if err == nil && !de.IsDir() {
-			n++
+// storedFiles names what the photo store holds: in a directory every file
+// (a temporary one left behind too), in a bucket every photo.
+func (e *env) storedFiles() []string {
+	e.t.Helper()
+	var names []string
+	if local, ok := e.photos.(*photostore.Local); ok {
+		err := filepath.WalkDir(local.Dir(), func(path string, de fs.DirEntry, err error) error {
+			if err == nil && !de.IsDir() {
+				names = append(names, filepath.Base(path))
+			}
+			return err
+		})
+		if err != nil {
+			e.t.Fatal(err)
 		}
-		return err
+		return names
+	}
+	err := e.photos.List(context.Background(), func(key string, _ int64) error {
+		names = append(names, key)
+		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
-	return n
+	return names
+}
+
+// storedPhoto is what the photo store keeps of f.
+func (e *env) storedPhoto(f service.PhotoFile) []byte {
+	e.t.Helper()
+	r, err := f.Open(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return data
 }
 
 // TestPhotoContent (issue 16, defect 6): a photo is decoded in full before it
@@ -328,11 +347,6 @@ func TestPhotoContent(t *testing.T) {
 			e := newEnv(t, d)
 			w := e.seeded()
 			off := w.Officer[0]
-			f, err := e.svc.Photo(context.Background(), service.Actor{UserID: w.OfficerID[0], Role: service.RoleOfficer, CountyID: w.County[0]}, w.Photo[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			root := filepath.Dir(filepath.Dir(f.Path))
 
 			for _, c := range []struct {
 				name string
@@ -347,7 +361,7 @@ func TestPhotoContent(t *testing.T) {
 				{"8944×8944 PNG (80 megapixels)", hugePNG(t, 8944, 8944), "图片尺寸 8944×8944 过大（最多 2400 万像素）"},
 				{"one pixel over the limit", hugePNG(t, service.MaxPhotoPixels/4000+1, 4000), "过大"},
 			} {
-				before, files := e.snapshot(), photoFiles(t, root)
+				before, files := e.snapshot(), len(e.storedFiles())
 				r := e.postFile(off, "file", "photo.png", "image/png", c.data)
 				fields, _ := r.JSON["error"].(map[string]any)["fields"].(map[string]any)
 				if msg, _ := fields["file"].(string); r.Status != 400 || r.code() != "invalid_input" || !strings.Contains(msg, c.want) {
@@ -356,7 +370,7 @@ func TestPhotoContent(t *testing.T) {
 				if got := e.snapshot(); !reflect.DeepEqual(got, before) {
 					t.Errorf("%s changed data: %v → %v", c.name, before, got)
 				}
-				if n := photoFiles(t, root); n != files {
+				if n := len(e.storedFiles()); n != files {
 					t.Errorf("%s: %d files on disk, want %d", c.name, n, files)
 				}
 			}

@@ -26,6 +26,7 @@ import (
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 	"github.com/menqian/menqian/service/web"
 )
@@ -53,7 +54,7 @@ func newEnv(t testing.TB, d models.Dialect, opts ...func(*service.Options)) *env
 	db := dbtest.Open(t, d)
 	clk := dbtest.NewClock(time.Date(2026, 11, 15, 2, 0, 0, 0, time.UTC))
 	o := service.Options{DB: db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"),
-		PhotoDir: t.TempDir(), PublicURL: "http://mq.test", Clock: clk.Now, PasswordCost: bcrypt.MinCost}
+		Photos: photostore.NewLocal(t.TempDir()), PublicURL: "http://mq.test", Clock: clk.Now, PasswordCost: bcrypt.MinCost}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -67,6 +68,21 @@ func newEnv(t testing.TB, d models.Dialect, opts ...func(*service.Options)) *env
 	e := &env{t: t, db: db, svc: svc, srv: srv, clock: clk}
 	e.admin = e.actor("admin", adminPassword)
 	return e
+}
+
+// storedPhoto is what the photo store keeps of f.
+func storedPhoto(t testing.TB, f service.PhotoFile) []byte {
+	t.Helper()
+	r, err := f.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // actor signs in through the service (for seeding, not through the pages).

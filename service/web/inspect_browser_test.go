@@ -409,10 +409,7 @@ func TestInspectQueueBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, err := os.ReadFile(f.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := storedPhoto(t, f)
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(stored))
 	if got := sha256.Sum256(stored); err != nil || format != "jpeg" || cfg.Width != 1600 || cfg.Height != 1200 ||
 		hex.EncodeToString(got[:]) != sum || len(stored) != size {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/policy"
 	"github.com/menqian/menqian/service/web"
 )
@@ -37,7 +38,7 @@ func TestKeptPagesAreNeverStale(t *testing.T) {
 			// The kept pages are another instance's: a second Service on the
 			// same database, while every write goes through the first.
 			other := service.New(service.Options{DB: e.db, Policy: policy.Default(), Secret: []byte("test-secret-0123456789"),
-				PhotoDir: t.TempDir(), PublicURL: "http://mq.test", Clock: e.clock.Now, PasswordCost: bcrypt.MinCost})
+				Photos: photostore.NewLocal(t.TempDir()), PublicURL: "http://mq.test", Clock: e.clock.Now, PasswordCost: bcrypt.MinCost})
 			reg := prometheus.NewRegistry()
 			kept := httptest.NewServer(web.New(web.Options{Service: other, Registry: reg}))
 			t.Cleanup(kept.Close)

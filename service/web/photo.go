@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"os"
 )
 
 // photo serves an evidence photo to whoever the service lets see it: the
@@ -18,7 +17,7 @@ func (p *Pages) photo(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	f, err := os.Open(ph.Path)
+	f, err := ph.Open(r.Context())
 	if err != nil {
 		p.fail(w, r, err)
 		return

@@ -94,12 +94,7 @@ func TestCitizenReportBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(ph.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, format, err := image.DecodeConfig(f)
-	f.Close()
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(storedPhoto(t, ph)))
 	if err != nil || format != "jpeg" || ph.ContentType != "image/jpeg" || ph.Origin != models.PhotoFromCitizen || max(cfg.Width, cfg.Height) != 1600 {
 		t.Errorf("stored photo: %s %s %d×%d origin %s (%v), want the shrunk JPEG, 1600 px long, a citizen's", format, ph.ContentType, cfg.Width, cfg.Height, ph.Origin, err)
 	}

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/photostore"
 )
 
 // citizenFrom is an anonymous browser whose connections come from ip (any
@@ -379,7 +379,7 @@ func (e *env) caseID(receipt string) int64 {
 // look into.
 func photoDirEnv(t *testing.T, d models.Dialect) (*env, string) {
 	dir := t.TempDir()
-	return newEnv(t, d, func(o *service.Options) { o.PhotoDir = dir }), dir
+	return newEnv(t, d, func(o *service.Options) { o.Photos = photostore.NewLocal(dir) }), dir
 }
 
 // photoState counts what a photo upload stores: the rows of photos, cases
@@ -505,8 +505,8 @@ func TestCitizenReportPhoto(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if kept, err := os.ReadFile(f.Path); err != nil || !bytes.Equal(kept, want) {
-					t.Errorf("photo %d kept as %d bytes (%v), want the %d of the picture without its metadata", name, len(kept), err, len(want))
+				if kept := storedPhoto(t, f); !bytes.Equal(kept, want) {
+					t.Errorf("photo %d kept as %d bytes, want the %d of the picture without its metadata", name, len(kept), len(want))
 				}
 			}
 
