@@ -23,8 +23,12 @@ import (
 	"github.com/menqian/menqian/service/httpapi"
 	"github.com/menqian/menqian/service/leaderboard"
 	"github.com/menqian/menqian/service/photostore"
+	"github.com/menqian/menqian/service/photostore/s3test"
 	"github.com/menqian/menqian/service/policy"
 )
+
+// TestMain stops the S3 server the photo tests started (s3test).
+func TestMain(m *testing.M) { s3test.Main(m) }
 
 // env is one running menqian on a fresh database of one dialect.
 type env struct {
