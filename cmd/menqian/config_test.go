@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/menqian/menqian/service/photostore"
 )
 
 // envOf is a getenv over name=value pairs.
@@ -47,6 +49,10 @@ func TestLoadConfigValues(t *testing.T) {
 		"MENQIAN_REQUEST_TIMEOUT", "30s",
 		"MENQIAN_DRAIN", "0s",
 		"MENQIAN_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1",
+		"MENQIAN_PHOTO_STORE", "s3://menqian-photos/zibo?endpoint=seaweedfs:8333&secure=false",
+		"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY", "secret-key-1",
+		"AWS_SESSION_TOKEN", "session-1",
 	))
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +60,10 @@ func TestLoadConfigValues(t *testing.T) {
 	want := config{Addr: "127.0.0.1:9090", MySQLDSN: "root:pw@tcp(db:3306)/menqian?parseTime=true&charset=utf8mb4", SQLitePath: "/data/m.db",
 		RedisURL: "redis://cache:6379/1", PublicURL: "https://mq.example.cn", Secret: "0123456789abcdef", AdminPassword: "admin-pass",
 		PolicyPath: "/etc/menqian/policy.yaml", PhotoDir: "/data/photos", Migrate: false,
-		MetricsAddr: "127.0.0.1:9464", Timeout: 30 * time.Second, Drain: 0, Proxies: "10.0.0.0/8, 127.0.0.1"}
+		MetricsAddr: "127.0.0.1:9464", Timeout: 30 * time.Second, Drain: 0, Proxies: "10.0.0.0/8, 127.0.0.1",
+		PhotoStore: "s3://menqian-photos/zibo?endpoint=seaweedfs:8333&secure=false",
+		S3: photostore.S3Config{Bucket: "menqian-photos", Prefix: "zibo/", Endpoint: "seaweedfs:8333", PathStyle: true,
+			AccessKey: "AKIDEXAMPLE", SecretKey: "secret-key-1", SessionToken: "session-1"}}
 	if got != want {
 		t.Errorf("values:\n got %+v\nwant %+v", got, want)
 	}
@@ -110,6 +119,12 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"MENQIAN_SECRET", "s3cret-15-chars"},
 		{"MENQIAN_ADMIN_PASSWORD", "s3cret"},
 		{"MENQIAN_ADMIN_PASSWORD", strings.Repeat("s3cret", 13)},
+		{"MENQIAN_PHOTO_STORE", "/data/photos"},
+		{"MENQIAN_PHOTO_STORE", "s3://?endpoint=minio:9000"},
+		{"MENQIAN_PHOTO_STORE", "s3://AKID:s3cret-key@photos?endpoint=minio:9000"},
+		{"MENQIAN_PHOTO_STORE", "s3://photos?endpoint=https://minio:9000"},
+		{"MENQIAN_PHOTO_STORE", "s3://photos?endpoint=minio:9000&secret=s3cret"},
+		{"MENQIAN_PHOTO_STORE", "s3://photos?endpoint=minio:9000"}, // no credentials
 	} {
 		_, err := loadConfig(envOf(c.name, c.value))
 		if err == nil {
@@ -125,6 +140,13 @@ func TestLoadConfigErrors(t *testing.T) {
 		}
 		if strings.Contains(msg, "s3cret") {
 			t.Errorf("%s=%q: error repeats the secret: %q", c.name, c.value, msg)
+		}
+	}
+	// Half the credentials: refused, naming both variables, never the one given.
+	for _, env := range [][]string{{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"}, {"AWS_SECRET_ACCESS_KEY", "s3cret-key"}} {
+		_, err := loadConfig(envOf(append([]string{"MENQIAN_PHOTO_STORE", "s3://photos?endpoint=minio:9000"}, env...)...))
+		if err == nil || !strings.Contains(err.Error(), "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") || strings.Contains(err.Error(), env[1]) {
+			t.Errorf("only %s: %v", env[0], err)
 		}
 	}
 	// Several problems at once: still one line, each variable named.
@@ -148,6 +170,9 @@ func TestMaskedHidesSecrets(t *testing.T) {
 		secret   = "a-very-secret-value-123"
 		adminPW  = "admin-Pa55word"
 		oddDSNPW = "p@ss:w/rd-odd"
+		s3Key    = "AKIDEXAMPLEKEY"
+		s3Secret = "s3-Pa55-secret"
+		s3Token  = "s3-session-Pa55"
 	)
 	for _, c := range []struct{ dsn, redis string }{
 		{"root:" + dsnPW + "@tcp(db:3306)/menqian?parseTime=true", "redis://:" + redisPW + "@cache:6379/0"},
@@ -156,19 +181,21 @@ func TestMaskedHidesSecrets(t *testing.T) {
 		{"root:" + dsnPW + "@tcp(db:3306)/menqian", "redis+cluster://:" + redisPW + "@cache:6370,cache2:6371?dial_timeout=1s"},
 	} {
 		cfg, err := loadConfig(envOf("MENQIAN_MYSQL_DSN", c.dsn, "MENQIAN_REDIS_URL", c.redis, "MENQIAN_SECRET", secret,
-			"MENQIAN_ADMIN_PASSWORD", adminPW))
+			"MENQIAN_ADMIN_PASSWORD", adminPW, "MENQIAN_PHOTO_STORE", "s3://menqian-photos?endpoint=oss.example.cn",
+			"AWS_ACCESS_KEY_ID", s3Key, "AWS_SECRET_ACCESS_KEY", s3Secret, "AWS_SESSION_TOKEN", s3Token))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
 		slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting menqian", cfg.masked()...)
 		out := buf.String() + fmt.Sprint(cfg.masked()...)
-		for _, s := range []string{dsnPW, redisPW, secret, adminPW, oddDSNPW, "Pa55", "p@ss"} {
+		for _, s := range []string{dsnPW, redisPW, secret, adminPW, oddDSNPW, "Pa55", "p@ss", s3Key, s3Secret, s3Token} {
 			if strings.Contains(out, s) {
 				t.Errorf("masked configuration shows %q: %s", s, out)
 			}
 		}
-		for _, s := range []string{"db:3306", "menqian", "cache:63", `"secret":"(set)"`, `"admin_password":"(set)"`} {
+		for _, s := range []string{"db:3306", "menqian", "cache:63", `"secret":"(set)"`, `"admin_password":"(set)"`,
+			`"photo_store":"s3://menqian-photos?endpoint=oss.example.cn&path_style=true&secure=true"`} {
 			if !strings.Contains(out, s) {
 				t.Errorf("masked configuration lacks %q: %s", s, out)
 			}
@@ -177,7 +204,8 @@ func TestMaskedHidesSecrets(t *testing.T) {
 	cfg, _ := loadConfig(envOf())
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", cfg.masked()...)
-	if !strings.Contains(buf.String(), `"secret":"(generated)"`) || !strings.Contains(buf.String(), `"sqlite_path":"menqian.db"`) {
+	if !strings.Contains(buf.String(), `"secret":"(generated)"`) || !strings.Contains(buf.String(), `"sqlite_path":"menqian.db"`) ||
+		!strings.Contains(buf.String(), `"photo_store":"local:photos"`) {
 		t.Errorf("defaults masked: %s", buf.String())
 	}
 }

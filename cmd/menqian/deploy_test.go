@@ -33,9 +33,10 @@ import (
 
 const deployDir = "../../deploy"
 
-// knownVariables is every MENQIAN_* variable the binary reads: the names
-// loadConfig asks for, and those passed to getenv or get anywhere in this
-// package's code (the commands read a few of their own).
+// knownVariables is every MENQIAN_* variable the binary reads, and the
+// AWS_* credentials of the photo store: the names loadConfig asks for, and
+// those passed to getenv or get anywhere in this package's code (the
+// commands read a few of their own).
 func knownVariables(t *testing.T) map[string]bool {
 	t.Helper()
 	known := map[string]bool{}
@@ -55,14 +56,14 @@ func knownVariables(t *testing.T) map[string]bool {
 				return true
 			}
 			if lit, ok := call.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-				if name, err := strconv.Unquote(lit.Value); err == nil && strings.HasPrefix(name, "MENQIAN_") {
+				if name, err := strconv.Unquote(lit.Value); err == nil && (strings.HasPrefix(name, "MENQIAN_") || strings.HasPrefix(name, "AWS_")) {
 					known[name] = true
 				}
 			}
 			return true
 		})
 	}
-	for _, want := range []string{"MENQIAN_ADDR", "MENQIAN_SECRET", "MENQIAN_MYSQL_DSN", "MENQIAN_METRICS_ADDR", "MENQIAN_DRAIN"} {
+	for _, want := range []string{"MENQIAN_ADDR", "MENQIAN_SECRET", "MENQIAN_MYSQL_DSN", "MENQIAN_METRICS_ADDR", "MENQIAN_DRAIN", "AWS_SECRET_ACCESS_KEY"} {
 		if !known[want] {
 			t.Fatalf("known variables %v lack %s: the source parse is broken", known, want)
 		}
@@ -277,7 +278,8 @@ func TestDeployCompose(t *testing.T) {
 	if grace, err := time.ParseDuration(str(at(services, "menqian1", "stop_grace_period"))); err != nil || grace <= stopBudget(cfg) {
 		t.Errorf("stop_grace_period %v, want more than drain + request timeout + 5s = %v", at(services, "menqian1", "stop_grace_period"), stopBudget(cfg))
 	}
-	// One photo directory for both instances until the S3 store.
+	// One photo directory for both instances, on the one host compose runs
+	// on (README, Photo store: a bucket on more than one).
 	for _, inst := range []string{"menqian1", "menqian2"} {
 		if got, want := str(at(services, inst, "volumes", 0)), "photos:"+cfg.PhotoDir; got != want {
 			t.Errorf("%s mounts %q, want %q", inst, got, want)
@@ -524,6 +526,15 @@ func TestDeployKubernetes(t *testing.T) {
 	if cfg.Migrate || cfg.MySQLDSN == "" || cfg.MetricsAddr == "" {
 		t.Errorf("migrate %v, DSN %q, metrics %q; want off, a MySQL DSN and a metrics address", cfg.Migrate, cfg.MySQLDSN, cfg.MetricsAddr)
 	}
+	// Photos in a bucket every pod shares, its credentials in the Secret.
+	if cfg.PhotoStore == "" || cfg.S3.AccessKey == "" {
+		t.Errorf("photo store %q, want an S3 bucket with credentials", cfg.PhotoStore)
+	}
+	for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		if _, ok := secretData[name]; !ok || cmData[name] != "" {
+			t.Errorf("%s: want it in the Secret, not the ConfigMap", name)
+		}
+	}
 
 	pod := at(dep, "spec", "template", "spec")
 	containers, _ := at(pod, "containers").([]any)
@@ -594,6 +605,11 @@ func TestDeployKubernetes(t *testing.T) {
 	req, lim := mebibytes(t, str(at(c, "resources", "requests", "memory"))), mebibytes(t, str(at(c, "resources", "limits", "memory")))
 	if req < 200 || lim < req || str(at(c, "resources", "requests", "cpu")) == "" {
 		t.Errorf("memory request %d Mi, limit %d Mi, cpu request %q; want ≥ 200 Mi, limit ≥ request, a CPU request (the autoscaler needs it)", req, lim, at(c, "resources", "requests", "cpu"))
+	}
+	for _, v := range asList(at(pod, "volumes")) {
+		if at(v, "persistentVolumeClaim") != nil {
+			t.Errorf("volume %v: the pods keep nothing on a volume (the photos are in the bucket)", at(v, "name"))
+		}
 	}
 	if at(c, "securityContext", "readOnlyRootFilesystem") != true || at(pod, "securityContext", "runAsNonRoot") != true {
 		t.Error("the pod must run as non-root on a read-only root file system")

@@ -40,7 +40,7 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-var commands = []string{"serve", "migrate", "demo", "check", "plaques", "close-cycle", "leaderboards", "healthcheck"}
+var commands = []string{"serve", "migrate", "demo", "check", "plaques", "close-cycle", "leaderboards", "photos", "healthcheck"}
 
 // TestCommandHelp: "menqian CMD -h" prints the command's usage and touches
 // no database; the top level prints the command list.
