@@ -22,6 +22,7 @@ import (
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service/leaderboard/redistest"
 )
 
 // The fault suite of issue 16: `menqian serve` in process against real
@@ -432,14 +433,20 @@ func TestFaultMariaDBKilled(t *testing.T) {
 	dsn := dbtest.MySQLDSN(t) // a fresh database on the private server
 	env := map[string]string{"MENQIAN_MYSQL_DSN": dsn, "MENQIAN_ADMIN_PASSWORD": faultAdminPW,
 		"MENQIAN_PHOTO_DIR": filepath.Join(t.TempDir(), "photos"), "MENQIAN_REQUEST_TIMEOUT": "5s"}
+	env["MENQIAN_REDIS_URL"] = redistest.Start(t).URL()
 	s := startServe(t, env, "/readyz")
 	token, shops := seedFault(t, s)
 	db := openFaultDB(t, dsn)
+	_, shop := s.call(t, "GET", fmt.Sprintf("/api/v1/merchants/%d", shops[0]), token, nil)
+	board := fmt.Sprintf("/api/v1/leaderboards/merchants?scope=county&id=%v&limit=100", shop["county_id"])
 
 	l := newFaultLoad(token, shops, s.base)
 	l.start()
 	ok := func(a faultAnswer) bool { return a.status == 201 }
 	waitFor(t, "50 inspections before the kill", 60*time.Second, func() bool { return l.count(ok) >= 50 })
+	if got := readBoard(t, s.base+board, token); got.status != 200 || got.warning != "" || got.total != faultClients {
+		t.Fatalf("the county's board before the kill: %+v", got)
+	}
 
 	killed := time.Now()
 	m.kill()
@@ -451,6 +458,11 @@ func TestFaultMariaDBKilled(t *testing.T) {
 	})
 	if status, _ := s.call(t, "GET", "/readyz", "", nil); status != 503 {
 		t.Errorf("readyz while MariaDB is down: %d, want 503", status)
+	}
+	// The leaderboard keeps answering, from Redis and the last county view,
+	// marked stale.
+	if got := readBoard(t, s.base+board, token); got.status != 200 || got.warning != `110 menqian "Response is Stale"` || got.total != faultClients {
+		t.Errorf("the county's board while MariaDB is down: %+v, want 200 with all %d shops, marked stale", got, faultClients)
 	}
 	down := time.Since(killed)
 
@@ -491,12 +503,58 @@ func TestFaultMariaDBKilled(t *testing.T) {
 	if f.created == 0 || f.lost != 0 || f.doubled != 0 {
 		t.Errorf("201s %d, lost %d, doubled %d", f.created, f.lost, f.doubled)
 	}
+	// After recovery the board is fresh again, and its scores are the
+	// database's.
+	got := readBoard(t, s.base+board, token)
+	if got.status != 200 || got.warning != "" || got.total != faultClients {
+		t.Errorf("the county's board after the restart: %+v", got)
+	}
+	for id, score := range got.scores {
+		var stored int
+		if err := db.SQL().QueryRow("SELECT score FROM scores WHERE merchant_id = ? AND cycle = ?", id, got.cycle).Scan(&stored); err != nil || stored != score {
+			t.Errorf("shop %d: the board says %d, the database %d (%v)", id, score, stored, err)
+		}
+	}
 	s.shutdown(t)
 	checkClean(t, env)
 	t.Logf("MariaDB killed -9 and restarted: requests sent %d, 201s %d, 503s %d, stored %d, lost %d, doubled %d, longest stall %v, "+
 		"down %v, mariadbd accepting %v after its restart, first 201 %v after the restart (time to recover)",
 		f.sent, f.created, refusedN, f.stored, f.lost, f.doubled, f.stall.Round(time.Millisecond), down.Round(time.Millisecond),
 		back.Round(time.Millisecond), recoverIn.Round(time.Millisecond))
+}
+
+// boardRead is one read of a merchant leaderboard.
+type boardRead struct {
+	status  int
+	warning string
+	total   int
+	cycle   string
+	scores  map[int64]int // merchant → score
+}
+
+func readBoard(t *testing.T, url, token string) boardRead {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var page struct {
+		Items []struct {
+			MerchantID int64 `json:"merchant_id"`
+			Score      int   `json:"score"`
+		} `json:"items"`
+		Total int    `json:"total"`
+		Cycle string `json:"cycle"`
+	}
+	json.NewDecoder(res.Body).Decode(&page)
+	out := boardRead{status: res.StatusCode, warning: res.Header.Get("Warning"), total: page.Total, cycle: page.Cycle, scores: map[int64]int{}}
+	for _, it := range page.Items {
+		out.scores[it.MerchantID] = it.Score
+	}
+	return out
 }
 
 // slowInspection sends an inspection on its own connection in two halves:
