@@ -523,6 +523,78 @@ func TestFaultMariaDBKilled(t *testing.T) {
 		back.Round(time.Millisecond), recoverIn.Round(time.Millisecond))
 }
 
+// TestFaultSlowDatabase: the scores table locked for 3 s (LOCK TABLES ...
+// WRITE, as a long migration or a stuck transaction would) during a run of
+// retrying clients. Every attempt meanwhile is answered within its deadline
+// (MENQIAN_REQUEST_TIMEOUT, 1 s here) with 503 and Retry-After, none piles
+// up behind the lock, and after the unlock every key records exactly once
+// (issue 16, defect 14).
+func TestFaultSlowDatabase(t *testing.T) {
+	dsn := dbtest.MySQLDSN(t)
+	const timeout = time.Second
+	env := map[string]string{"MENQIAN_MYSQL_DSN": dsn, "MENQIAN_ADMIN_PASSWORD": faultAdminPW,
+		"MENQIAN_PHOTO_DIR": filepath.Join(t.TempDir(), "photos"), "MENQIAN_REQUEST_TIMEOUT": timeout.String()}
+	s := startServe(t, env, "/readyz")
+	token, shops := seedFault(t, s)
+	db := openFaultDB(t, dsn)
+	conn, err := db.SQL().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	l := newFaultLoad(token, shops, s.base)
+	l.start()
+	ok := func(a faultAnswer) bool { return a.status == 201 }
+	waitFor(t, "50 inspections before the lock", 60*time.Second, func() bool { return l.count(ok) >= 50 })
+	if _, err := conn.ExecContext(context.Background(), "LOCK TABLES scores WRITE"); err != nil {
+		t.Fatal(err)
+	}
+	locked := time.Now()
+	time.Sleep(3 * time.Second)
+	if _, err := conn.ExecContext(context.Background(), "UNLOCK TABLES"); err != nil {
+		t.Fatal(err)
+	}
+	unlocked := time.Now()
+	recovered := func(a faultAnswer) bool { return a.status == 201 && a.start.After(unlocked) }
+	waitFor(t, "50 inspections after the unlock", 60*time.Second, func() bool { return l.count(recovered) >= 50 })
+	l.finish()
+
+	l.mu.Lock()
+	var refused, during int
+	var longest, recoverIn time.Duration
+	for _, a := range l.answers {
+		if a.start.After(locked) && a.start.Before(unlocked) {
+			during++
+			longest = max(longest, a.end.Sub(a.start))
+		}
+		switch {
+		case a.status == 201:
+			if a.start.After(unlocked) && (recoverIn == 0 || a.end.Sub(unlocked) < recoverIn) {
+				recoverIn = a.end.Sub(unlocked)
+			}
+		case a.status == 503 && a.code == "unavailable" && a.retryAfter != "":
+			refused++
+		default:
+			t.Errorf("key %s: %d %q Retry-After %q, err %v; want 201, or 503 unavailable with Retry-After", a.key, a.status, a.code, a.retryAfter, a.err)
+		}
+	}
+	l.mu.Unlock()
+	if refused == 0 {
+		t.Error("no attempt was refused while the table was locked")
+	}
+	f := l.verify(t, db)
+	if f.created == 0 || f.lost != 0 || f.doubled != 0 {
+		t.Errorf("201s %d, lost %d, doubled %d", f.created, f.lost, f.doubled)
+	}
+	s.shutdown(t)
+	checkClean(t, env)
+	t.Logf("scores locked 3 s: requests sent %d (%d while locked), 201s %d, 503s %d, stored %d, lost %d, doubled %d, "+
+		"longest answer while locked %v (deadline %v), longest stall %v, first 201 %v after the unlock (time to recover)",
+		f.sent, during, f.created, refused, f.stored, f.lost, f.doubled, longest.Round(time.Millisecond), timeout,
+		f.stall.Round(time.Millisecond), recoverIn.Round(time.Millisecond))
+}
+
 // boardRead is one read of a merchant leaderboard.
 type boardRead struct {
 	status  int
