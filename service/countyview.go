@@ -97,6 +97,17 @@ type countyViews struct {
 
 func newCountyViews() *countyViews { return &countyViews{slots: map[viewKey]*viewSlot{}} }
 
+// last returns the view of k built last, or nil, without making a slot.
+func (v *countyViews) last(k viewKey) *countyView {
+	v.mu.Lock()
+	sl := v.slots[k]
+	v.mu.Unlock()
+	if sl == nil {
+		return nil
+	}
+	return sl.view.Load()
+}
+
 func (v *countyViews) slot(k viewKey) *viewSlot {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -127,12 +138,17 @@ func (cv *countyView) fresh(version int64, now time.Time) bool {
 
 // countyView returns the county's view of open cycle c, as of a version at
 // least the one the database holds now.
+// With the database unreachable, it is the last view built (lastViewIfDown).
 func (s *Service) countyView(ctx context.Context, countyID int64, c policy.Cycle) (*countyView, error) {
 	version, err := s.countyVersion(ctx, countyID)
 	if err != nil {
-		return nil, err
+		return s.lastViewIfDown(ctx, countyID, c, err)
 	}
-	return s.countyViewAt(ctx, countyID, c, version)
+	cv, err := s.countyViewAt(ctx, countyID, c, version)
+	if err != nil {
+		return s.lastViewIfDown(ctx, countyID, c, err)
+	}
+	return cv, nil
 }
 
 func (s *Service) countyViewAt(ctx context.Context, countyID int64, c policy.Cycle, version int64) (*countyView, error) {

@@ -212,10 +212,12 @@ func (s *Service) checkInspection(a Actor, in InspectionInput, at, now time.Time
 		f.add("items", fmt.Sprintf("最多 %d 项", maxItems))
 	}
 	f.lines("note", in.Note, false, 500)
-	if in.Lat != nil && (*in.Lat < -90 || *in.Lat > 90) {
+	// Written as "not within" so that NaN, which no comparison holds for, is
+	// refused too (JSON cannot carry it; a page form or a Go caller can).
+	if in.Lat != nil && !(*in.Lat >= -90 && *in.Lat <= 90) {
 		f.add("lat", "纬度应在 -90 到 90 之间")
 	}
-	if in.Lng != nil && (*in.Lng < -180 || *in.Lng > 180) {
+	if in.Lng != nil && !(*in.Lng >= -180 && *in.Lng <= 180) {
 		f.add("lng", "经度应在 -180 到 180 之间")
 	}
 	cycle := s.policy.CycleOf(at).String()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -74,6 +75,7 @@ type Service struct {
 	known        sync.Map                // county and road ids seen to exist (never deleted) → county id
 	recorder     *recorder               // inspections, committed in batches
 	views        *countyViews            // each county's evaluation of its open cycles, by change version
+	cityCounties atomic.Pointer[[]int64] // the counties of the last city ranking read (lastViewsIfDown)
 	versions     *versionReader
 	frozen       frozenCache   // what closed cycles froze, which never changes
 	hashCost     int           // bcrypt cost of stored passwords; 0: the default

@@ -14,6 +14,10 @@ import (
 // within it on every instance (at once on the instance that made the change).
 const activeTTL = 10 * time.Second
 
+// activeOutageTTL is how long past activeTTL the answer still holds while the
+// database cannot be reached.
+const activeOutageTTL = 15 * time.Minute
+
 // activeCache remembers which accounts were recently found enabled, and
 // under which token generation.
 type activeCache struct {
@@ -46,6 +50,12 @@ func (s *Service) CheckActive(ctx context.Context, a Actor) error {
 		return Errorf(CodeUnauthorized, "账号不存在或已停用")
 	}
 	if err != nil {
+		// The database unreachable: an account this instance saw enabled
+		// within activeOutageTTL stays so (no account can change meanwhile),
+		// so rankings keep answering from what was last read (stale.go).
+		if ok && models.IsUnavailable(err) && now.Before(e.until.Add(activeOutageTTL)) && e.generation == a.generation {
+			return nil
+		}
 		return err
 	}
 	s.active.mu.Lock()

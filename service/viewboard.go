@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 	"sort"
 
 	"github.com/menqian/menqian/models"
@@ -41,6 +42,9 @@ func (b viewBoard) views(ctx context.Context, c policy.Cycle, s leaderboard.Scop
 	}
 	versions, err := b.s.versions.read(ctx)
 	if err != nil {
+		if p := b.s.cityCounties.Load(); p != nil {
+			return b.s.lastViewsIfDown(ctx, c, *p, err)
+		}
 		return nil, err
 	}
 	ids := make([]int64, 0, len(versions))
@@ -53,8 +57,11 @@ func (b viewBoard) views(ctx context.Context, c policy.Cycle, s leaderboard.Scop
 	out := make([]*countyView, len(ids))
 	for i, id := range ids {
 		if out[i], err = b.s.countyViewAt(ctx, id, c, versions[id]); err != nil {
-			return nil, err
+			return b.s.lastViewsIfDown(ctx, c, ids, err)
 		}
+	}
+	if p := b.s.cityCounties.Load(); p == nil || !slices.Equal(*p, ids) {
+		b.s.cityCounties.Store(&ids)
 	}
 	return out, nil
 }

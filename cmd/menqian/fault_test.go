@@ -22,6 +22,7 @@ import (
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service/leaderboard/redistest"
 )
 
 // The fault suite of issue 16: `menqian serve` in process against real
@@ -432,14 +433,20 @@ func TestFaultMariaDBKilled(t *testing.T) {
 	dsn := dbtest.MySQLDSN(t) // a fresh database on the private server
 	env := map[string]string{"MENQIAN_MYSQL_DSN": dsn, "MENQIAN_ADMIN_PASSWORD": faultAdminPW,
 		"MENQIAN_PHOTO_DIR": filepath.Join(t.TempDir(), "photos"), "MENQIAN_REQUEST_TIMEOUT": "5s"}
+	env["MENQIAN_REDIS_URL"] = redistest.Start(t).URL()
 	s := startServe(t, env, "/readyz")
 	token, shops := seedFault(t, s)
 	db := openFaultDB(t, dsn)
+	_, shop := s.call(t, "GET", fmt.Sprintf("/api/v1/merchants/%d", shops[0]), token, nil)
+	board := fmt.Sprintf("/api/v1/leaderboards/merchants?scope=county&id=%v&limit=100", shop["county_id"])
 
 	l := newFaultLoad(token, shops, s.base)
 	l.start()
 	ok := func(a faultAnswer) bool { return a.status == 201 }
 	waitFor(t, "50 inspections before the kill", 60*time.Second, func() bool { return l.count(ok) >= 50 })
+	if got := readBoard(t, s.base+board, token); got.status != 200 || got.warning != "" || got.total != faultClients {
+		t.Fatalf("the county's board before the kill: %+v", got)
+	}
 
 	killed := time.Now()
 	m.kill()
@@ -451,6 +458,11 @@ func TestFaultMariaDBKilled(t *testing.T) {
 	})
 	if status, _ := s.call(t, "GET", "/readyz", "", nil); status != 503 {
 		t.Errorf("readyz while MariaDB is down: %d, want 503", status)
+	}
+	// The leaderboard keeps answering, from Redis and the last county view,
+	// marked stale.
+	if got := readBoard(t, s.base+board, token); got.status != 200 || got.warning != `110 menqian "Response is Stale"` || got.total != faultClients {
+		t.Errorf("the county's board while MariaDB is down: %+v, want 200 with all %d shops, marked stale", got, faultClients)
 	}
 	down := time.Since(killed)
 
@@ -491,12 +503,135 @@ func TestFaultMariaDBKilled(t *testing.T) {
 	if f.created == 0 || f.lost != 0 || f.doubled != 0 {
 		t.Errorf("201s %d, lost %d, doubled %d", f.created, f.lost, f.doubled)
 	}
+	// After recovery the board is fresh again, and its scores are the
+	// database's.
+	got := readBoard(t, s.base+board, token)
+	if got.status != 200 || got.warning != "" || got.total != faultClients {
+		t.Errorf("the county's board after the restart: %+v", got)
+	}
+	for id, score := range got.scores {
+		var stored int
+		if err := db.SQL().QueryRow("SELECT score FROM scores WHERE merchant_id = ? AND cycle = ?", id, got.cycle).Scan(&stored); err != nil || stored != score {
+			t.Errorf("shop %d: the board says %d, the database %d (%v)", id, score, stored, err)
+		}
+	}
 	s.shutdown(t)
 	checkClean(t, env)
 	t.Logf("MariaDB killed -9 and restarted: requests sent %d, 201s %d, 503s %d, stored %d, lost %d, doubled %d, longest stall %v, "+
 		"down %v, mariadbd accepting %v after its restart, first 201 %v after the restart (time to recover)",
 		f.sent, f.created, refusedN, f.stored, f.lost, f.doubled, f.stall.Round(time.Millisecond), down.Round(time.Millisecond),
 		back.Round(time.Millisecond), recoverIn.Round(time.Millisecond))
+}
+
+// TestFaultSlowDatabase: the scores table locked for 3 s (LOCK TABLES ...
+// WRITE, as a long migration or a stuck transaction would) during a run of
+// retrying clients. Every attempt meanwhile is answered within its deadline
+// (MENQIAN_REQUEST_TIMEOUT, 1 s here) with 503 and Retry-After, none piles
+// up behind the lock, and after the unlock every key records exactly once
+// (issue 16, defect 14).
+func TestFaultSlowDatabase(t *testing.T) {
+	dsn := dbtest.MySQLDSN(t)
+	const timeout = time.Second
+	env := map[string]string{"MENQIAN_MYSQL_DSN": dsn, "MENQIAN_ADMIN_PASSWORD": faultAdminPW,
+		"MENQIAN_PHOTO_DIR": filepath.Join(t.TempDir(), "photos"), "MENQIAN_SECRET": "fault-secret-0123456789"}
+	// Seeded with the default deadline (the sign-ins' password checks may
+	// take over a second on a loaded machine), then served with a short one.
+	s := startServe(t, env, "/readyz")
+	token, shops := seedFault(t, s)
+	s.shutdown(t)
+	env["MENQIAN_REQUEST_TIMEOUT"] = timeout.String()
+	s = startServe(t, env, "/readyz")
+	db := openFaultDB(t, dsn)
+	conn, err := db.SQL().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	l := newFaultLoad(token, shops, s.base)
+	l.start()
+	ok := func(a faultAnswer) bool { return a.status == 201 }
+	waitFor(t, "50 inspections before the lock", 60*time.Second, func() bool { return l.count(ok) >= 50 })
+	if _, err := conn.ExecContext(context.Background(), "LOCK TABLES scores WRITE"); err != nil {
+		t.Fatal(err)
+	}
+	locked := time.Now()
+	time.Sleep(3 * time.Second)
+	if _, err := conn.ExecContext(context.Background(), "UNLOCK TABLES"); err != nil {
+		t.Fatal(err)
+	}
+	unlocked := time.Now()
+	recovered := func(a faultAnswer) bool { return a.status == 201 && a.start.After(unlocked) }
+	waitFor(t, "50 inspections after the unlock", 60*time.Second, func() bool { return l.count(recovered) >= 50 })
+	l.finish()
+
+	l.mu.Lock()
+	var refused, during int
+	var longest, recoverIn time.Duration
+	for _, a := range l.answers {
+		if a.start.After(locked) && a.start.Before(unlocked) {
+			during++
+			longest = max(longest, a.end.Sub(a.start))
+		}
+		switch {
+		case a.status == 201:
+			if a.start.After(unlocked) && (recoverIn == 0 || a.end.Sub(unlocked) < recoverIn) {
+				recoverIn = a.end.Sub(unlocked)
+			}
+		case a.status == 503 && a.code == "unavailable" && a.retryAfter != "":
+			refused++
+		default:
+			t.Errorf("key %s: %d %q Retry-After %q, err %v; want 201, or 503 unavailable with Retry-After", a.key, a.status, a.code, a.retryAfter, a.err)
+		}
+	}
+	l.mu.Unlock()
+	if refused == 0 {
+		t.Error("no attempt was refused while the table was locked")
+	}
+	f := l.verify(t, db)
+	if f.created == 0 || f.lost != 0 || f.doubled != 0 {
+		t.Errorf("201s %d, lost %d, doubled %d", f.created, f.lost, f.doubled)
+	}
+	s.shutdown(t)
+	checkClean(t, env)
+	t.Logf("scores locked 3 s: requests sent %d (%d while locked), 201s %d, 503s %d, stored %d, lost %d, doubled %d, "+
+		"longest answer while locked %v (deadline %v), longest stall %v, first 201 %v after the unlock (time to recover)",
+		f.sent, during, f.created, refused, f.stored, f.lost, f.doubled, longest.Round(time.Millisecond), timeout,
+		f.stall.Round(time.Millisecond), recoverIn.Round(time.Millisecond))
+}
+
+// boardRead is one read of a merchant leaderboard.
+type boardRead struct {
+	status  int
+	warning string
+	total   int
+	cycle   string
+	scores  map[int64]int // merchant → score
+}
+
+func readBoard(t *testing.T, url, token string) boardRead {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var page struct {
+		Items []struct {
+			MerchantID int64 `json:"merchant_id"`
+			Score      int   `json:"score"`
+		} `json:"items"`
+		Total int    `json:"total"`
+		Cycle string `json:"cycle"`
+	}
+	json.NewDecoder(res.Body).Decode(&page)
+	out := boardRead{status: res.StatusCode, warning: res.Header.Get("Warning"), total: page.Total, cycle: page.Cycle, scores: map[int64]int{}}
+	for _, it := range page.Items {
+		out.scores[it.MerchantID] = it.Score
+	}
+	return out
 }
 
 // slowInspection sends an inspection on its own connection in two halves:

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -148,13 +149,51 @@ func TestDatabaseDownIs503(t *testing.T) {
 	e.must(201, "POST", "/api/v1/inspections", w.Officer[0], inspection(w.Merchant[0], nil, map[string]any{"rule_code": "BONUS-01"}),
 		"Idempotency-Key", "before")
 
+	// The rankings read before the outage answer through it, the same and
+	// marked stale (defect 13: they failed although nothing had changed).
+	county := itoa(w.County[0])
+	rankings := []struct{ path, token, want string }{
+		{"/api/v1/leaderboards/merchants?scope=county&id=" + county, w.Officer[0], "张记烧烤张店区"},
+		{"/api/v1/leaderboards/merchants?scope=road&id=" + itoa(w.Road[0]), w.Admin[0], "张记烧烤张店区"},
+		{"/api/v1/leaderboards/merchants?scope=city", e.admin, "张记烧烤淄川区"},
+		{"/api/v1/leaderboards/roads?county_id=" + county, w.Officer[0], "柳泉路"},
+		{"/api/v1/merchants/" + itoa(w.Merchant[0]) + "/rank", w.Shop[0], `"county":{"rank":1,"of":1}`},
+	}
+	before := make([]string, len(rankings))
+	for i, r := range rankings {
+		got := e.must(200, "GET", r.path, r.token, nil)
+		if !strings.Contains(string(got.Body), r.want) {
+			t.Fatalf("%s before the outage: %s, want %s in it", r.path, got.Body, r.want)
+		}
+		if w := got.Header.Get("Warning"); w != "" {
+			t.Errorf("%s before the outage: Warning %q", r.path, w)
+		}
+		before[i] = string(got.Body)
+	}
+
 	px.cut()
 	wantUnavailable(t, "an inspection", record("during"), "5")
 	wantUnavailable(t, "a merchant", e.do("GET", "/api/v1/merchants/"+itoa(w.Merchant[0]), w.Officer[0], nil), "5")
 	checkErrorEnvelope(t, e.do("GET", "/readyz", "", nil), 503, "unavailable")
+	for i, r := range rankings {
+		got := e.do("GET", r.path, r.token, nil)
+		if got.Status != 200 || string(got.Body) != before[i] {
+			t.Errorf("%s while the database is down: %d %s, want 200 %s", r.path, got.Status, got.Body, before[i])
+		}
+		if w := got.Header.Get("Warning"); w != `110 menqian "Response is Stale"` {
+			t.Errorf("%s while the database is down: Warning %q, want 110 Response is Stale", r.path, w)
+		}
+	}
+	// A county whose rankings this instance never read has nothing to show.
+	wantUnavailable(t, "a ranking never read", e.do("GET", "/api/v1/leaderboards/roads?county_id="+itoa(w.County[1]), w.Officer[1], nil), "5")
 
 	px.heal()
 	e.must(200, "GET", "/readyz", "", nil)
+	for _, r := range rankings {
+		if got := e.must(200, "GET", r.path, r.token, nil); got.Header.Get("Warning") != "" {
+			t.Errorf("%s after recovery: still Warning %q", r.path, got.Header.Get("Warning"))
+		}
+	}
 	if r := record("during"); r.Status != 201 {
 		t.Fatalf("the refused inspection, retried after recovery: %d %s", r.Status, r.Body)
 	}

@@ -61,13 +61,10 @@ func (a *API) keep(c *gin.Context) {
 	}
 	key := keptKey{actor: actor(c), uri: c.Request.URL.RequestURI()}
 	st := keptStamp{data: data, second: a.svc.Now().Unix()}
-	e, f, lead := a.kept.Get(key, st)
-	if f != nil && !lead {
-		var ok bool
-		if e, ok = f.Wait(c.Request.Context().Done()); !ok {
-			a.fail(c, c.Request.Context().Err()) // the client is gone, or the deadline passed
-			return
-		}
+	e, f, lead, ok := a.kept.Lookup(key, st, c.Request.Context().Done())
+	if !ok {
+		a.fail(c, c.Request.Context().Err()) // the client is gone, or the deadline passed
+		return
 	}
 	if e != nil {
 		h := c.Writer.Header()

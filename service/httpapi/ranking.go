@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -18,12 +19,23 @@ func (a *API) merchantBoard(c *gin.Context) {
 	if !a.checkQuery(c, f) {
 		return
 	}
-	page, err := a.svc.MerchantBoard(c.Request.Context(), actor(c), q)
+	ctx, stale := service.WatchStale(c.Request.Context())
+	page, err := a.svc.MerchantBoard(ctx, actor(c), q)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
+	warnIfStale(c, stale)
 	c.Data(http.StatusOK, "application/json; charset=utf-8", page.Encoded(encodeBoard))
+}
+
+// warnIfStale says, when a ranking was answered from the views of before a
+// database outage (service.WatchStale), that it may be out of date: the
+// Warning header of RFC 7234 ("110 Response is Stale"), as caches say it.
+func warnIfStale(c *gin.Context, stale *atomic.Bool) {
+	if stale.Load() {
+		c.Header("Warning", `110 menqian "Response is Stale"`)
+	}
 }
 
 // encodeBoard is the one encoding of leaderboard pages, the busiest read:
@@ -110,7 +122,9 @@ func (a *API) merchantRank(c *gin.Context) {
 	if !ok {
 		return
 	}
-	r, err := a.svc.MerchantRanks(c.Request.Context(), actor(c), id)
+	ctx, stale := service.WatchStale(c.Request.Context())
+	r, err := a.svc.MerchantRanks(ctx, actor(c), id)
+	warnIfStale(c, stale)
 	respond(a, c, http.StatusOK, rankResponse{MerchantID: id, Cycle: r.Cycle, Score: r.Score,
 		Road: position(r.Road), County: position(r.County), City: position(r.City)}, err)
 }
@@ -130,11 +144,13 @@ func (a *API) roadBoard(c *gin.Context) {
 	if !a.checkQuery(c, f) {
 		return
 	}
-	body, err := a.svc.RoadBoardEncoded(c.Request.Context(), actor(c), county, c.Query("cycle"), encodeRoadBoard)
+	ctx, stale := service.WatchStale(c.Request.Context())
+	body, err := a.svc.RoadBoardEncoded(ctx, actor(c), county, c.Query("cycle"), encodeRoadBoard)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
+	warnIfStale(c, stale)
 	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
 }
 

@@ -92,6 +92,18 @@ func (c *Cache[K, S]) Get(key K, st S) (e *Entry[S], f *Flight[S], lead bool) {
 	return nil, f, true
 }
 
+// Lookup is Get, then for a flight another reader leads its Wait: the entry
+// to write (nil: render it, and Land f when lead), or ok false when done
+// closed while waiting (the caller is gone, or its deadline passed).
+func (c *Cache[K, S]) Lookup(key K, st S, done <-chan struct{}) (e *Entry[S], f *Flight[S], lead, ok bool) {
+	e, f, lead = c.Get(key, st)
+	if f == nil || lead {
+		return e, f, lead, true
+	}
+	e, ok = f.Wait(done)
+	return e, nil, false, ok
+}
+
 // Land ends the flight of key under st with its entry (nil: none to keep),
 // which is kept unless larger than maxPart of the cache.
 func (c *Cache[K, S]) Land(key K, st S, f *Flight[S], e *Entry[S]) {

@@ -2,6 +2,7 @@ package kept
 
 import (
 	"bytes"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -103,5 +104,36 @@ func TestBoundedByBytes(t *testing.T) {
 	}
 	if e, _, _ := c.Get(string(rune('A'+99)), 1); e == nil {
 		t.Error("the newest entry was dropped")
+	}
+}
+
+// TestLookupWaitsForTheLeader: Lookup leads the first render, hands a second
+// reader the leader's entry once it lands, and gives up (ok false) when the
+// waiter's done closes first.
+func TestLookupWaitsForTheLeader(t *testing.T) {
+	c, _ := newCache(1 << 20)
+	e, f, lead, ok := c.Lookup("a", 1, nil)
+	if e != nil || f == nil || !lead || !ok {
+		t.Fatalf("first lookup: %v %v %v %v, want to lead", e, f, lead, ok)
+	}
+	gone := make(chan struct{})
+	close(gone)
+	if e, f2, lead, ok := c.Lookup("a", 1, gone); ok || e != nil || f2 != nil || lead {
+		t.Fatalf("a waiter whose caller is gone: %v %v %v %v, want ok false", e, f2, lead, ok)
+	}
+	got := make(chan *Entry[int])
+	go func() {
+		e, _, _, _ := c.Lookup("a", 1, make(chan struct{}))
+		got <- e
+	}()
+	for testutil.ToFloat64(c.counts.WithLabelValues("shared")) < 2 { // the waiter has found the flight
+		runtime.Gosched()
+	}
+	c.Land("a", 1, f, &Entry[int]{Parts: [][]byte{[]byte("page")}})
+	if e := <-got; e == nil || string(e.Parts[0]) != "page" {
+		t.Fatalf("the waiter got %v, want the leader's entry", e)
+	}
+	if e, f, lead, ok := c.Lookup("a", 1, nil); e == nil || f != nil || lead || !ok {
+		t.Fatalf("after landing: %v %v %v %v, want the kept entry", e, f, lead, ok)
 	}
 }

@@ -1,9 +1,6 @@
 package leaderboard
 
-import (
-	"context"
-	"syscall"
-)
+import "context"
 
 // Test helpers for the external test package, which may import service
 // (service imports this package).
@@ -30,18 +27,3 @@ var (
 	RunBoard   = runBoard
 	WaitServed = waitServed
 )
-
-// Pause stops the server process (SIGSTOP): it keeps its connections and
-// accepts new ones, but answers nothing, as a hung server does. Resume
-// continues it (SIGCONT).
-func (s *redisServer) Pause() { s.signal(syscall.SIGSTOP) }
-
-// Resume continues a paused server.
-func (s *redisServer) Resume() { s.signal(syscall.SIGCONT) }
-
-func (s *redisServer) signal(sig syscall.Signal) {
-	s.t.Helper()
-	if err := s.cmd.Process.Signal(sig); err != nil {
-		s.t.Fatal(err)
-	}
-}

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"os"
-	"os/exec"
 	"reflect"
 	"strconv"
 	"testing"
@@ -19,6 +16,7 @@ import (
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service/leaderboard/redistest"
 	"github.com/menqian/menqian/service/policy"
 )
 
@@ -62,64 +60,10 @@ func unlinkPrefix(ctx context.Context, c redis.Cmdable, prefix string) {
 	pipe.Exec(ctx)
 }
 
-// redisServer is a redis-server of the test's own, without persistence, so
-// that the test may flush, kill and restart it.
-type redisServer struct {
-	t    testing.TB
-	port int
-	cmd  *exec.Cmd
-}
+// redisServer is a redis-server of the test's own (see redistest).
+type redisServer = redistest.Server
 
-func startRedisServer(t testing.TB) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv(dbtest.EnvRequire) == "1" {
-			t.Fatal("redis-server is required (MENQIAN_TEST_REQUIRE=1) but not installed")
-		}
-		t.Skip("redis-server not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	s := &redisServer{t: t, port: port}
-	s.Start()
-	t.Cleanup(s.Stop)
-	return s
-}
-
-// URL is the server's redis:// address.
-func (s *redisServer) URL() string { return "redis://127.0.0.1:" + strconv.Itoa(s.port) + "/0" }
-
-// Start runs the server, on the same port as before after a Stop.
-func (s *redisServer) Start() {
-	s.t.Helper()
-	s.cmd = exec.Command("redis-server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--protected-mode", "no")
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(s.port), MaxRetries: -1})
-	defer c.Close()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if c.Ping(context.Background()).Err() == nil {
-			return
-		}
-	}
-	s.t.Fatalf("redis-server on port %d did not start", s.port)
-}
-
-// Stop kills the server process this test started, and waits for it.
-func (s *redisServer) Stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	s.cmd.Process.Kill()
-	s.cmd.Wait()
-	s.cmd = nil
-}
+func startRedisServer(t testing.TB) *redisServer { return redistest.Start(t) }
 
 // fixture is the seeded data of the agreement tests.
 type fixture struct {

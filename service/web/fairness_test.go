@@ -42,7 +42,7 @@ func (e *env) fairnessWorld(w world) int64 {
 }
 
 // fairnessCellRE reads a rate's cell of the report's table.
-var fairnessCellRE = regexp.MustCompile(`data-metric="(\w+)"><span class="estimate">([^<]*)</span> <span class="interval">（([^–]+)–([^）]+)）</span>.*?原始 <span class="raw">([^<]*)</span> · n=<span class="trials">(\d+)</span> · 同行 <span class="peer">([^<]*)</span>`)
+var fairnessCellRE = regexp.MustCompile(`data-metric="(\w+)"><span class="estimate">([^<]*)</span> <span class="interval">（([^–]+)–([^）]+)）</span>.*?原始&nbsp;<span class="raw">([^<]*)</span> · n=<span class="trials">(\d+)</span> · 同行&nbsp;<span class="peer">([^<]*)</span>`)
 
 var fairnessRowRE = regexp.MustCompile(`(?s)<tr data-unit="(\d+)"( class="bad")?>(.*?)</tr>`)
 
@@ -204,6 +204,10 @@ func TestFairnessBrowser(t *testing.T) {
 	}
 	if n := eval[int](b, `document.querySelectorAll("#fair-chart g.dot").length`); n != 6 {
 		t.Errorf("%d dots in the chart, want 6", n)
+	}
+	// Nine columns fit a 1366 px console without scrolling sideways.
+	if over := eval[int](b, `(s => s.scrollWidth - s.clientWidth)(document.querySelector("#fairness").parentElement)`); over > 0 {
+		t.Errorf("the table scrolls %d px sideways at 1366 px", over)
 	}
 	b.noScriptErrors()
 }

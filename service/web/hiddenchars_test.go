@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/menqian/menqian/models/dbtest"
+	"github.com/menqian/menqian/service"
 )
 
 // TestFormsRefuseHiddenCharacters: the pages' forms go through the same text
@@ -42,15 +44,39 @@ func TestFormsRefuseHiddenCharacters(t *testing.T) {
 				if p.Status != http.StatusBadRequest {
 					t.Errorf("%s: %d, want 400", c.name, p.Status)
 				}
-				if c.field == "name" {
-					besideField(t, c.name, p, c.field, "含有不允许的控制字符或不可见字符")
-				} else if !strings.Contains(p.Body, "含有不允许的控制字符或不可见字符") {
-					t.Errorf("%s: the page does not say what is wrong", c.name)
+				besideField(t, c.name, p, c.field, "含有不允许的控制字符或不可见字符")
+				if c.field == "note" && strings.Count(p.Body, "含有不允许的控制字符或不可见字符") != 1 {
+					t.Errorf("%s: the problem is not said once, beside its field", c.name)
+				}
+				if c.field == "note" && !strings.Contains(p.Body, "门前\x1b[31m纸箱</textarea>") {
+					t.Errorf("%s: the note typed is not kept in the form", c.name)
 				}
 				if changed := dbtest.DumpDiff(before, dbtest.Dump(t, e.db)); len(changed) > 0 {
 					t.Errorf("%s: tables changed: %v", c.name, changed)
 				}
 			}
+			// The merchant's "已整改" form: the problem beside the note of
+			// that notice, the note kept, nothing stored.
+			n, err := e.svc.IssueNotice(context.Background(), w.Officer[0], w.Merchant[0], service.NoticeInput{RuleCode: "HJWS-01"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			merchant := e.signedIn(w.ShopName[0])
+			merchant.get("/merchant/notices")
+			before := dbtest.Dump(t, e.db)
+			p := merchant.postMultipart("/merchant/notices/"+id(n.ID)+"/fixed", map[string]string{"note": "已清理\u2028完毕"},
+				map[string][]byte{"photo": tinyPNG(4242)})
+			if p.Status != http.StatusBadRequest {
+				t.Errorf("the merchant's note: %d, want 400", p.Status)
+			}
+			besideField(t, "the merchant's note", p, "note-"+id(n.ID), "含有不允许的控制字符或不可见字符")
+			if !strings.Contains(p.Body, "已清理\u2028完毕</textarea>") {
+				t.Error("the merchant's note is not kept in the form")
+			}
+			if changed := dbtest.DumpDiff(before, dbtest.Dump(t, e.db)); len(changed) > 0 {
+				t.Errorf("the merchant's note: tables changed: %v", changed)
+			}
+
 			officer.get("/officer/shops/" + shop + "/notice")
 			if p := officer.post("/officer/shops/"+shop+"/notice", url.Values{"rule_code": {"HJWS-01"}, "due_days": {"3"},
 				"note": {"门前纸箱\r\n三日内清理"}}); p.Status >= 400 {

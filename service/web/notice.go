@@ -23,7 +23,7 @@ func (p *Pages) showMerchantNotices(w http.ResponseWriter, r *http.Request, stat
 	}
 	v := view{"Tab": "notices", "Notices": ns, "Reported": r.URL.Query().Get("reported") != "", "FailedID": failedID}
 	if problem != nil {
-		v["Problem"] = problemOf(problem)
+		v["Problem"], v["Note"] = problemOf(problem), formValue(r, "note")
 	}
 	p.render(w, r, status, "merchant_notices.html", v)
 }

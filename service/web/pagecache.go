@@ -79,13 +79,10 @@ func (p *Pages) keep(h http.HandlerFunc) http.HandlerFunc {
 			disabled: u.Disabled, updated: u.UpdatedAt, sessionExpires: s.ExpiresAt}}
 		key := keptKey{session: s.ID, uri: r.URL.RequestURI()}
 		escaped := []byte(nonceEscaper.Replace(nonce))
-		pg, f, lead := p.kept.Get(key, st)
-		if f != nil && !lead {
-			var ok bool
-			if pg, ok = f.Wait(r.Context().Done()); !ok {
-				p.fail(w, r, r.Context().Err()) // the client is gone, or the deadline passed
-				return
-			}
+		pg, f, lead, ok := p.kept.Lookup(key, st, r.Context().Done())
+		if !ok {
+			p.fail(w, r, r.Context().Err()) // the client is gone, or the deadline passed
+			return
 		}
 		if pg != nil {
 			writeKept(w, pg.Parts, escaped)

@@ -68,13 +68,10 @@ var nonceEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&am
 func (p *Pages) anonymousPlaque(w http.ResponseWriter, r *http.Request, prof service.PublicProfile, data view) {
 	c := p.plaqueCache()
 	nonce := []byte(nonceEscaper.Replace(nonceOf(r)))
-	pg, f, lead := c.pages.Get(prof.Code, prof)
-	if f != nil && !lead {
-		var ok bool
-		if pg, ok = f.Wait(r.Context().Done()); !ok {
-			p.fail(w, r, r.Context().Err()) // the visitor is gone, or the deadline passed
-			return
-		}
+	pg, f, lead, ok := c.pages.Lookup(prof.Code, prof, r.Context().Done())
+	if !ok {
+		p.fail(w, r, r.Context().Err()) // the visitor is gone, or the deadline passed
+		return
 	}
 	if pg != nil {
 		writeKept(w, pg.Parts, nonce)
@@ -105,13 +102,10 @@ func (p *Pages) anonymousPlaque(w http.ResponseWriter, r *http.Request, prof ser
 // one profile) and kept.
 func (p *Pages) plaqueJSON(w http.ResponseWriter, r *http.Request, prof service.PublicProfile) {
 	c := p.plaqueCache()
-	e, f, lead := c.json.Get(prof.Code, prof)
-	if f != nil && !lead {
-		var ok bool
-		if e, ok = f.Wait(r.Context().Done()); !ok {
-			p.fail(w, r, r.Context().Err()) // the visitor is gone, or the deadline passed
-			return
-		}
+	e, f, lead, ok := c.json.Lookup(prof.Code, prof, r.Context().Done())
+	if !ok {
+		p.fail(w, r, r.Context().Err()) // the visitor is gone, or the deadline passed
+		return
 	}
 	if e == nil {
 		body, err := json.Marshal(p.publicProfileOf(prof))
