@@ -26,7 +26,7 @@ import (
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
-	"github.com/menqian/menqian/service/leaderboard/redisclustertest"
+	"github.com/menqian/menqian/service/leaderboard/redistest"
 	"github.com/menqian/menqian/service/photostore"
 	"github.com/menqian/menqian/service/photostore/s3test"
 	"github.com/menqian/menqian/service/policy"
@@ -289,7 +289,7 @@ func TestTwoInstances(t *testing.T) {
 		}
 		migrated <- err
 	}()
-	cluster := redisclustertest.Start(t, 3, 0)
+	cluster := redistest.StartCluster(t, 3, 0)
 	srv := s3test.Shared(t)
 	bucket := srv.Bucket(t)
 	if err := <-migrated; err != nil {

@@ -7,7 +7,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/menqian/menqian/models/dbtest"
-	"github.com/menqian/menqian/service/leaderboard/redisclustertest"
+	"github.com/menqian/menqian/service/leaderboard/redistest"
 	"github.com/menqian/menqian/service/ratelimit/ratelimittest"
 )
 
@@ -19,7 +19,7 @@ import (
 // over the live sets (the renames), every answer equal to SQL's; and the
 // rate-limit script.
 func TestRedisClusterAgreesWithSQL(t *testing.T) {
-	cl := redisclustertest.Start(t, 3, 0)
+	cl := redistest.StartCluster(t, 3, 0)
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
 			rdb, err := Connect(cl.URL())

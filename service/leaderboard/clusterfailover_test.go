@@ -6,7 +6,7 @@ import (
 
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service/leaderboard"
-	"github.com/menqian/menqian/service/leaderboard/redisclustertest"
+	"github.com/menqian/menqian/service/leaderboard/redistest"
 )
 
 // TestRedisClusterFailoverDuringInspections records inspections through the
@@ -18,7 +18,7 @@ import (
 func TestRedisClusterFailoverDuringInspections(t *testing.T) {
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
-			cl := redisclustertest.Start(t, 3, 1)
+			cl := redistest.StartCluster(t, 3, 1)
 			run := startInspectionRun(t, cl.URL(), d)
 			db, board, sql, cycle, ins := run.db, run.board, run.sql, run.cycle, run.ins
 

@@ -1,6 +1,7 @@
 // Package redistest runs redis-server processes of a test's own, without
 // persistence, so that the test may flush, kill, pause and restart them
-// without touching the machine's Redis.
+// without touching the machine's Redis: one server (Start) or a Redis
+// Cluster (StartCluster).
 package redistest
 
 import (

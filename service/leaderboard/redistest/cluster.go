@@ -1,9 +1,4 @@
-// Package redisclustertest starts a real Redis Cluster for tests:
-// redis-server processes with cluster mode on free ports of 127.0.0.1,
-// joined by redis-cli --cluster create, stopped by their pids when the test
-// ends. It imports go-redis beside leaderboard only to wait for the nodes
-// and to look at the slots.
-package redisclustertest
+package redistest
 
 import (
 	"context"
@@ -31,10 +26,10 @@ type Cluster struct {
 	addrs []string
 }
 
-// Start starts masters × (1 + replicas) nodes and waits until the cluster
+// StartCluster starts masters × (1 + replicas) nodes and waits until the cluster
 // is ok, every replica in sync with its master. Without redis-server and
 // redis-cli the test is skipped, or fails when MENQIAN_TEST_REQUIRE=1.
-func Start(t testing.TB, masters, replicas int) *Cluster {
+func StartCluster(t testing.TB, masters, replicas int) *Cluster {
 	t.Helper()
 	for _, bin := range []string{"redis-server", "redis-cli"} {
 		if _, err := exec.LookPath(bin); err != nil {
