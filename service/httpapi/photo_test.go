@@ -67,10 +67,10 @@ func padded(n int) []byte {
 // bucket of the test's own on a real S3 server (SeaweedFS, s3test).
 var photoStores = []struct {
 	name string
-	open func(t *testing.T) photostore.Store
+	open func(t testing.TB) photostore.Store
 }{
-	{"local", func(t *testing.T) photostore.Store { return photostore.NewLocal(t.TempDir()) }},
-	{"s3", func(t *testing.T) photostore.Store { return s3test.Shared(t).Store(t) }},
+	{"local", func(t testing.TB) photostore.Store { return photostore.NewLocal(t.TempDir()) }},
+	{"s3", func(t testing.TB) photostore.Store { return s3test.Shared(t).Store(t) }},
 }
 
 // TestPhotoUpload: JPEG and PNG are recognised by content, anything else is
