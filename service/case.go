@@ -155,7 +155,7 @@ func (s *Service) ReportCase(ctx context.Context, in CaseReportInput) (CaseRecei
 	}
 	var photo *checkedPhoto
 	if in.Photo != nil {
-		ph, err := checkPhoto(in.Photo, "photo")
+		ph, err := checkPhoto(ctx, in.Photo, "photo")
 		if err == nil {
 			ph, err = ph.withoutMetadata("photo")
 		}

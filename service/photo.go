@@ -17,6 +17,7 @@ import (
 
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/service/photostore"
+	"golang.org/x/sync/semaphore"
 )
 
 // MaxPhotoBytes bounds one evidence photo.
@@ -48,7 +49,7 @@ func (s *Service) storePhoto(ctx context.Context, a Actor, r io.Reader) (models.
 		}
 		county = m.CountyID
 	}
-	ph, err := checkPhoto(r, "file")
+	ph, err := checkPhoto(ctx, r, "file")
 	if err != nil {
 		return models.Photo{}, err
 	}
@@ -89,7 +90,7 @@ const errBrokenPhoto = "图片不完整或已损坏"
 // bytes, not re-encoded, so evidence keeps what the camera wrote (its
 // quality, its orientation tag, its hash). Every photo, an officer's or a
 // citizen's, passes these same checks.
-func checkPhoto(r io.Reader, field string) (checkedPhoto, error) {
+func checkPhoto(ctx context.Context, r io.Reader, field string) (checkedPhoto, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxPhotoBytes+1))
 	if err != nil {
 		return checkedPhoto{}, Invalid(map[string]string{field: "读取上传文件失败"})
@@ -116,11 +117,33 @@ func checkPhoto(r io.Reader, field string) (checkedPhoto, error) {
 	if int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
 		return checkedPhoto{}, Invalid(map[string]string{field: fmt.Sprintf("图片尺寸 %d×%d 过大（最多 %d 万像素）", cfg.Width, cfg.Height, MaxPhotoPixels/10_000)})
 	}
-	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+	if err := decodeWithin(ctx, data, int64(cfg.Width)*int64(cfg.Height)); err != nil {
+		if _, ok := err.(*Error); ok {
+			return checkedPhoto{}, err
+		}
 		return checkedPhoto{}, Invalid(map[string]string{field: errBrokenPhoto})
 	}
 	sum := sha256.Sum256(data)
 	return checkedPhoto{data: data, sha256: hex.EncodeToString(sum[:]), contentType: ct}, nil
+}
+
+// decodeBudget bounds the pixels being decoded at once in this process, so
+// that a burst of large uploads cannot take the memory of one decode each
+// (up to 96 MiB at MaxPhotoPixels): two photos at the limit, or a dozen of
+// the pages' 1600 px ones, decode together; the others wait their turn, for
+// as long as their request may.
+var decodeBudget = semaphore.NewWeighted(2 * MaxPhotoPixels)
+
+// decodeWithin decodes data in full, of pixels pixels, within decodeBudget;
+// a caller whose context ends first (gone, or past its deadline) gets the
+// service's 503 instead.
+func decodeWithin(ctx context.Context, data []byte, pixels int64) error {
+	if err := decodeBudget.Acquire(ctx, pixels); err != nil {
+		return &Error{Code: CodeUnavailable, Message: "服务繁忙，请稍后重试", RetryAfter: deadlineRetryAfter, Err: err}
+	}
+	defer decodeBudget.Release(pixels)
+	_, _, err := image.Decode(bytes.NewReader(data))
+	return err
 }
 
 // pngEnd is the length of the PNG at the start of data: up to the end of its
