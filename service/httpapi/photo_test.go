@@ -65,8 +65,10 @@ func padded(n int) []byte {
 // refused whatever its name, the size limit is 5 MiB, and the same bytes are
 // stored once. (A merchant's uploads: TestMerchantPhotoUpload.)
 func TestPhotoUpload(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			off := w.Officer[0]
@@ -166,8 +168,10 @@ func TestPhotoUpload(t *testing.T) {
 // that county's officers and admins and the city admin; not by another
 // merchant, even of the same county, nor by another county.
 func TestMerchantPhotoUpload(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			neighbour := e.newMerchant(w.Admin[0], w.Road[0], "李记面馆")
@@ -314,6 +318,7 @@ func photoFiles(t *testing.T, root string) int {
 // one with an Exif thumbnail (whose own end marker is inside a segment)
 // among them, are stored byte for byte.
 func TestPhotoContent(t *testing.T) {
+	t.Parallel()
 	pngPhoto, jpegPhoto := pngOf(noisyImage(64, 48, 7)), jpegOf(noisyImage(64, 48, 9))
 	html := []byte("<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>\n")
 	// An Exif segment holding a JPEG thumbnail, end marker included, right
@@ -325,6 +330,7 @@ func TestPhotoContent(t *testing.T) {
 
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			off := w.Officer[0]

@@ -14,8 +14,10 @@ import (
 // its stored type, with nosniff, and as the picture alone: an HTML page sent
 // after a PNG's end was cut off at upload.
 func TestPhotoServedAsStored(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			picture := tinyPNG(5)
