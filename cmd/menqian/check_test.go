@@ -16,8 +16,10 @@ import (
 // missing from the log, and a closed cycle's road result that no longer sums
 // up its shops.
 func TestCheckFindsCorruptDerivedData(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			dt := openDemoTarget(t, d)
 			dt.load(t, demoTestPresent, 7, demoTestSmall)
 			check := func() (string, error) {

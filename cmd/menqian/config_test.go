@@ -22,6 +22,7 @@ func envOf(kv ...string) func(string) string {
 
 // TestLoadConfigDefaults: with nothing set, the design's table of defaults.
 func TestLoadConfigDefaults(t *testing.T) {
+	t.Parallel()
 	got, err := loadConfig(envOf())
 	if err != nil {
 		t.Fatal(err)
@@ -34,6 +35,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 func TestLoadConfigValues(t *testing.T) {
+	t.Parallel()
 	got, err := loadConfig(envOf(
 		"MENQIAN_ADDR", "127.0.0.1:9090",
 		"MENQIAN_MYSQL_DSN", "root:pw@tcp(db:3306)/menqian?parseTime=true&charset=utf8mb4",
@@ -87,6 +89,7 @@ func TestLoadConfigValues(t *testing.T) {
 // TestLoadConfigErrors: each bad value is refused with an error of one line
 // that names the variable and does not repeat a secret.
 func TestLoadConfigErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ name, value string }{
 		{"MENQIAN_ADDR", "nonsense"},
 		{"MENQIAN_ADDR", "localhost:"},
@@ -164,6 +167,7 @@ func TestLoadConfigErrors(t *testing.T) {
 // TestMaskedHidesSecrets: what serve logs at start names the database and
 // Redis it uses but never a password or the secret, however they are spelled.
 func TestMaskedHidesSecrets(t *testing.T) {
+	t.Parallel()
 	const (
 		dsnPW    = "dsn-Pa55word"
 		redisPW  = "redis-Pa55"

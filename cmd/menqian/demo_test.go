@@ -95,6 +95,7 @@ func (dt demoTarget) load(t *testing.T, now time.Time, seed uint64, perCounty in
 // times slower under -race), else on SQLite. A small demo at a fixed present
 // runs on each dialect (twice on SQLite alone), and all are equal.
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	dialects := dbtest.Dialects(t)
 	full := dialects[len(dialects)-1]
 	t.Run("full/"+string(full), func(t *testing.T) {

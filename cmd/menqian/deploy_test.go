@@ -85,6 +85,7 @@ func unknownVariables(env map[string]string, known map[string]bool, allowed ...s
 }
 
 func TestDeployKnownVariables(t *testing.T) {
+	t.Parallel()
 	known := knownVariables(t)
 	got := unknownVariables(map[string]string{"MENQIAN_ADDR": ":8080", "MENQIAN_SQLITE_FILE": "x", "GOMEMLIMIT": "1GiB", "GOGC": "50"}, known, "GOMEMLIMIT")
 	if want := []string{"GOGC", "MENQIAN_SQLITE_FILE"}; !slices.Equal(got, want) {
@@ -197,6 +198,7 @@ func interpolated(env map[string]string) map[string]string {
 }
 
 func TestDeployCompose(t *testing.T) {
+	t.Parallel()
 	known := knownVariables(t)
 	doc := readYAML(t, filepath.Join(deployDir, "docker-compose.yml"))[0]
 	services, _ := doc["services"].(map[string]any)
@@ -312,6 +314,7 @@ func TestDeployCompose(t *testing.T) {
 }
 
 func TestDeployNginx(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile(filepath.Join(deployDir, "nginx.conf"))
 	if err != nil {
 		t.Fatal(err)
@@ -355,6 +358,7 @@ func TestDeployNginx(t *testing.T) {
 }
 
 func TestDeployDockerfile(t *testing.T) {
+	t.Parallel()
 	known := knownVariables(t)
 	b, err := os.ReadFile(filepath.Join(deployDir, "Dockerfile"))
 	if err != nil {
@@ -487,6 +491,7 @@ func mebibytes(t *testing.T, q string) int {
 }
 
 func TestDeployKubernetes(t *testing.T) {
+	t.Parallel()
 	known := knownVariables(t)
 	objs := k8sObjects(t)
 	dep, cm, secret := objs["Deployment"], objs["ConfigMap"], objs["Secret"]
@@ -663,6 +668,7 @@ func asList(v any) []any { l, _ := v.([]any); return l }
 // is, then the result as the image would: a static binary whose health check
 // answers for a running `serve` configured as in a container.
 func TestDeployBuildScript(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary (about a minute on a busy machine)")
 	}

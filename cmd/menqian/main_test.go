@@ -45,6 +45,7 @@ var commands = []string{"serve", "migrate", "demo", "check", "plaques", "close-c
 // TestCommandHelp: "menqian CMD -h" prints the command's usage and touches
 // no database; the top level prints the command list.
 func TestCommandHelp(t *testing.T) {
+	t.Parallel()
 	dbPath := filepath.Join(t.TempDir(), "untouched.db")
 	env := envOf("MENQIAN_SQLITE_PATH", dbPath, "MENQIAN_PHOTO_DIR", filepath.Join(t.TempDir(), "photos"))
 	for _, cmd := range commands {
@@ -90,6 +91,7 @@ func TestCommandHelp(t *testing.T) {
 
 // TestMigrateCommand: a fresh SQLite file gets every migration, a second run none.
 func TestMigrateCommand(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "fresh.db")
 	env := envOf("MENQIAN_SQLITE_PATH", path)
 	applied := func() int {
@@ -242,6 +244,7 @@ func (s *server) login(t *testing.T, password string) string {
 // cleanly on cancel; a restart keeps the generated secret, so tokens stay
 // valid, and prints no password again.
 func TestServeSQLite(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	metricsAddr := freeAddr(t)
 	env := map[string]string{"MENQIAN_SQLITE_PATH": filepath.Join(dir, "menqian.db"), "MENQIAN_PHOTO_DIR": filepath.Join(dir, "photos"),
@@ -316,6 +319,7 @@ func TestServeSQLite(t *testing.T) {
 // TestServeMariaDB: serve against an empty MariaDB database migrates it,
 // creates the admin with MENQIAN_ADMIN_PASSWORD and is ready to use.
 func TestServeMariaDB(t *testing.T) {
+	t.Parallel()
 	dsn := dbtest.MySQLDSN(t)
 	env := map[string]string{"MENQIAN_MYSQL_DSN": dsn, "MENQIAN_ADMIN_PASSWORD": "maria-admin-pw-1",
 		"MENQIAN_PHOTO_DIR": filepath.Join(t.TempDir(), "photos")}
@@ -342,6 +346,7 @@ func TestServeMariaDB(t *testing.T) {
 // TestServeRefuses: configuration and database problems end serve at once
 // with one clear line, not a panic or a hang.
 func TestServeRefuses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, c := range []struct {
 		name string

@@ -120,6 +120,7 @@ func checkPlaquesZip(t *testing.T, path string, want []models.Merchant) {
 }
 
 func TestPlaquesCommand(t *testing.T) {
+	t.Parallel()
 	getenv, byRoad, roadID := seedPlaquesDB(t)
 	ctx := context.Background()
 	out := filepath.Join(t.TempDir(), "plaques.zip")

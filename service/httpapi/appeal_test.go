@@ -12,8 +12,10 @@ import (
 // accepts it (a reversal restores the points, in the same transaction as the
 // decision) or rejects it with a note; everyone else is refused.
 func TestAppeals(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			m := w.Merchant[0]
@@ -109,8 +111,10 @@ func TestAppeals(t *testing.T) {
 // TestAppealPhotos: a merchant attaches up to three photos it uploaded itself;
 // another account's photo, or a fourth, is refused and stores nothing.
 func TestAppealPhotos(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			m := w.Merchant[0]

@@ -62,8 +62,10 @@ func (e *env) loginFrom(ip, username, password string, headers ...string) (statu
 // after 30, with nothing stored, and a forwarded-for header does not get
 // round it; another address still signs in.
 func TestLoginLimitPerAddress(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			for i := range 30 {
 				if st, _, code := e.loginFrom("127.0.0.2", "guess"+strconv.Itoa(i), "wrong-password"); st != http.StatusUnauthorized {

@@ -181,8 +181,10 @@ func xlsxTables(t *testing.T, body []byte) (map[string][][]string, []string) {
 // both to the JSON's rows, with formula-like names inert in the exports and
 // raw in the JSON.
 func TestBulletinExports(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			shops := e.bulletinWorld(w)
@@ -282,8 +284,10 @@ func TestBulletinExports(t *testing.T) {
 // December's records, a renamed shop, road and county. Closing is refused
 // while the cycle is open, and of two concurrent closers exactly one wins.
 func TestBulletinClosedCycleFrozen(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			shops := e.bulletinWorld(w)
@@ -411,8 +415,10 @@ func TestBulletinClosedCycleFrozen(t *testing.T) {
 // TestBulletinClosesLazily: a cycle past its grace period that no job closed
 // is closed by the first request for it, and then stays frozen.
 func TestBulletinClosesLazily(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			shops := e.bulletinWorld(w)

@@ -12,8 +12,10 @@ import (
 // no shared cache may keep it and no cache may serve it to another token or
 // cookie (issue 16, defect 9). A kept answer (a.keep) replays the same headers.
 func TestPrivateAnswersAreNeverStored(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			cycle := e.clock.Now().Format("2006-01")

@@ -17,8 +17,10 @@ import (
 // a forged, tampered or altered certificate is 404 not_found, a revoked one
 // 410 revoked, each in the error format and with a zh-CN message.
 func TestCertificateAPI(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			shop := itoa(w.Merchant[0])

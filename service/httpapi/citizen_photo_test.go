@@ -20,9 +20,11 @@ import (
 // the officer's handling makes it evidence, the merchant's ledger and the
 // inspections list it under citizen_photos and the merchant may fetch it.
 func TestCitizenPhotoThroughAPI(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			m, err := e.db.MerchantByID(ctx, w.Merchant[0])

@@ -71,8 +71,10 @@ func strs(v any) []string {
 // TestDemonstrationDesignation moves a road through the statuses: allowed moves
 // are recorded with who and when, the rest refused without a trace.
 func TestDemonstrationDesignation(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			road := w.Road[0]
@@ -186,8 +188,10 @@ func TestDemonstrationDesignation(t *testing.T) {
 // merchants, one uninspected merchant, one serious item, average 89.99 vs
 // 90.00, 79% vs 80% and 7 vs 8 of 10 rated at least 4★.
 func TestQualificationEdges(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			admin, officer, photo, county := w.Admin[0], w.Officer[0], w.Photo[0], w.County[0]
@@ -304,8 +308,10 @@ func TestQualificationEdges(t *testing.T) {
 // TestCountyLeaderboard: counties rank by roads qualified now, then by the
 // average live score of their merchants; only the city admin sees it.
 func TestCountyLeaderboard(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			now := e.clock.Now()

@@ -45,8 +45,10 @@ func (e *env) refusedPhotos(what string, r resp, before map[string]int64, want s
 // own upload is its shop's from the start, and its appeals take only photos
 // of its shop.
 func TestEvidencePhotoOneShop(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			off := w.Officer[0]
@@ -125,8 +127,10 @@ func TestEvidencePhotoOneShop(t *testing.T) {
 // decided under the photo's row lock in the recording transaction (on
 // MariaDB, each request may run in its own batch, on its own connection).
 func TestEvidencePhotoRace(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			e.must(201, "POST", "/api/v1/users", w.Admin[0], map[string]any{"username": "officer_two", "password": "password-officer-2",

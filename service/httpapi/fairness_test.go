@@ -60,8 +60,10 @@ type fairnessJSON struct {
 // carry the same counts and numbers, formula-like names made inert; bad
 // input is 400 naming the field.
 func TestFairnessExports(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			county := w.County[0]

@@ -82,8 +82,10 @@ func problemsOf(r resp) []problem {
 // TestImportBadRows: a register with bad rows is reported row by row in a dry
 // run, and a commit of it stores nothing.
 func TestImportBadRows(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			good := usccFor("370303", 1)
@@ -180,8 +182,10 @@ func TestImportBadRows(t *testing.T) {
 // TestImportLarge imports a 10,000-row register in one request, then the same
 // file again: every row is a duplicate and nothing is doubled.
 func TestImportLarge(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			roads := e.importRoads(w.Admin[0], w.County[0])
@@ -257,8 +261,10 @@ func TestImportLarge(t *testing.T) {
 // TestImportFormats imports XLSX and GBK-encoded CSV registers, and the
 // downloadable templates re-import as a valid one-row dry run.
 func TestImportFormats(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			roads := []string{"柳泉路"}

@@ -188,8 +188,10 @@ func (e *env) count(table, where string, args ...any) int {
 // TestInspectionConcurrent sends 50 different inspections of one merchant at
 // once: every point lands exactly once and the bonus cap holds.
 func TestInspectionConcurrent(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			m := w.Merchant[0]
@@ -286,8 +288,10 @@ func TestInspectionConcurrent(t *testing.T) {
 // the key then refuses another body, and replays still answer after the cycle
 // has closed.
 func TestInspectionIdempotent(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			m := w.Merchant[0]
@@ -376,8 +380,10 @@ func TestInspectionIdempotent(t *testing.T) {
 // TestInspectionBadInput sends every kind of bad record: each gets its status
 // and code, and nothing is stored.
 func TestInspectionBadInput(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			m, p := w.Merchant[0], w.Photo[0]
@@ -488,8 +494,10 @@ func TestInspectionBadInput(t *testing.T) {
 // TestWorkedExample walks the design's worked example month by month through
 // HTTP with the injected clock.
 func TestWorkedExample(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			e.clock.Set(at(2026, 10, 10, 9, 0, 0))
 			e.admin = e.loginToken("admin")
@@ -543,8 +551,10 @@ func TestWorkedExample(t *testing.T) {
 // TestCheckFindsCorruptScore corrupts a stored score behind the service's back
 // and shows the consistency check reports exactly that merchant.
 func TestCheckFindsCorruptScore(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			for i := range 2 {

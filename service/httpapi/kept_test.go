@@ -26,8 +26,10 @@ import (
 // a kept answer that missed a change differs. A second read with nothing
 // changed comes from the kept answers.
 func TestKeptAnswersAreNeverStale(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			// The kept answers are another instance's: a second Service on the

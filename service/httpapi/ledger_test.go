@@ -11,8 +11,10 @@ import (
 // its officers see them: every entry with its rule, points, officer, time and
 // photos; another county and another merchant see nothing.
 func TestHistoryViews(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			m := w.Merchant[0]
@@ -155,8 +157,10 @@ func (e *env) entryIDs(token string, merchant int64, cycle string) []int64 {
 // TestReversal: a county admin cancels a ledger entry with a reason; the score
 // and the serious-item cap follow; nothing is edited; the rules around it hold.
 func TestReversal(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			m := w.Merchant[0]

@@ -13,8 +13,10 @@ import (
 // road fails the demonstration criterion until the cycle ends; re-inspection
 // confirms it once. Bad input and other callers change nothing.
 func TestNotices(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			e.clock.Set(at(2026, 11, 10, 9, 0, 0))
@@ -148,8 +150,10 @@ func contains(xs []string, x string) bool {
 // all of them, of one road if asked; the city admin sees every county or one;
 // a merchant its own; other counties and bad filters are refused.
 func TestNoticeWorklist(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			e.clock.Set(at(2026, 11, 10, 9, 0, 0))

@@ -19,8 +19,10 @@ import (
 // examples (JSON and XML), the filters, the errors in the spec's format, and
 // that nothing of the reporter is published.
 func TestOpen311ReadSide(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			ctx := context.Background()
@@ -221,8 +223,10 @@ func adminActor(t *testing.T, e *env, username, password string) service.Actor {
 // queue; a bad, missing or revoked key, an unknown service code and a missing
 // location are answered in the spec's error format with nothing stored.
 func TestOpen311FilesRequests(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			ctx := context.Background()

@@ -100,8 +100,10 @@ func (e *env) checkPlaqueZip(t *testing.T, body []byte, ids []int64) {
 }
 
 func TestPlaqueZip(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			pw := e.seedPlaques()
 			w := pw.world
@@ -158,8 +160,10 @@ func decodePNGWidth(t *testing.T, data []byte) int {
 var sheetImg = regexp.MustCompile(`src="data:image/png;base64,([A-Za-z0-9+/=]+)"`)
 
 func TestPlaqueSheet(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			pw := e.seedPlaques()
 			w := pw.world
@@ -413,8 +417,10 @@ func (e *env) plaqueURL(id int64) string {
 func (e *env) token(id int64) string { return e.svc.PlaqueToken(e.merchant(id)) }
 
 func TestQRCodePNG(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			path := fmt.Sprintf("/api/v1/merchants/%d/qrcode.png", w.Merchant[0])
@@ -487,8 +493,10 @@ func TestQRCodePNG(t *testing.T) {
 // public profile cache; an old or forged plaque records no inspection. What
 // the plaque page shows for either is tested with the pages (package web).
 func TestReissuePlaque(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			ctx := context.Background()
@@ -581,8 +589,10 @@ func TestReissuePlaque(t *testing.T) {
 // disabled or reset stops at once; the old menqian_token cookie, even with
 // a valid login token in it, no longer counts.
 func TestSessionCookieOpensAPIGets(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seeded()
 			ctx := context.Background()

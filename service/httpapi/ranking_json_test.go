@@ -32,6 +32,7 @@ type boardItemJSON struct {
 type BoardJSON = boardJSON
 
 func TestAppendBoardMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	names := []string{"", "张记烧烤", "plain", `quote " and \ back`, "tab\tnew\nline\r\x00\x1f\x7f", "<b>&amp;</b>",
 		"line\u2028para\u2029", "bad \xff\xfe utf8", "cut \xe2\x80", "emoji 🍜", "\xe2\x80\xa8"}
 	for _, name := range names {

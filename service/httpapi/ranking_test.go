@@ -20,8 +20,12 @@ import (
 // boards runs a test with the SQL board and with the Redis board, on every dialect.
 func boards(t *testing.T, fn func(t *testing.T, e *env)) {
 	for _, d := range dbtest.Dialects(t) {
-		t.Run(string(d)+"/sql", func(t *testing.T) { fn(t, newEnv(t, d)) })
+		t.Run(string(d)+"/sql", func(t *testing.T) {
+			t.Parallel()
+			fn(t, newEnv(t, d))
+		})
 		t.Run(string(d)+"/redis", func(t *testing.T) {
+			t.Parallel()
 			url := dbtest.RedisURL(t)
 			rdb, err := leaderboard.Connect(url)
 			if err != nil {
@@ -64,6 +68,7 @@ func (e *env) bonus(officer string, merchant int64, rule string, key string) {
 // TestLeaderboardsThroughHTTP: ranks follow inspections at once, ties share a
 // rank and list by code, and each scope is visible only to its users.
 func TestLeaderboardsThroughHTTP(t *testing.T) {
+	t.Parallel()
 	boards(t, func(t *testing.T, e *env) {
 		w := e.seed()
 		// Three more merchants on county 0's road.
@@ -133,6 +138,7 @@ func TestLeaderboardsThroughHTTP(t *testing.T) {
 // in its grace period, then from its frozen results, which later changes
 // (a rename, new records) do not touch.
 func TestLeaderboardsOfPastCycles(t *testing.T) {
+	t.Parallel()
 	boards(t, func(t *testing.T, e *env) {
 		w := e.seed()
 		ids := []int64{w.Merchant[0]}
@@ -196,6 +202,7 @@ func TestLeaderboardsOfPastCycles(t *testing.T) {
 // shop closed during November ranks in neither; one opened in November's grace
 // period ranks in December only; one reopened ranks again.
 func TestClosedAfterTheCycleStillRanks(t *testing.T) {
+	t.Parallel()
 	boards(t, func(t *testing.T, e *env) {
 		w := e.seeded()
 		e.clock.Set(at(2026, 11, 20, 9, 0, 0))

@@ -19,8 +19,10 @@ import (
 // defect 11). The handler is called directly, so its log is complete when
 // it returns.
 func TestRefusalsAreLogged(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			var logs strings.Builder
@@ -76,6 +78,7 @@ func TestRefusalsAreLogged(t *testing.T) {
 // ignored (it would let a client choose its rate-limit bucket and its name
 // in the log).
 func TestClientBehindTrustedProxy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, dbtest.Dialects(t)[0])
 	clients, err := clientaddr.New([]string{"10.0.0.0/8"})
 	if err != nil {

@@ -9,8 +9,10 @@ import (
 // TestNewUserPath is the README walk-through: log in as admin, create a county,
 // a road, an officer and a merchant, and read them back, on every dialect.
 func TestNewUserPath(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			got := e.must(200, "GET", "/api/v1/merchants/"+itoa(w.Merchant[0]), w.Officer[0], nil)

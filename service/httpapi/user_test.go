@@ -11,8 +11,10 @@ import (
 // TestUserManagement: county admins list and manage the officers and merchant
 // accounts of their county; a disabled account's token stops working at once.
 func TestUserManagement(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			list := e.must(200, "GET", "/api/v1/users", w.Admin[0], nil)

@@ -187,6 +187,7 @@ const auditJS = `((minFont, minLH, minTarget, minContrast) => {
 // logs the figures of each page (go test -v) and saves a screenshot of each
 // to /tmp/menqian-shots.
 func TestPhonePagesAccessibilityBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()
 	ctx := context.Background()
@@ -332,6 +333,7 @@ func fontSize(px int64) chromedp.Action[chromedp.Void] {
 // the root font size is a percentage of the phone's setting and no size is
 // fixed in px (SVG font-size attributes are user units, fixed as well).
 func TestStylesheetFollowsFontSetting(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("static/app.css")
 	if err != nil {
 		t.Fatal(err)

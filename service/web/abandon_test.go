@@ -16,6 +16,7 @@ import (
 // A page whose visitor left is not a server error: it is logged at INFO
 // ("page abandoned") and recorded as 499, never as a 500 at ERROR.
 func TestAbandonedPageIsNotAnError(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		cancel    bool

@@ -47,9 +47,11 @@ func (e *env) liveScore(admin service.Actor, merchant int64) int {
 // moves as the service says); rejecting without a note stores nothing and
 // says so beside the field; other counties see and decide nothing.
 func TestConsoleAppeals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			shanghai := func(day, hour int) time.Time { return time.Date(2026, 11, day, hour-8, 0, 0, 0, time.UTC) }

@@ -22,8 +22,10 @@ var (
 // by kind and pages; officers and merchants are refused; a county admin never
 // sees another county's events; the city admin sees all and picks a county.
 func TestConsoleAuditLog(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			ctx := context.Background()

@@ -94,8 +94,10 @@ func hidden(t *testing.T, what string, p page, shops ...string) {
 }
 
 func TestEachRolesPagesRefuseOtherRoles(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			f := newSecFixture(t, d)
 			var routes []string
 			for _, pg := range f.pages() {
@@ -159,8 +161,10 @@ func (f *secFixture) notFound(t *testing.T, what string, send func() page, shops
 }
 
 func TestOtherCountiesAndShopsAreHidden(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			f := newSecFixture(t, d)
 			id := func(n int64) string { return strconv.FormatInt(n, 10) }
 			w := f.w
@@ -216,8 +220,10 @@ func TestOtherCountiesAndShopsAreHidden(t *testing.T) {
 }
 
 func TestPagesWithoutSession(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			f := newSecFixture(t, d)
 			// A fresh browser each time: the server makes browsers forget a forged cookie.
 			for name, fresh := range map[string]func() *browser{

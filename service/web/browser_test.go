@@ -26,6 +26,7 @@ import (
 // and photo, and appeals it; the appeal is listed as pending with its reason
 // and stored once.
 func TestMerchantPagesBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()
 	entry := e.record(w.Officer[0], w.Merchant[0], "HJWS-02", 3)
@@ -113,6 +114,7 @@ func TestMerchantPagesBrowser(t *testing.T) {
 // shop fewer. Then it issues a rectification notice from the shop file and
 // confirms it.
 func TestOfficerPagesBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, models.SQLite)
 	e.clock.Set(time.Now()) // the inspection form stamps inspected_at with the browser's clock
 	w := e.seed()
@@ -221,6 +223,7 @@ func TestOfficerPagesBrowser(t *testing.T) {
 // TestLogoutBrowser: 退出登录 ends the session: the browser is on the login
 // page, and the pages of either role send it back there.
 func TestLogoutBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()
 	b := e.chrome(t)

@@ -87,9 +87,11 @@ func mustMonth(cycle string) int { n, _ := strconv.Atoi(cycle[5:]); return n }
 // of a closed one shows the service's numbers line by line; the city admin
 // picks a county; nobody sees another county's.
 func TestConsoleBulletin(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			now := e.clock.Now()
 			e.clock.Set(time.Date(2026, 10, 8, 2, 0, 0, 0, time.UTC))

@@ -34,9 +34,11 @@ func (e *env) caseState() string {
 // and close on the console; each page shows the status and the numbers the
 // service has; posts from the wrong role, county or state store nothing.
 func TestCasePages(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			token := e.scanToken(w.Merchant[0])
@@ -227,9 +229,11 @@ func TestCasePages(t *testing.T) {
 // with nothing stored); the officer sends the case back with a reason and it
 // is the county's to dispatch again.
 func TestCasePagesExtendAndReturn(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			officers := []int64{w.Officer[0].UserID}
@@ -310,9 +314,11 @@ func TestCasePagesExtendAndReturn(t *testing.T) {
 // shop's inspections made since the case was received (not older ones), and
 // handling with one stores it as the outcome.
 func TestOfficerCaseInspectionOutcome(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			e.record(w.Officer[0], w.Merchant[0], "HJWS-01", 2) // before the report

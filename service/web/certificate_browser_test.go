@@ -13,6 +13,7 @@ import (
 // (GET /api/v1/merchants/{id} with the session); the page's QR URL opens the
 // public verification page, which says 真实有效 and the star now, as the API.
 func TestCertificateBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()
 	e.record(w.Officer[0], w.Merchant[0], "HJWS-02", 4)

@@ -47,9 +47,11 @@ func (f *secFixture) certificates() secCertificates {
 // confirmation with the reason, in the audit log); a merchant opens no other
 // shop's certificate.
 func TestCertificatePages(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			e.record(w.Officer[0], w.Merchant[0], "HJWS-02", 4)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service/httpapi"
+	"github.com/menqian/menqian/service/photostore/s3test"
 	"github.com/menqian/menqian/service/web"
 )
 
@@ -58,28 +59,74 @@ type tab struct {
 	js   []string // uncaught exceptions of the pages' scripts
 }
 
-// chrome starts Chromium with a fresh temporary profile (removed when the test
-// ends) and opens one tab with the phone's viewport on the env's server, or
-// as the options say.
+// chromeProcess is the one Chromium of the test binary, started by the first test
+// that needs it and ended by TestMain: each test opens its tabs in a browser
+// context of its own (as an incognito window is: its own cookies, storage and
+// cache), so tests share the process, never state. Starting a Chromium per
+// test cost a second or more each.
+var chromeProcess struct {
+	sync.Mutex
+	ctx  context.Context // the browser's first tab; tabs are made from it
+	stop func()
+	err  error
+}
+
+// sharedBrowser starts the browser once and returns its context.
+func sharedBrowser(t *testing.T, exe string) context.Context {
+	t.Helper()
+	chromeProcess.Lock()
+	defer chromeProcess.Unlock()
+	if chromeProcess.ctx == nil && chromeProcess.err == nil {
+		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+			chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-sync", true))
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...) // no UserDataDir: a fresh temporary profile
+		ctx, cancelTab := chromedp.NewContext(actx)
+		start := time.Now()
+		if err := chromedp.Do(ctx); err != nil { // starts the browser, bound to ctx (not to a timeout)
+			cancelTab()
+			cancelAlloc()
+			chromeProcess.err = fmt.Errorf("start %s: %w", exe, err)
+		} else {
+			t.Logf("Chromium started in %v", time.Since(start).Round(time.Millisecond))
+			chromeProcess.ctx, chromeProcess.stop = ctx, func() { cancelTab(); cancelAlloc() } // ends Chromium and removes its profile
+		}
+	}
+	if chromeProcess.err != nil {
+		t.Fatal(chromeProcess.err)
+	}
+	return chromeProcess.ctx
+}
+
+// TestMain ends the shared browser and the shared S3 server (s3test) after
+// the tests.
+func TestMain(m *testing.M) {
+	code := s3test.Run(m)
+	chromeProcess.Lock()
+	if chromeProcess.stop != nil {
+		chromeProcess.stop()
+	}
+	chromeProcess.Unlock()
+	os.Exit(code)
+}
+
+// chrome opens a tab with the phone's viewport on the env's server (or as
+// the options say), in a browser context of its own that ends with the test.
 func (e *env) chrome(t *testing.T, options ...func(*tab)) *tab {
 	t.Helper()
 	exe := chromium(t)
 	b := &tab{t: t, base: e.srv.URL}
-	for _, o := range options { // before Chromium's cleanup, so that it runs after Chromium ends
+	for _, o := range options { // before the tab's cleanup, so that it runs after the tab is closed
 		o(b)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-sync", true))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...) // no UserDataDir: a fresh temporary profile
-	ctx, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelTab(); cancelAlloc() }) // ends Chromium and removes its profile
+	ctx, cancelTab := chromedp.NewContext(sharedBrowser(t, exe), chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelTab) // closes the tab and disposes of its browser context
 	b.ctx = ctx
 	start := time.Now()
-	if err := chromedp.Do(ctx); err != nil { // starts the browser, bound to ctx (not to a timeout)
-		t.Fatalf("start %s: %v", exe, err)
+	if err := chromedp.Do(ctx); err != nil { // opens the tab, bound to ctx (not to a timeout)
+		t.Fatalf("open a tab: %v", err)
 	}
-	t.Logf("Chromium started in %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("tab opened in %v", time.Since(start).Round(time.Millisecond))
 	console := chromedp.Console(ctx)
 	go func() { // ends with the tab
 		for m, err := range console {

@@ -26,6 +26,7 @@ import (
 // photos loaded (the score moves as the database says); and downloads the
 // 红黑榜's CSV through the page's link (its rows are CountyBulletin's).
 func TestConsoleWorkBrowser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()

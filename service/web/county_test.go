@@ -36,9 +36,11 @@ func fieldError(t *testing.T, body, field string) string {
 // beside its field and stores nothing), and reads the policy in force; county
 // admins get none of these pages.
 func TestCountyPages(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			e.record(w.Officer[0], w.Merchant[0], "SSWH-01", 6)
@@ -265,6 +267,7 @@ func TestCountyPages(t *testing.T) {
 // each county's qualified roads against the target and average score as
 // CountyBoard gives them, then changes a county's target and sees it there.
 func TestCityComparesCountiesBrowser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()

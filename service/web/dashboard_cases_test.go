@@ -16,8 +16,10 @@ import (
 // overdue, received and closed this month, the on-time rate) and its table
 // per officer equal what the service counts, on a fixed clock.
 func TestDashboardShowsCases(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			ctx := context.Background()

@@ -159,9 +159,11 @@ func pct(k, n int) string {
 // same cycle; past cycles of the trend come from the frozen results once
 // closed; other roles and other counties' admins see none of it.
 func TestCountyDashboard(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			s := e.dashboardScenario()
 			w := s.w

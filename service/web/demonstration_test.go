@@ -108,8 +108,10 @@ func demoStatusOf(t *testing.T, e *env, road int64) string {
 // the programme does not have is refused; the city admin sees any county;
 // another county's roads are refused.
 func TestConsoleDemonstration(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			ctx := context.Background()
@@ -288,6 +290,7 @@ func TestConsoleDemonstration(t *testing.T) {
 // reads why it does not qualify (the failing criteria in words, with the
 // service's numbers), and moves it to building through the confirmation.
 func TestConsoleDemonstrationBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()
 	demoWorld(t, e, w)

@@ -27,13 +27,9 @@ import (
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
 	"github.com/menqian/menqian/service/photostore"
-	"github.com/menqian/menqian/service/photostore/s3test"
 	"github.com/menqian/menqian/service/policy"
 	"github.com/menqian/menqian/service/web"
 )
-
-// TestMain stops the S3 server the photo tests started (s3test).
-func TestMain(m *testing.M) { s3test.Main(m) }
 
 // env is the pages of one menqian on a fresh database of one dialect.
 type env struct {

@@ -45,6 +45,7 @@ func shownStar(b *tab) int {
 // month's final score, 90, holds it), and the repair page says the cap is
 // gone. Both states of the repair page pass the 适老化 audit.
 func TestCreditRepairBrowser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()
@@ -150,6 +151,7 @@ func TestCreditRepairBrowser(t *testing.T) {
 // officer or the officer's deduction this month. Both pages (and the
 // visited shop's page) pass the 适老化 audit.
 func TestSpotCheckBrowser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()
@@ -281,6 +283,7 @@ type shopStanding struct {
 // its three answers, and the merchant's 信用证明 page listing both
 // certificates, pass the 适老化 audit.
 func TestCertificatePhonePagesBrowser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()

@@ -51,8 +51,10 @@ var fairnessRowRE = regexp.MustCompile(`(?s)<tr data-unit="(\d+)"( class="bad")?
 // written as the page writes them; roads and another metric open too; the
 // city admin picks the county first.
 func TestFairnessPage(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			outlier := e.fairnessWorld(w)
@@ -179,6 +181,7 @@ func TestFairnessPage(t *testing.T) {
 // from the console's menu and sees 巡查员丙 flagged in the table and, in red
 // and labelled, in the chart, and nobody else flagged.
 func TestFairnessBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()
 	e.fairnessWorld(w)

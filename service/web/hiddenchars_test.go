@@ -18,8 +18,10 @@ import (
 // the shop's name) and store nothing; a line break typed in the notice's textarea
 // (CRLF, as browsers send it) is kept as LF.
 func TestFormsRefuseHiddenCharacters(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			id := func(n int64) string { return strconv.FormatInt(n, 10) }

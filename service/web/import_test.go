@@ -69,9 +69,11 @@ func (e *env) countyShops(county int64) []string {
 // good rows and lists them; a commit is refused when the rows are bad by then,
 // when the file was changed or comes from another account.
 func TestConsoleImport(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			admin := e.signedIn(w.AdminName[0])

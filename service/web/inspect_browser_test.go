@@ -114,6 +114,7 @@ func (b *tab) record(token string, items map[string]string, photo, note string) 
 // unchanged; on a phone shared by two accounts, a record is sent only by
 // the account that made it. SQLite only: it tests the page.
 func TestInspectQueueBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, models.SQLite)
 	e.clock.Set(time.Now()) // the form stamps inspected_at with the browser's clock
 	w := e.seed()

@@ -64,8 +64,10 @@ func redisLimits(t *testing.T, log *slog.Logger) (limiter func() ratelimit.Limit
 // stores nothing. With Redis down, reports are still taken and limited in
 // each instance's memory, and the outage is logged once.
 func TestReportLimitsSharedByInstances(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			var log bytes.Buffer
@@ -119,8 +121,10 @@ func TestReportLimitsSharedByInstances(t *testing.T) {
 // failed logins, whatever usernames, with 429, Retry-After and the message on
 // the form; another address signs in.
 func TestLoginFormLimitPerAddress(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			guesser := e.citizenFrom("127.0.0.8")

@@ -85,8 +85,10 @@ var countRE = regexp.MustCompile(`<p id="count">共 <strong>(\d+)</strong> 家`)
 // confirmation and then the old one stops resolving; closing and reopening
 // need a confirmation and show in the list; other counties' shops are refused.
 func TestConsoleShops(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			ctx := context.Background()
 			id := func(n int64) string { return strconv.FormatInt(n, 10) }

@@ -19,9 +19,11 @@ import (
 // photos; the filters (state, road) and their counts are the service's;
 // another county sees none of them.
 func TestConsoleNotices(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			seq := 7000

@@ -29,9 +29,11 @@ import (
 // database): a kept page that missed a change differs. The reads before any
 // write must come from the kept pages.
 func TestKeptPagesAreNeverStale(t *testing.T) {
+	t.Parallel()
 	nonceAttr := regexp.MustCompile(`nonce="[^"]*"`)
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			ctx := context.Background()

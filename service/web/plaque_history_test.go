@@ -41,10 +41,12 @@ func (e *env) plaqueHistory(token string) []historyLine {
 // between, both the kept profile and the kept page read just before), and
 // stays on the merchant's own ledger page.
 func TestPlaqueHistoryExpires(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	sh := policy.Default().Location()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d) // 2026-11-15 10:00 Shanghai
 			w := e.seed()
 			shop, officer := w.Merchant[0], w.Officer[0]
@@ -142,6 +144,7 @@ func TestPlaqueHistoryExpires(t *testing.T) {
 // TestPlaqueHistoryMonthsPolicy: the number of months is the policy's, and
 // with 0 the page shows no history at all.
 func TestPlaqueHistoryMonthsPolicy(t *testing.T) {
+	t.Parallel()
 	for _, months := range []int{1, 0} {
 		p := policy.Default()
 		p.PublicHistoryMonths = months

@@ -74,8 +74,10 @@ func scanErrorCode(j map[string]any) string {
 // in, is offered to start an inspection. The star follows deductions, and a
 // closed shop's plaque no longer resolves.
 func TestPlaquePagePublicOnly(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			ctx := context.Background()
@@ -247,8 +249,10 @@ func scanWithCookie(e *env, value string) *browser {
 // resolves; forged, altered and made-up tokens are 404 and say nothing of a
 // replacement.
 func TestPlaqueReplacedAndForged(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			ctx := context.Background()
@@ -322,6 +326,7 @@ func TestPlaqueReplacedAndForged(t *testing.T) {
 // the page as the template rendered it; a deduction shows on the next scan,
 // as in the JSON answer.
 func TestPlaquePageReused(t *testing.T) {
+	t.Parallel()
 	cspNonce := regexp.MustCompile(`'nonce-([^']+)'`)
 	nonceAttr := regexp.MustCompile(`nonce="([^"]*)"`)
 	attr := template.Must(template.New("").Parse(`<script nonce="{{.}}"></script>`))
@@ -358,6 +363,7 @@ func TestPlaquePageReused(t *testing.T) {
 	}
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			id := w.Merchant[0]

@@ -74,9 +74,11 @@ func starsText(n int) string { return strings.Repeat("★", n) + strings.Repeat(
 // were at closing, scores that no later record changes); the city admin sees
 // the city; nobody sees another county's.
 func TestConsoleRankings(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			now := e.clock.Now()
 			// October: the shops open, deductions and a bonus; then the cycle

@@ -71,8 +71,10 @@ func (f *secFixture) repairCase() int64 {
 // county's console lists it with its deadline and grants it (audited), and
 // the merchant's page and star follow.
 func TestRepairPages(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			e.eligibleForRepair(w.Officer[0], w.Merchant[0])

@@ -55,6 +55,7 @@ func cameraPNG(t *testing.T) string {
 // and sees it reopen. The report, receipt and officer's case pages pass the
 // 适老化 audit.
 func TestCitizenReportBrowser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()
 	ctx := context.Background()

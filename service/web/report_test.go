@@ -73,8 +73,10 @@ func receiptOf(t *testing.T, p page) (receipt string, joined bool) {
 // page shows the case received at the shop. A second report of the item
 // joins the case, and says so. The phone reaches no public or merchant page.
 func TestCitizenReportsFromPlaque(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			token := e.scanToken(w.Merchant[0])
@@ -165,8 +167,10 @@ func TestCitizenReportsFromPlaque(t *testing.T) {
 // The report and reopen forms need their double-submit token; without it
 // nothing is stored.
 func TestCitizenFormsRefuseMissingCSRF(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			token := e.scanToken(w.Merchant[0])
@@ -193,8 +197,10 @@ func TestCitizenFormsRefuseMissingCSRF(t *testing.T) {
 // Limits per device, per client address and per shop answer 429 with
 // Retry-After and a page saying when, and store nothing.
 func TestCitizenReportRateLimits(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			rule := e.svc.Policy().Items[0].Code
@@ -261,8 +267,10 @@ func TestCitizenReportRateLimits(t *testing.T) {
 // The reporter may mark a closed case unresolved once: the form shows only
 // then, and the page then shows the case reopened. An unknown receipt is 404.
 func TestCitizenReopensClosedCase(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			ctx := context.Background()
@@ -409,8 +417,10 @@ func (e *env) photoState(dir string) [4]int64 {
 // and stores nothing, no case, no photo row, no file; nor does a good photo
 // with a bad form.
 func TestCitizenReportPhotoChecks(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e, dir := photoDirEnv(t, d)
 			w := e.seed()
 			token := e.scanToken(w.Merchant[0])
@@ -455,9 +465,11 @@ func TestCitizenReportPhotoChecks(t *testing.T) {
 // merchant sees it in the ledger labelled 市民举报照片, and nothing of the
 // reporter. It is never evidence an officer names by id.
 func TestCitizenReportPhoto(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e, dir := photoDirEnv(t, d)
 			w := e.seed()
 			token := e.scanToken(w.Merchant[0])

@@ -81,8 +81,10 @@ func refusedWith(t *testing.T, e *env, what string, send func() page, names ...s
 // service's problem beside the field and stores nothing), assigns officers;
 // the city admin picks a county; other counties' roads are refused.
 func TestConsoleRoads(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			ctx := context.Background()

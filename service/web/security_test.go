@@ -430,8 +430,10 @@ func coversRoutes(t *testing.T, method string, cases []string) {
 }
 
 func TestCSRFRefusesForgedRequests(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			f := newSecFixture(t, d)
 			var routes []string
 			for _, c := range f.posts() {
@@ -566,8 +568,10 @@ func varyCookie(t *testing.T, what string, p page) {
 }
 
 func TestEveryPageSendsSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			f := newSecFixture(t, d)
 			var routes []string
 			for _, pg := range f.pages() {
@@ -620,8 +624,10 @@ func TestEveryPageSendsSecurityHeaders(t *testing.T) {
 }
 
 func TestSessionCookieAttributes(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			p := e.browser().login(w.ShopName[0], password)
@@ -691,9 +697,11 @@ func refused(t *testing.T, what string, p page) {
 }
 
 func TestSessionsEnd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			f := newSecFixture(t, d)
 			shop := f.w.Shop[0].UserID
 			appeal := f.post("POST /merchant/ledger/{entry}/appeal").rq
@@ -777,8 +785,10 @@ func TestSessionsEnd(t *testing.T) {
 }
 
 func TestLoginFormRateLimit(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			b := e.browser()
@@ -808,8 +818,10 @@ func TestLoginFormRateLimit(t *testing.T) {
 }
 
 func TestLoginNextStaysOnSite(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			base, _ := url.Parse(e.srv.URL)
@@ -849,6 +861,7 @@ func TestLoginNextStaysOnSite(t *testing.T) {
 // TestOversizedFormIsTooLarge: a form over the body limit is answered 413
 // with a message about its size (not as a forged request), and stores nothing.
 func TestOversizedFormIsTooLarge(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, models.SQLite)
 	w := e.seed()
 	entry := e.record(w.Officer[0], w.Merchant[0], "HJWS-02", 3)

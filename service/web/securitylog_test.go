@@ -22,8 +22,10 @@ import (
 // password or the session (issue 16, defect 11). The handler is called
 // directly, so its log is complete when it returns.
 func TestPageRefusalsAreLogged(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			var logs strings.Builder

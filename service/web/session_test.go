@@ -9,8 +9,10 @@ import (
 )
 
 func TestLoginSendsEachRoleHome(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			for _, c := range []struct{ user, home string }{

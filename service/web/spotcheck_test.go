@@ -54,8 +54,10 @@ func newSpotCheckSec(f *secFixture) spotCheckSec {
 // officers' records; every other page and form refuses it (nothing
 // stored); the visit moves no score and shows on the console's audit page.
 func TestAuditorPages(t *testing.T) {
+	t.Parallel()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			f := newSecFixture(t, d)
 			b := f.browser()
 			if p := b.login(f.spot.auditorName, password); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/spotcheck" {

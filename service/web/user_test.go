@@ -24,9 +24,11 @@ func shownPassword(p page) string {
 // and logins until it is enabled; a reset password signs in and the old one
 // does not; bad input and other counties' accounts change nothing.
 func TestConsoleAccounts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, d := range dbtest.Dialects(t) {
 		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, d)
 			w := e.seed()
 			admin := e.signedIn(w.AdminName[0])

@@ -98,12 +98,16 @@ func Shared(t testing.TB) *Server {
 }
 
 // Main runs the tests and then stops the shared server, if one started.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main for a TestMain with more to end: it runs the tests, stops the
+// shared server and returns the exit code.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if shared.srv != nil {
 		shared.srv.stop()
 	}
-	os.Exit(code)
+	return code
 }
 
 // start runs weed mini with every port its own (none of its fixed
