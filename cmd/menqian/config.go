@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ type config struct {
 	MySQLDSN      string
 	SQLitePath    string
 	RedisURL      string
+	RedisPrefix   string // MENQIAN_REDIS_PREFIX: the keys' prefix; empty: the board's default ("lb")
 	PublicURL     string
 	Secret        string
 	AdminPassword string
@@ -48,6 +50,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MySQLDSN:      getenv("MENQIAN_MYSQL_DSN"),
 		SQLitePath:    get("MENQIAN_SQLITE_PATH", "menqian.db"),
 		RedisURL:      getenv("MENQIAN_REDIS_URL"),
+		RedisPrefix:   getenv("MENQIAN_REDIS_PREFIX"),
 		PublicURL:     strings.TrimRight(get("MENQIAN_PUBLIC_URL", "http://localhost:8080"), "/"),
 		Secret:        getenv("MENQIAN_SECRET"),
 		AdminPassword: getenv("MENQIAN_ADMIN_PASSWORD"),
@@ -99,6 +102,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, "MENQIAN_REDIS_URL: want redis://host:port/db, or redis+cluster://host:port,host:port for a cluster")
 		}
 	}
+	if c.RedisPrefix != "" && !redisPrefix.MatchString(c.RedisPrefix) {
+		errs = append(errs, "MENQIAN_REDIS_PREFIX: 1 to 64 letters, digits, '.', '_' or '-'")
+	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, "MENQIAN_PUBLIC_URL: want an http(s) URL such as https://mq.example.cn")
 	}
@@ -113,6 +119,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	return c, nil
 }
+
+// redisPrefix is what a Redis key prefix may be: no ':' (the separator) and
+// no braces (a cluster's hash tags).
+var redisPrefix = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // clients is the resolver of client addresses behind MENQIAN_TRUSTED_PROXIES.
 func (c config) clients() (*clientaddr.Resolver, error) {
@@ -153,6 +163,6 @@ func (c config) masked() []any {
 		}
 		return "(set)"
 	}
-	return []any{"addr", c.Addr, "metrics_addr", c.MetricsAddr, "request_timeout", c.Timeout.String(), "drain", c.Drain.String(), "trusted_proxies", c.Proxies, "mysql_dsn", dsn, "sqlite_path", c.SQLitePath, "redis_url", redis, "public_url", c.PublicURL,
+	return []any{"addr", c.Addr, "metrics_addr", c.MetricsAddr, "request_timeout", c.Timeout.String(), "drain", c.Drain.String(), "trusted_proxies", c.Proxies, "mysql_dsn", dsn, "sqlite_path", c.SQLitePath, "redis_url", redis, "redis_prefix", c.RedisPrefix, "public_url", c.PublicURL,
 		"secret", set(c.Secret), "admin_password", set(c.AdminPassword), "policy", c.PolicyPath, "photo_dir", c.PhotoDir, "migrate", c.Migrate}
 }

@@ -30,6 +30,13 @@ import (
 )
 
 func main() {
+	// The MySQL driver's and go-redis's own lines as JSON, not plain lines on
+	// stderr. Each keeps one logger for the whole process: set once, before
+	// any connection is opened (not by openApp, which commands run in
+	// parallel in tests).
+	driverLog := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	models.LogDriverTo(driverLog)
+	leaderboard.LogRedisTo(driverLog)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -182,7 +189,6 @@ func openApp(ctx context.Context, getenv func(string) string, stderr io.Writer, 
 			return nil, err
 		}
 	}
-	models.LogDriverTo(log) // the MySQL driver's own lines as JSON, not plain lines on stderr
 	a.db, err = models.Open(models.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath})
 	if err != nil {
 		return nil, err
