@@ -114,7 +114,7 @@ func cmdLoad(ctx context.Context, args []string, getenv func(string) string, std
 	fs.IntVar(&o.officers, "officers", 0, "officers per county to seed (0: 10, or 100 with -mixed)")
 	fs.IntVar(&o.accounts, "accounts", 0, "merchant accounts per county to seed, on its first road (0: 5, or 100 with -mixed)")
 	fs.BoolVar(&o.mix.on, "mixed", false, "run a city's busy hour instead, compressed into -mix-duration, against -instances\n"+
-		"`menqian serve` processes of this binary, then the reads as without it (see README)")
+		"serve processes of this binary (menqian serve), then the reads as without it (see README)")
 	fs.DurationVar(&o.mix.duration, "mix-duration", 5*time.Minute, "-mixed: how long the busy hour is compressed into")
 	fs.IntVar(&o.mix.instances, "instances", 2, "-mixed: serve processes, sent requests in turn")
 	fs.Float64Var(&o.mix.scale, "scale", 1, "-mixed: multiplies the busy hour's traffic")

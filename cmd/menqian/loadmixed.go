@@ -585,6 +585,7 @@ type mixer struct {
 type mixRecorded struct {
 	id, merchant int64
 	delta        int
+	replayed     bool // the answer to a resend: the first sending had been stored
 }
 
 // mixBucket is a tenth of the mix.
@@ -604,6 +605,7 @@ const (
 	epInspectForm = "officer: GET /inspect?m={id}"
 	epPhoto       = "officer: POST /inspect/photos (JPEG)"
 	epRecord      = "officer: POST /inspect/records"
+	epResend      = "officer: POST /inspect/records again (the queue resends, same key)"
 	epWorklist    = "officer: GET /officer"
 	epPlaque      = "public: GET /q/{token} (HTML)"
 	epPlaqueJSON  = "public: GET /q/{token} (JSON)"
@@ -624,7 +626,7 @@ const (
 )
 
 // mixEndpoints are the endpoints in the report's order.
-var mixEndpoints = []string{epLoginForm, epLogin, epAPILogin, epShopFile, epInspectForm, epPhoto, epRecord, epWorklist,
+var mixEndpoints = []string{epLoginForm, epLogin, epAPILogin, epShopFile, epInspectForm, epPhoto, epRecord, epResend, epWorklist,
 	epPlaque, epPlaqueJSON, epHome, epLedger, epReportForm, epReport, epReceipt, epFlood,
 	epDashboard, epShops, epRankings, epCountyBoard, epRoadBoard, epCityConsole, epCounties, epCityBoard}
 
@@ -912,7 +914,7 @@ func (m *mixer) do(ctx context.Context, ep *mixEndpoint, c mixCall) (mixAnswer, 
 	if !ok && !refused {
 		b.errors++
 	}
-	if ok && ep.name == epRecord {
+	if ok && (ep.name == epRecord || ep.name == epResend) {
 		b.inspections++
 	}
 	b.mu.Unlock()
@@ -1121,20 +1123,36 @@ func (m *mixer) inspect(ctx context.Context, n uint64, rng *rand.Rand) {
 	}
 	body, _ := json.Marshal(in)
 	key := fmt.Sprintf("mixed-%s-%d", m.mark, n)
-	a, ok = m.do(ctx, m.ep(epRecord), mixCall{method: "POST", path: "/inspect/records", body: body, ctype: "application/json",
-		header: map[string]string{"X-CSRF-Token": csrf, "Idempotency-Key": key}, from: u.from, cookies: []*http.Cookie{ck}, want: http.StatusCreated})
+	call := mixCall{method: "POST", path: "/inspect/records", body: body, ctype: "application/json",
+		header: map[string]string{"X-CSRF-Token": csrf, "Idempotency-Key": key}, from: u.from, cookies: []*http.Cookie{ck}, want: http.StatusCreated}
+	a, ok = m.do(ctx, m.ep(epRecord), call)
+	// The form's queue sends a record again, under its key, when the answer
+	// was lost or the service was unavailable: the first answer comes back,
+	// whether or not the first sending was stored.
+	for try := 0; !ok && try < 5 && (a.status == 0 || a.status >= 500); try++ {
+		wait := time.Second
+		if secs, err := strconv.Atoi(a.header.Get("Retry-After")); err == nil && secs > 0 {
+			wait = time.Duration(min(secs, 10)) * time.Second
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+		a, ok = m.do(ctx, m.ep(epResend), call)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out struct {
 		ID         int64 `json:"id"`
 		MerchantID int64 `json:"merchant_id"`
 		Delta      int   `json:"delta"`
+		Replayed   bool  `json:"replayed"`
 	}
 	switch {
 	case ok && json.Unmarshal(a.body, &out) == nil:
-		m.recorded[key] = mixRecorded{id: out.ID, merchant: out.MerchantID, delta: out.Delta}
-	case a.status == 0:
-		m.unknown[key] = true // no answer: it may have been stored
+		m.recorded[key] = mixRecorded{id: out.ID, merchant: out.MerchantID, delta: out.Delta, replayed: out.Replayed}
+	case a.status == 0 || a.status >= 500:
+		m.unknown[key] = true // no final answer: it may have been stored
 	}
 }
 
@@ -1536,11 +1554,11 @@ func (m *mixer) printTimeline(w io.Writer, res mixResult, c *mixClose) {
 
 // mixVerdict is what verify found.
 type mixVerdict struct {
-	recorded, stored, storedUnanswered int
-	ledgerOK                           bool
-	check                              string
-	boards                             string
-	problems                           []string
+	recorded, replayed, stored, storedUnanswered int
+	ledgerOK                                     bool
+	check                                        string
+	boards                                       string
+	problems                                     []string
 }
 
 // verify checks the run: every inspection answered 201 is stored once, as
@@ -1553,6 +1571,11 @@ func (m *mixer) verify(ctx context.Context, a *app, getenv func(string) string, 
 	recorded, unknown := m.recorded, m.unknown
 	m.mu.Unlock()
 	v.recorded = len(recorded)
+	for _, r := range recorded {
+		if r.replayed {
+			v.replayed++
+		}
+	}
 	rows, err := a.db.SQL().QueryContext(ctx, `SELECT i.id, i.idempotency_key, i.merchant_id, i.delta, COUNT(e.id), COALESCE(SUM(e.points), 0)
 		FROM inspections i LEFT JOIN ledger_entries e ON e.inspection_id = i.id
 		WHERE i.idempotency_key LIKE ? GROUP BY i.id, i.idempotency_key, i.merchant_id, i.delta`, "mixed-"+m.mark+"-%")
@@ -1664,8 +1687,9 @@ func (v mixVerdict) print(w io.Writer) {
 	} else {
 		fmt.Fprintln(w, "Consistency: PROBLEMS.")
 	}
-	fmt.Fprintf(w, "- inspections: %d answered 201, %d stored under this run's keys (%d of them sent without an answer), each once; ledger entries sum to each delta: %v\n",
-		v.recorded, v.stored, v.storedUnanswered, v.ledgerOK)
+	fmt.Fprintf(w, "- inspections: %d answered 201 (%d of them to a resend, replaying a first sending that was stored though its answer was lost or 5xx), "+
+		"%d stored under this run's keys (%d of them sent without a final answer), each once; ledger entries sum to each delta: %v\n",
+		v.recorded, v.replayed, v.stored, v.storedUnanswered, v.ledgerOK)
 	fmt.Fprintf(w, "- menqian check: %s\n", v.check)
 	if v.boards != "" {
 		fmt.Fprintf(w, "- boards: %s\n", v.boards)
