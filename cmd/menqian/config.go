@@ -25,6 +25,7 @@ type config struct {
 	Drain         time.Duration // how long a stopping instance keeps serving while /readyz says 503
 	Proxies       string        // MENQIAN_TRUSTED_PROXIES: reverse proxies whose X-Forwarded-For is believed (comma-separated)
 	MySQLDSN      string
+	MySQLMaxConns int // MENQIAN_MYSQL_MAX_CONNS: this process's MySQL connections at most; 0: models.DefaultMaxOpenConns
 	SQLitePath    string
 	RedisURL      string
 	RedisPrefix   string // MENQIAN_REDIS_PREFIX: the keys' prefix; empty: the board's default ("lb")
@@ -85,6 +86,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		} else if c.MetricsAddr == c.Addr {
 			errs = append(errs, "MENQIAN_METRICS_ADDR: must differ from MENQIAN_ADDR (the metrics stay off the public address)")
 		}
+	}
+	if v := getenv("MENQIAN_MYSQL_MAX_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 || strconv.Itoa(n) != v {
+			errs = append(errs, fmt.Sprintf("MENQIAN_MYSQL_MAX_CONNS=%q: want a number of connections from 1 to 10000", v))
+		}
+		c.MySQLMaxConns = n
 	}
 	if c.MySQLDSN != "" {
 		if cfg, err := mysqldrv.ParseDSN(c.MySQLDSN); err != nil {
@@ -163,6 +171,6 @@ func (c config) masked() []any {
 		}
 		return "(set)"
 	}
-	return []any{"addr", c.Addr, "metrics_addr", c.MetricsAddr, "request_timeout", c.Timeout.String(), "drain", c.Drain.String(), "trusted_proxies", c.Proxies, "mysql_dsn", dsn, "sqlite_path", c.SQLitePath, "redis_url", redis, "redis_prefix", c.RedisPrefix, "public_url", c.PublicURL,
+	return []any{"addr", c.Addr, "metrics_addr", c.MetricsAddr, "request_timeout", c.Timeout.String(), "drain", c.Drain.String(), "trusted_proxies", c.Proxies, "mysql_dsn", dsn, "mysql_max_conns", c.MySQLMaxConns, "sqlite_path", c.SQLitePath, "redis_url", redis, "redis_prefix", c.RedisPrefix, "public_url", c.PublicURL,
 		"secret", set(c.Secret), "admin_password", set(c.AdminPassword), "policy", c.PolicyPath, "photo_dir", c.PhotoDir, "migrate", c.Migrate}
 }

@@ -347,7 +347,7 @@ func findCity(ctx context.Context, a *app, seed loadSeed) (*mixCity, error) {
 // with the MENQIAN_* configuration as getenv tells it.
 func childEnv(getenv func(string) string) []string {
 	vars := []string{"MENQIAN_ADDR", "MENQIAN_METRICS_ADDR", "MENQIAN_REQUEST_TIMEOUT", "MENQIAN_DRAIN", "MENQIAN_TRUSTED_PROXIES",
-		"MENQIAN_MYSQL_DSN", "MENQIAN_SQLITE_PATH", "MENQIAN_REDIS_URL", "MENQIAN_REDIS_PREFIX", "MENQIAN_PUBLIC_URL", "MENQIAN_SECRET", "MENQIAN_ADMIN_PASSWORD",
+		"MENQIAN_MYSQL_DSN", "MENQIAN_MYSQL_MAX_CONNS", "MENQIAN_SQLITE_PATH", "MENQIAN_REDIS_URL", "MENQIAN_REDIS_PREFIX", "MENQIAN_PUBLIC_URL", "MENQIAN_SECRET", "MENQIAN_ADMIN_PASSWORD",
 		"MENQIAN_POLICY", "MENQIAN_PHOTO_DIR", "MENQIAN_MIGRATE"}
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		k, _, _ := strings.Cut(kv, "=")
@@ -616,7 +616,7 @@ const (
 	epReceipt     = "citizen: GET /r/{receipt}"
 	epFlood       = "one address flooding: POST /q/{token}/report"
 	epDashboard   = "county: GET /console"
-	epShops       = "county: GET /console/shops?sort=score&page={n}"
+	epShops       = "county: GET /console/shops?sort=score|score_asc&page=1..10"
 	epRankings    = "county: GET /console/rankings"
 	epCountyBoard = "county: GET /api/v1/leaderboards/merchants?scope=county"
 	epRoadBoard   = "county: GET /api/v1/leaderboards/roads"
@@ -704,8 +704,14 @@ func newMixer(o loadOptions, seed loadSeed, city *mixCity, bases []string) *mixe
 	add("citizen: report (随手拍)", perShop, 0.0075, m.report)
 	add("citizen: one address flooding reports", perShop, 0.0015, m.floodReport)
 	add("county: dashboard", perCounty, 240, m.county(epDashboard, func(int, *rand.Rand) string { return "/console" }))
+	// The shop list by live score, best or worst first: mostly its first
+	// page, else one of the next nine.
 	add("county: shop list by score", perCounty, 240, m.county(epShops, func(c int, rng *rand.Rand) string {
-		return fmt.Sprintf("/console/shops?sort=score&page=%d", 1+rng.IntN(m.city.pages[c]))
+		page := 1
+		if rng.IntN(10) >= 6 {
+			page = 2 + rng.IntN(9)
+		}
+		return fmt.Sprintf("/console/shops?sort=%s&page=%d", []string{"score", "score_asc"}[rng.IntN(2)], min(page, m.city.pages[c]))
 	}))
 	add("county: rankings page", perCounty, 120, m.county(epRankings, func(int, *rand.Rand) string { return "/console/rankings" }))
 	add("county: merchant board (API)", perCounty, 240, m.countyAPI(epCountyBoard, func(id int64) string {

@@ -189,7 +189,7 @@ func openApp(ctx context.Context, getenv func(string) string, stderr io.Writer, 
 			return nil, err
 		}
 	}
-	a.db, err = models.Open(models.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath})
+	a.db, err = models.Open(models.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath, MaxOpenConns: cfg.MySQLMaxConns})
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +308,7 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	db, err := models.Open(models.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath})
+	db, err := models.Open(models.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath, MaxOpenConns: cfg.MySQLMaxConns})
 	if err != nil {
 		return err
 	}
