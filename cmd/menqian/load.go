@@ -120,6 +120,7 @@ func cmdLoad(ctx context.Context, args []string, getenv func(string) string, std
 	fs.Float64Var(&o.mix.scale, "scale", 1, "-mixed: multiplies the busy hour's traffic")
 	fs.Float64Var(&o.mix.rate, "mix-rate", 0, "-mixed: every journey at this many a second instead of the busy hour's (smoke runs)")
 	fs.BoolVar(&o.mix.baselines, "baselines", true, "-mixed: after the mix, measure the reads against their bare baselines as without -mixed")
+	skip := fs.String("skip", "", "-mixed: leave out the journeys whose name matches this regular expression")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -157,6 +158,13 @@ func cmdLoad(ctx context.Context, args []string, getenv func(string) string, std
 		return errors.New("load: -accounts must be between 1 and the shops of a road (-shops / -roads)")
 	case o.mix.on && (o.mix.duration < time.Second || o.mix.instances < 1 || o.mix.instances > 16 || o.mix.scale <= 0 || o.mix.rate < 0):
 		return errors.New("load: -mixed wants -mix-duration of a second or more, 1 to 16 -instances, a positive -scale and a -mix-rate not negative")
+	}
+	if *skip != "" {
+		re, err := regexp.Compile(*skip)
+		if err != nil {
+			return fmt.Errorf("load: -skip: %v", err)
+		}
+		o.mix.skip = re
 	}
 	if *only != "" {
 		re, err := regexp.Compile(*only)

@@ -296,3 +296,26 @@ func testRedisEnv(t *testing.T, env func(string) string) func(string) string {
 		return env(k)
 	}
 }
+
+// TestLoadMixedFlags: bad -mixed flags are refused before anything is seeded.
+func TestLoadMixedFlags(t *testing.T) {
+	dt := openDemoTarget(t, models.SQLite)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-skip", "("}, "-skip"},
+		{[]string{"-instances", "0"}, "-instances"},
+		{[]string{"-mix-duration", "10ms"}, "-mix-duration"},
+		{[]string{"-officers", "101"}, "-officers"},
+	} {
+		err := run(context.Background(), append([]string{"load", "-mixed"}, c.args...), dt.env, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("load -mixed %v: %v, want an error naming %s", c.args, err, c.want)
+		}
+	}
+	var n int
+	if err := dt.db.SQL().QueryRow("SELECT COUNT(*) FROM counties").Scan(&n); err != nil || n != 0 {
+		t.Errorf("counties after refused runs: %d, %v; want none", n, err)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,6 +53,7 @@ type mixOptions struct {
 	instances   int
 	scale, rate float64 // the hour's traffic times scale; rate > 0: every journey at rate a second instead
 	baselines   bool
+	skip        *regexp.Regexp // journeys left out
 }
 
 // mixCloseBack is how many months back the month a -mixed run closes is at
@@ -123,9 +125,20 @@ func runMixed(ctx context.Context, o loadOptions, seed loadSeed, getenv func(str
 	}
 
 	m := newMixer(o, seed, city, bases)
+	if len(m.journeys) == 0 {
+		return fmt.Errorf("load -mixed: -skip %q leaves no journey", o.mix.skip)
+	}
 	fmt.Fprintf(stdout, "Mixed load for %s: %s, %d journeys (%.0f runs a second planned); closing %s at half time…\n",
 		o.mix.duration, m.describe(), len(m.journeys), m.planned(), closing)
 	before := sampleResources(ctx, a, insts)
+	m.cpu = func() cpuSnap {
+		var s cpuSnap
+		for _, in := range insts {
+			s.instances += procCPU(in.pid())
+		}
+		s.db, s.machine = procCPU(before.dbPID), machineCPU()
+		return s
+	}
 	closeRes := &mixClose{cycle: closing}
 	res := m.run(ctx, o.mix.duration, func() { closeRes.do(ctx, exe, env, m) })
 	after := sampleResources(ctx, a, insts)
@@ -563,6 +576,8 @@ type mixer struct {
 	closing  atomic.Bool
 	start    time.Time
 	buckets  []*mixBucket
+	cpu      func() cpuSnap // nil: no CPU in the timeline
+	cpuAt    []cpuSnap      // at each bucket's start, and the mix's end
 
 	officers []*mixUser // as city.officers
 	accounts []*mixUser
@@ -586,6 +601,13 @@ type mixRecorded struct {
 	id, merchant int64
 	delta        int
 	replayed     bool // the answer to a resend: the first sending had been stored
+}
+
+// cpuSnap is the CPU time used so far by the instances together and by
+// MariaDB, and the machine's busy and total jiffies.
+type cpuSnap struct {
+	instances, db time.Duration
+	machine       [2]float64
 }
 
 // mixBucket is a tenth of the mix.
@@ -616,7 +638,7 @@ const (
 	epReceipt     = "citizen: GET /r/{receipt}"
 	epFlood       = "one address flooding: POST /q/{token}/report"
 	epDashboard   = "county: GET /console"
-	epShops       = "county: GET /console/shops?sort=score|score_asc&page=1..10"
+	epShops       = "county: GET /console/shops?sort=score[_asc]&page=1..10"
 	epRankings    = "county: GET /console/rankings"
 	epCountyBoard = "county: GET /api/v1/leaderboards/merchants?scope=county"
 	epRoadBoard   = "county: GET /api/v1/leaderboards/roads"
@@ -688,6 +710,9 @@ func newMixer(o loadOptions, seed loadSeed, city *mixCity, bases []string) *mixe
 	add := func(name string, per int, n float64, fn func(ctx context.Context, n uint64, rng *rand.Rand)) {
 		units := map[int]float64{perShop: float64(len(city.shops)), perOfficer: float64(len(city.officers)),
 			perCounty: float64(len(city.counties)), perCity: 1}[per]
+		if o.mix.skip != nil && o.mix.skip.MatchString(name) {
+			return
+		}
 		j := &mixJourney{name: name, perHour: n * units, fn: fn}
 		j.rate = j.perHour / o.mix.duration.Seconds() * o.mix.scale
 		if o.mix.rate > 0 {
@@ -815,6 +840,23 @@ func (m *mixer) run(ctx context.Context, d time.Duration, half func()) mixResult
 			}
 		}()
 	}
+	// The processes' CPU at each tenth of the mix, for the timeline.
+	m.cpuAt = make([]cpuSnap, len(m.buckets)+1)
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		step := d / time.Duration(len(m.buckets))
+		for i := range m.cpuAt {
+			select {
+			case <-time.After(time.Until(m.start.Add(step * time.Duration(i)))):
+			case <-ctx.Done():
+				return
+			}
+			if m.cpu != nil {
+				m.cpuAt[i] = m.cpu()
+			}
+		}
+	}()
 	halfDone := make(chan struct{})
 	go func() {
 		defer close(halfDone)
@@ -828,6 +870,7 @@ func (m *mixer) run(ctx context.Context, d time.Duration, half func()) mixResult
 	runs.Wait()
 	took := time.Since(m.start)
 	<-halfDone
+	<-sampled
 	return mixResult{took: took, eps: m.eps, journeys: m.journeys}
 }
 
@@ -1542,8 +1585,8 @@ func (m *mixer) printJourneys(w io.Writer, res mixResult) {
 
 func (m *mixer) printTimeline(w io.Writer, res mixResult, c *mixClose) {
 	step := m.o.mix.duration / time.Duration(len(m.buckets))
-	fmt.Fprintln(w, "| from | requests/s | inspections/s | errors | p50 | p99 | |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| from | requests/s | inspections/s | errors | p50 | p99 | CPU: instances | MariaDB | machine | |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for i, b := range m.buckets {
 		b.mu.Lock()
 		slices.Sort(b.lat)
@@ -1552,8 +1595,17 @@ func (m *mixer) printTimeline(w io.Writer, res mixResult, c *mixClose) {
 		if c.took > 0 && c.at < to && c.at+c.took > from {
 			note = "closing " + c.cycle.String()
 		}
-		fmt.Fprintf(w, "| %v | %s | %s | %d | %v | %v | %s |\n", from.Round(100*time.Millisecond), formatRate(float64(len(b.lat))/step.Seconds()),
-			formatRate(float64(b.inspections)/step.Seconds()), b.errors, roundLatency(percentile(b.lat, 50)), roundLatency(percentile(b.lat, 99)), note)
+		cpu := "| | |"
+		if s0, s1 := m.cpuAt[i], m.cpuAt[i+1]; s0.machine[1] > 0 && s1.machine[1] > s0.machine[1] {
+			db := "—"
+			if s1.db > 0 {
+				db = fmt.Sprintf("%.2f", (s1.db-s0.db).Seconds()/step.Seconds())
+			}
+			cpu = fmt.Sprintf("%.2f | %s | %.2f |", (s1.instances-s0.instances).Seconds()/step.Seconds(), db,
+				2*(s1.machine[0]-s0.machine[0])/(s1.machine[1]-s0.machine[1]))
+		}
+		fmt.Fprintf(w, "| %v | %s | %s | %d | %v | %v | %s %s |\n", from.Round(100*time.Millisecond), formatRate(float64(len(b.lat))/step.Seconds()),
+			formatRate(float64(b.inspections)/step.Seconds()), b.errors, roundLatency(percentile(b.lat, 50)), roundLatency(percentile(b.lat, 99)), cpu, note)
 		b.mu.Unlock()
 	}
 }
