@@ -49,7 +49,14 @@ type DB struct {
 type Config struct {
 	MySQLDSN   string // go-sql-driver DSN; empty selects SQLite
 	SQLitePath string
+	// MaxOpenConns bounds the MySQL connections of this process (0: 64).
+	// Every instance of a deployment holds up to this many: together they
+	// must stay below the server's max_connections (MariaDB's default 151).
+	MaxOpenConns int
 }
+
+// DefaultMaxOpenConns is the MySQL connections a process holds at most by default.
+const DefaultMaxOpenConns = 64
 
 // Open connects to MySQL/MariaDB when a DSN is given, else to the embedded SQLite
 // file (WAL, busy timeout, foreign keys on, IMMEDIATE transactions so concurrent
@@ -70,8 +77,12 @@ func Open(cfg Config) (*DB, error) {
 			return nil, fmt.Errorf("open mysql: %w", err)
 		}
 		sqlDB, _ := g.DB()
-		sqlDB.SetMaxOpenConns(64)
-		sqlDB.SetMaxIdleConns(64)
+		n := cfg.MaxOpenConns
+		if n <= 0 {
+			n = DefaultMaxOpenConns
+		}
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 		return &DB{gorm: g, dialect: MySQL}, nil
 	}

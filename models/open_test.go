@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/menqian/menqian/models"
+	"github.com/menqian/menqian/models/dbtest"
 )
 
 // TestOpenSQLitePathWithURICharacters: a file name holding "#", "?" or "%"
@@ -30,5 +31,21 @@ func TestOpenSQLitePathWithURICharacters(t *testing.T) {
 		if _, err := os.Stat(path); err != nil {
 			t.Errorf("%s: no file of that name: %v", name, err)
 		}
+	}
+}
+
+// TestOpenMySQLMaxOpenConns: the pool holds at most the connections asked
+// for, and DefaultMaxOpenConns when none are.
+func TestOpenMySQLMaxOpenConns(t *testing.T) {
+	dsn := dbtest.MySQLDSN(t)
+	for _, c := range []struct{ asked, want int }{{0, models.DefaultMaxOpenConns}, {5, 5}} {
+		db, err := models.Open(models.Config{MySQLDSN: dsn, MaxOpenConns: c.asked})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := db.SQL().Stats().MaxOpenConnections; got != c.want {
+			t.Errorf("MaxOpenConns %d: the pool holds at most %d, want %d", c.asked, got, c.want)
+		}
+		db.Close()
 	}
 }

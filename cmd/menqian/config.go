@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +26,10 @@ type config struct {
 	Drain         time.Duration // how long a stopping instance keeps serving while /readyz says 503
 	Proxies       string        // MENQIAN_TRUSTED_PROXIES: reverse proxies whose X-Forwarded-For is believed (comma-separated)
 	MySQLDSN      string
+	MySQLMaxConns int // MENQIAN_MYSQL_MAX_CONNS: this process's MySQL connections at most; 0: models.DefaultMaxOpenConns
 	SQLitePath    string
 	RedisURL      string
+	RedisPrefix   string // MENQIAN_REDIS_PREFIX: the keys' prefix; empty: the board's default ("lb")
 	PublicURL     string
 	Secret        string
 	AdminPassword string
@@ -54,6 +57,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MySQLDSN:      getenv("MENQIAN_MYSQL_DSN"),
 		SQLitePath:    get("MENQIAN_SQLITE_PATH", "menqian.db"),
 		RedisURL:      getenv("MENQIAN_REDIS_URL"),
+		RedisPrefix:   getenv("MENQIAN_REDIS_PREFIX"),
 		PublicURL:     strings.TrimRight(get("MENQIAN_PUBLIC_URL", "http://localhost:8080"), "/"),
 		Secret:        getenv("MENQIAN_SECRET"),
 		AdminPassword: getenv("MENQIAN_ADMIN_PASSWORD"),
@@ -90,6 +94,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, "MENQIAN_METRICS_ADDR: must differ from MENQIAN_ADDR (the metrics stay off the public address)")
 		}
 	}
+	if v := getenv("MENQIAN_MYSQL_MAX_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 || strconv.Itoa(n) != v {
+			errs = append(errs, fmt.Sprintf("MENQIAN_MYSQL_MAX_CONNS=%q: want a number of connections from 1 to 10000", v))
+		}
+		c.MySQLMaxConns = n
+	}
 	if c.MySQLDSN != "" {
 		if cfg, err := mysqldrv.ParseDSN(c.MySQLDSN); err != nil {
 			errs = append(errs, "MENQIAN_MYSQL_DSN: "+err.Error())
@@ -119,6 +130,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 			c.S3 = s3
 		}
 	}
+	if c.RedisPrefix != "" && !redisPrefix.MatchString(c.RedisPrefix) {
+		errs = append(errs, "MENQIAN_REDIS_PREFIX: 1 to 64 letters, digits, '.', '_' or '-'")
+	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, "MENQIAN_PUBLIC_URL: want an http(s) URL such as https://mq.example.cn")
 	}
@@ -133,6 +147,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	return c, nil
 }
+
+// redisPrefix is what a Redis key prefix may be: no ':' (the separator) and
+// no braces (a cluster's hash tags).
+var redisPrefix = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // clients is the resolver of client addresses behind MENQIAN_TRUSTED_PROXIES.
 func (c config) clients() (*clientaddr.Resolver, error) {
@@ -177,6 +195,6 @@ func (c config) masked() []any {
 	if c.PhotoStore != "" {
 		photos = c.S3.String() // never the credentials
 	}
-	return []any{"addr", c.Addr, "metrics_addr", c.MetricsAddr, "request_timeout", c.Timeout.String(), "drain", c.Drain.String(), "trusted_proxies", c.Proxies, "mysql_dsn", dsn, "sqlite_path", c.SQLitePath, "redis_url", redis, "public_url", c.PublicURL,
+	return []any{"addr", c.Addr, "metrics_addr", c.MetricsAddr, "request_timeout", c.Timeout.String(), "drain", c.Drain.String(), "trusted_proxies", c.Proxies, "mysql_dsn", dsn, "mysql_max_conns", c.MySQLMaxConns, "sqlite_path", c.SQLitePath, "redis_url", redis, "redis_prefix", c.RedisPrefix, "public_url", c.PublicURL,
 		"secret", set(c.Secret), "admin_password", set(c.AdminPassword), "policy", c.PolicyPath, "photo_store", photos, "migrate", c.Migrate}
 }

@@ -41,6 +41,8 @@ func TestLoadConfigValues(t *testing.T) {
 		"MENQIAN_MYSQL_DSN", "root:pw@tcp(db:3306)/menqian?parseTime=true&charset=utf8mb4",
 		"MENQIAN_SQLITE_PATH", "/data/m.db",
 		"MENQIAN_REDIS_URL", "redis://cache:6379/1",
+		"MENQIAN_REDIS_PREFIX", "menqian-zibo",
+		"MENQIAN_MYSQL_MAX_CONNS", "40",
 		"MENQIAN_PUBLIC_URL", "https://mq.example.cn/",
 		"MENQIAN_SECRET", "0123456789abcdef",
 		"MENQIAN_ADMIN_PASSWORD", "admin-pass",
@@ -60,7 +62,7 @@ func TestLoadConfigValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config{Addr: "127.0.0.1:9090", MySQLDSN: "root:pw@tcp(db:3306)/menqian?parseTime=true&charset=utf8mb4", SQLitePath: "/data/m.db",
-		RedisURL: "redis://cache:6379/1", PublicURL: "https://mq.example.cn", Secret: "0123456789abcdef", AdminPassword: "admin-pass",
+		RedisURL: "redis://cache:6379/1", RedisPrefix: "menqian-zibo", MySQLMaxConns: 40, PublicURL: "https://mq.example.cn", Secret: "0123456789abcdef", AdminPassword: "admin-pass",
 		PolicyPath: "/etc/menqian/policy.yaml", PhotoDir: "/data/photos", Migrate: false,
 		MetricsAddr: "127.0.0.1:9464", Timeout: 30 * time.Second, Drain: 0, Proxies: "10.0.0.0/8, 127.0.0.1",
 		PhotoStore: "s3://menqian-photos/zibo?endpoint=seaweedfs:8333&secure=false",
@@ -114,6 +116,12 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"MENQIAN_REDIS_URL", "redis+cluster://:s3cret-pw@c1:7000,c2"},        // a seed without a port
 		{"MENQIAN_REDIS_URL", "redis+cluster://:s3cret-pw@c1:7000,c2:7000/3"}, // a cluster has only database 0
 		{"MENQIAN_REDIS_URL", "redis+cluster://:s3cret-pw@c1:7000?dial_timeout=soon"},
+		{"MENQIAN_MYSQL_MAX_CONNS", "0"},
+		{"MENQIAN_MYSQL_MAX_CONNS", "many"},
+		{"MENQIAN_MYSQL_MAX_CONNS", "+40"},
+		{"MENQIAN_REDIS_PREFIX", "lb:x"},
+		{"MENQIAN_REDIS_PREFIX", "{c1}"},
+		{"MENQIAN_REDIS_PREFIX", strings.Repeat("x", 65)},
 		{"MENQIAN_PUBLIC_URL", "ftp://x"},
 		{"MENQIAN_PUBLIC_URL", "mq.example.cn"},
 		{"MENQIAN_PUBLIC_URL", "https://"},

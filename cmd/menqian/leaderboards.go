@@ -15,13 +15,16 @@ func (a *app) wireLeaderboards() error {
 	if a.cfg.RedisURL == "" {
 		return nil
 	}
-	leaderboard.LogRedisTo(a.log) // go-redis's own lines as JSON, not plain lines on stderr
 	rdb, err := leaderboard.Connect(a.cfg.RedisURL)
 	if err != nil {
 		return fmt.Errorf("MENQIAN_REDIS_URL: %v", err)
 	}
 	a.close = append(a.close, func() { rdb.Close() })
-	a.redis = leaderboard.NewRedis(rdb, a.db, a.policy, a.log)
+	var opts []leaderboard.Option
+	if a.cfg.RedisPrefix != "" {
+		opts = append(opts, leaderboard.WithPrefix(a.cfg.RedisPrefix))
+	}
+	a.redis = leaderboard.NewRedis(rdb, a.db, a.policy, a.log, opts...)
 	return nil
 }
 

@@ -10,10 +10,8 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"mime/multipart"
 	"net"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"os"
 	"os/exec"
@@ -52,15 +50,29 @@ const loadSetting = "menqian_load"
 // loadSeed is the value of the loadSetting row.
 type loadSeed struct {
 	Counties int       `json:"counties"`
-	Shops    int       `json:"shops"` // per county
-	Roads    int       `json:"roads"` // per county
+	Shops    int       `json:"shops"`              // per county
+	Roads    int       `json:"roads"`              // per county
+	Officers int       `json:"officers,omitempty"` // per county; 0: loadOfficers (seeded before it was a flag)
+	Accounts int       `json:"accounts,omitempty"` // merchant accounts per county; 0: loadAccounts
 	Password string    `json:"password"`
 	Seeded   time.Time `json:"seeded"`
+	// Mixed: seeded for -mixed, with shops registered a year back and a
+	// month four back, so that a run has a finished month to close.
+	Mixed bool `json:"mixed,omitempty"`
+}
+
+// officers is the seed's officers per county.
+func (s loadSeed) officers() int {
+	if s.Officers == 0 {
+		return min(loadOfficers, s.Roads)
+	}
+	return s.Officers
 }
 
 // loadOptions are the command's flags.
 type loadOptions struct {
 	counties, shops, roads int
+	officers, accounts     int // per county
 	reuse                  bool
 	writeRate              float64
 	duration, warmup       time.Duration
@@ -68,13 +80,15 @@ type loadOptions struct {
 	only                   *regexp.Regexp
 	seed                   uint64
 	cpuProfiles            string
+
+	mix mixOptions // -mixed
 }
 
 // Sizes of each county's cast, bounded by its roads and shops.
 const (
-	loadOfficers   = 10 // officers per county, each responsible for every 10th road
+	loadOfficers   = 10 // officers per county by default (-mixed: 100), each responsible for every 10th road
 	loadDemoRoads  = 10 // designated demonstration roads per county
-	loadAccounts   = 5  // merchant accounts per county, on its first road
+	loadAccounts   = 5  // merchant accounts per county by default (-mixed: 100), on its first road
 	loadAppeals    = 3  // of them appeal a deduction (pending)
 	loadCodePrefix = "89"
 )
@@ -97,8 +111,32 @@ func cmdLoad(ctx context.Context, args []string, getenv func(string) string, std
 	only := fs.String("only", "", "measure only the reads whose name matches this regular expression")
 	fs.Uint64Var(&o.seed, "seed", 13, "random seed of the seeded data and the writes")
 	fs.StringVar(&o.cpuProfiles, "cpuprofile", "", "write a CPU profile of each read's measurement (not its baseline) into this directory")
+	fs.IntVar(&o.officers, "officers", 0, "officers per county to seed (0: 10, or 100 with -mixed)")
+	fs.IntVar(&o.accounts, "accounts", 0, "merchant accounts per county to seed, on its first road (0: 5, or 100 with -mixed)")
+	fs.BoolVar(&o.mix.on, "mixed", false, "run a city's busy hour instead, compressed into -mix-duration, against -instances\n"+
+		"serve processes of this binary (menqian serve), then the reads as without it (see README)")
+	fs.DurationVar(&o.mix.duration, "mix-duration", 5*time.Minute, "-mixed: how long the busy hour is compressed into")
+	fs.IntVar(&o.mix.instances, "instances", 2, "-mixed: serve processes, sent requests in turn")
+	fs.Float64Var(&o.mix.scale, "scale", 1, "-mixed: multiplies the busy hour's traffic")
+	fs.Float64Var(&o.mix.rate, "mix-rate", 0, "-mixed: every journey at this many a second instead of the busy hour's (smoke runs)")
+	fs.BoolVar(&o.mix.baselines, "baselines", true, "-mixed: after the mix, measure the reads against their bare baselines as without -mixed")
+	skip := fs.String("skip", "", "-mixed: leave out the journeys whose name matches this regular expression")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.officers == 0 {
+		o.officers = loadOfficers
+		if o.mix.on {
+			o.officers = 100
+		}
+		o.officers = min(o.officers, max(o.roads, 1))
+	}
+	if o.accounts == 0 {
+		o.accounts = loadAccounts
+		if o.mix.on {
+			o.accounts = 100
+		}
+		o.accounts = min(o.accounts, max(o.shops/max(o.roads, 1), 1))
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("load: unexpected argument %q", fs.Arg(0))
@@ -114,6 +152,19 @@ func cmdLoad(ctx context.Context, args []string, getenv func(string) string, std
 		return errors.New("load: -write-rate must not be negative")
 	case o.duration <= 0 || o.threads < 1 || o.connections < o.threads:
 		return errors.New("load: -duration must be positive and -connections at least -threads")
+	case o.officers < 1 || o.officers > o.roads:
+		return errors.New("load: -officers must be between 1 and -roads (every officer has a road)")
+	case o.accounts < 1 || o.accounts > o.shops/o.roads:
+		return errors.New("load: -accounts must be between 1 and the shops of a road (-shops / -roads)")
+	case o.mix.on && (o.mix.duration < time.Second || o.mix.instances < 1 || o.mix.instances > 16 || o.mix.scale <= 0 || o.mix.rate < 0):
+		return errors.New("load: -mixed wants -mix-duration of a second or more, 1 to 16 -instances, a positive -scale and a -mix-rate not negative")
+	}
+	if *skip != "" {
+		re, err := regexp.Compile(*skip)
+		if err != nil {
+			return fmt.Errorf("load: -skip: %v", err)
+		}
+		o.mix.skip = re
 	}
 	if *only != "" {
 		re, err := regexp.Compile(*only)
@@ -122,7 +173,7 @@ func cmdLoad(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		o.only = re
 	}
-	if o.duration >= time.Second {
+	if o.duration >= time.Second && (!o.mix.on || o.mix.baselines) {
 		if _, err := exec.LookPath("wrk"); err != nil {
 			return errors.New("load: wrk is not installed (apt-get install wrk)")
 		}
@@ -131,6 +182,9 @@ func cmdLoad(ctx context.Context, args []string, getenv func(string) string, std
 	seed, seeding, err := prepareLoad(ctx, o, getenv, stdout, stderr)
 	if err != nil {
 		return err
+	}
+	if o.mix.on {
+		return runMixed(ctx, o, seed, getenv, stdout, stderr, start, seeding)
 	}
 	return runLoad(ctx, o, seed, getenv, stdout, stderr, start, seeding)
 }
@@ -156,9 +210,11 @@ func prepareLoad(ctx context.Context, o loadOptions, getenv func(string) string,
 		return loadSeed{}, 0, err
 	}
 	switch {
+	case seeded && o.reuse && o.mix.on && !seed.Mixed:
+		return loadSeed{}, 0, errors.New("load: -mixed: this city was seeded without -mixed and has no finished month to close mid-run; seed an empty database with -mixed")
 	case seeded && o.reuse:
-		fmt.Fprintf(stdout, "Reusing the city load seeded at %s: %d counties × %d shops (%d roads each).\n",
-			seed.Seeded.Local().Format(time.DateTime), seed.Counties, seed.Shops, seed.Roads)
+		fmt.Fprintf(stdout, "Reusing the city load seeded at %s: %d counties × %d shops (%d roads, %d officers each).\n",
+			seed.Seeded.Local().Format(time.DateTime), seed.Counties, seed.Shops, seed.Roads, seed.officers())
 		return seed, 0, nil
 	case seeded:
 		return loadSeed{}, 0, errors.New("load: this database holds the city an earlier load seeded; pass -reuse to measure it again")
@@ -169,7 +225,8 @@ func prepareLoad(ctx context.Context, o loadOptions, getenv func(string) string,
 		return loadSeed{}, 0, err
 	}
 	start := time.Now()
-	fmt.Fprintf(stdout, "Seeding %d counties × %d shops (%d roads each) into %s…\n", o.counties, o.shops, o.roads, a.db.Dialect())
+	fmt.Fprintf(stdout, "Seeding %d counties × %d shops (%d roads, %d officers, %d merchant accounts each) into %s…\n",
+		o.counties, o.shops, o.roads, o.officers, o.accounts, a.db.Dialect())
 	seed, err = seedLoad(ctx, a, o)
 	if err != nil {
 		return loadSeed{}, 0, err
@@ -225,17 +282,19 @@ const (
 // through models, one transaction per road, agreeing as the service would
 // have written them; notices through models (they are dated in the past).
 type loadSeeder struct {
-	o        loadOptions
-	db       *models.DB
-	svc      *service.Service
-	pol      *policy.Policy
-	now      time.Time
-	cur      policy.Cycle
-	prev     policy.Cycle
-	city     service.Actor
-	password string
-	deduct   []policy.Item // deductions that are not serious
-	bonus    []policy.Item // bonuses but the honour
+	o          loadOptions
+	db         *models.DB
+	svc        *service.Service
+	pol        *policy.Policy
+	now        time.Time
+	cur        policy.Cycle
+	prev       policy.Cycle
+	months     []policy.Cycle // seeded with inspections: prev and cur (-mixed: and the month four back)
+	registered time.Time      // when the shops were registered
+	city       service.Actor
+	password   string
+	deduct     []policy.Item // deductions that are not serious
+	bonus      []policy.Item // bonuses but the honour
 }
 
 // loadCounty is one seeded county.
@@ -266,6 +325,15 @@ func seedLoad(ctx context.Context, a *app, o loadOptions) (loadSeed, error) {
 		city: service.Actor{Role: service.RoleCityAdmin}}
 	s.cur = a.policy.CycleOf(now)
 	s.prev = s.cur.Prev()
+	s.months = []policy.Cycle{s.prev, s.cur}
+	s.registered = a.policy.CycleStart(s.prev).Add(9 * time.Hour)
+	if o.mix.on {
+		// A year of registered shops, and the month four back inspected:
+		// serving instances close the last three months by themselves,
+		// so the month a -mixed run closes mid-run is older (mixCloseCycle).
+		s.months = []policy.Cycle{s.cur.Add(-mixCloseBack), s.prev, s.cur}
+		s.registered = a.policy.CycleStart(s.cur.Add(-12)).Add(9 * time.Hour)
+	}
 	for _, it := range a.policy.Items {
 		switch {
 		case it.Kind == policy.Deduction && !it.Serious:
@@ -316,7 +384,8 @@ func seedLoad(ctx context.Context, a *app, o loadOptions) (loadSeed, error) {
 	if _, err := s.svc.CloseDueCycles(ctx); err != nil {
 		return loadSeed{}, fmt.Errorf("load: closing past cycles: %w", err)
 	}
-	seed := loadSeed{Counties: o.counties, Shops: o.shops, Roads: o.roads, Password: pw, Seeded: now.UTC().Truncate(time.Second)}
+	seed := loadSeed{Counties: o.counties, Shops: o.shops, Roads: o.roads, Officers: o.officers, Accounts: o.accounts, Password: pw,
+		Seeded: now.UTC().Truncate(time.Second), Mixed: o.mix.on}
 	v, _ := json.Marshal(seed)
 	if _, err := a.db.SettingOrCreate(ctx, loadSetting, string(v)); err != nil {
 		return loadSeed{}, err
@@ -343,7 +412,7 @@ func (s *loadSeeder) register(ctx context.Context, i int) (*loadCounty, error) {
 	if c.admin, err = user(loadAdminName(i), service.RoleCountyAdmin, name+"城管局"); err != nil {
 		return nil, err
 	}
-	for k := range min(loadOfficers, s.o.roads) {
+	for k := range s.o.officers {
 		off, err := user(loadOfficerName(i, k), service.RoleOfficer, demoSurnames[k%len(demoSurnames)]+"巡查员")
 		if err != nil {
 			return nil, err
@@ -365,7 +434,7 @@ func (s *loadSeeder) register(ctx context.Context, i int) (*loadCounty, error) {
 // shops registers a county's shops road by road with this month's and last
 // month's inspections, ledger entries and scores.
 func (s *loadSeeder) shops(ctx context.Context, c *loadCounty) error {
-	registered := s.pol.CycleStart(s.prev).Add(9 * time.Hour)
+	registered := s.registered
 	n := 0
 	for r, road := range c.roads {
 		count := s.o.shops / s.o.roads
@@ -383,7 +452,7 @@ func (s *loadSeeder) shops(ctx context.Context, c *loadCounty) error {
 			return fmt.Errorf("load: shops of %s %s: %w", loadCountyName(c.i), road.Name, err)
 		}
 		if r == 0 {
-			c.shops = ids[:min(loadAccounts, len(ids))]
+			c.shops = ids[:min(s.o.accounts, len(ids))]
 		}
 		n += count
 	}
@@ -428,8 +497,8 @@ func (s *loadSeeder) road(ctx context.Context, rng *rand.Rand, c *loadCounty, r 
 	}
 	var plans []plan
 	for k := range ms {
-		account := r == 0 && k < loadAccounts
-		for _, cyc := range []policy.Cycle{s.prev, s.cur} {
+		account := r == 0 && k < s.o.accounts
+		for _, cyc := range s.months {
 			skip := 0.03 // of last month's
 			if cyc == s.cur {
 				skip = 0.12 // this month's patrols are not through yet
@@ -818,17 +887,58 @@ func runLoad(ctx context.Context, o loadOptions, seed loadSeed, getenv func(stri
 	client := &http.Client{Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	defer client.CloseIdleConnections()
+	b, err := setupReads(ctx, o, a, client, target, target, seed, cast)
+	if err != nil {
+		return err
+	}
+	defer b.stopBare()
+	fmt.Fprintf(stdout, "Measuring %d reads (%s each, %d connections) while recording %g inspections a second in %s…\n",
+		len(b.reads), o.duration, o.connections, o.writeRate, loadCountyName(0))
+	m, err := b.measure(ctx, o, target, busy, stdout)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(stdout)
+	printLoad(stdout, m.rows)
+	fmt.Fprintln(stdout)
+	redis := "no Redis"
+	if a.redis != nil {
+		redis = "Redis"
+	}
+	fmt.Fprintf(stdout, "City: %d counties × %d shops (%d roads each); reads in %s (county %d), cycle %s.\n",
+		seed.Counties, seed.Shops, seed.Roads, loadCountyName(0), cast.county, cast.cycle)
+	m.printWrites(stdout, o)
+	fmt.Fprintf(stdout, "Peak RSS: %s (VmHWM; the service runs in this process).\n", peakRSS())
+	fmt.Fprintf(stdout, "Dialect: %s, %s. Build: %s. wrk -t%d -c%d -d%s.\n", a.db.Dialect(), redis, buildRevision(), o.threads, o.connections, o.duration)
+	fmt.Fprintf(stdout, "Total time: %s (seeding %s).\n", time.Since(start).Round(time.Second), seeding.Round(100*time.Millisecond))
+	return m.unmeasured()
+}
+
+// readBench is the reads of issue 13 ready to measure: fetched once, their
+// bare baselines serving, and the writer that records inspections meanwhile.
+type readBench struct {
+	reads    []*loadRead
+	bare     string // the bare handler's URL
+	stopBare func()
+	w        *loadWriter
+}
+
+// setupReads signs the cast in at target, fetches each read once there and
+// starts the bare baselines; the writer will record at writeTo.
+func setupReads(ctx context.Context, o loadOptions, a *app, client *http.Client, target, writeTo string, seed loadSeed, cast loadCast) (*readBench, error) {
+	var err error
 	tokens := map[string]string{}
 	for _, name := range []string{loadCityAdmin, loadAdminName(0), loadAccountName(0, 0)} {
 		if tokens[name], err = apiLogin(ctx, client, target, name, seed.Password); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	var officerTokens []string
-	for k := range min(loadOfficers, seed.Roads) {
-		tok, err := apiLogin(ctx, client, target, loadOfficerName(0, k), seed.Password)
+	for k := range min(loadOfficers, seed.officers()) {
+		tok, err := apiLogin(ctx, client, writeTo, loadOfficerName(0, k), seed.Password)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		officerTokens = append(officerTokens, tok)
 	}
@@ -836,7 +946,7 @@ func runLoad(ctx context.Context, o loadOptions, seed loadSeed, getenv func(stri
 	for _, name := range []string{loadCityAdmin, loadAdminName(0), loadOfficerName(0, 0), loadAccountName(0, 0)} {
 		sess, err := a.svc.StartSession(ctx, name, seed.Password)
 		if err != nil {
-			return fmt.Errorf("load: session of %s: %w", name, err)
+			return nil, fmt.Errorf("load: session of %s: %w", name, err)
 		}
 		cookies[name] = "Cookie: menqian_session=" + sess.ID
 	}
@@ -844,7 +954,7 @@ func runLoad(ctx context.Context, o loadOptions, seed loadSeed, getenv func(stri
 	if o.only != nil {
 		reads = slices.DeleteFunc(reads, func(r *loadRead) bool { return !o.only.MatchString(r.name) })
 		if len(reads) == 0 {
-			return fmt.Errorf("load: -only %q matches no read", o.only)
+			return nil, fmt.Errorf("load: -only %q matches no read", o.only)
 		}
 	}
 	for _, r := range reads {
@@ -852,23 +962,41 @@ func runLoad(ctx context.Context, o loadOptions, seed loadSeed, getenv func(stri
 	}
 	bare, stopBare, err := listenLoad(bareLoad(reads))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer stopBare()
+	w := &loadWriter{base: writeTo, client: client, tokens: officerTokens, shops: cast.shops, seed: o.seed, run: time.Now().UnixNano()}
+	return &readBench{reads: reads, bare: bare, stopBare: stopBare, w: w}, nil
+}
 
-	w := &loadWriter{base: target, client: client, tokens: officerTokens, shops: cast.shops, seed: o.seed, run: time.Now().UnixNano()}
-	if o.writeRate > 0 && len(cast.shops) > 0 {
+// readsMeasured is what measure found.
+type readsMeasured struct {
+	rows       []loadRow
+	ok, failed int64         // inspections recorded and failed meanwhile
+	took       time.Duration // the whole measurement
+	lastErr    string        // the writer's last failure
+}
+
+// measure measures each read at target (after a warm-up), then its bare
+// baseline, while the writer records o.writeRate inspections a second. busy
+// counts the target's requests in flight when it runs in this process (nil:
+// another process, whose backlog is not waited for).
+func (b *readBench) measure(ctx context.Context, o loadOptions, target string, busy *loadBusy, stdout io.Writer) (readsMeasured, error) {
+	w := b.w
+	if o.writeRate > 0 && len(w.shops) > 0 {
 		w.start(ctx, o.writeRate)
 	}
-	fmt.Fprintf(stdout, "Measuring %d reads (%s each, %d connections) while recording %g inspections a second in %s…\n",
-		len(reads), o.duration, o.connections, o.writeRate, loadCountyName(0))
-	ok0, failed0 := w.ok.Load(), w.failed.Load()
+	defer w.stop()
+	wait := func() time.Duration {
+		if busy == nil {
+			return 0
+		}
+		return busy.wait(ctx)
+	}
+	var m readsMeasured
 	readsStart := time.Now()
-	var rows []loadRow
-	for i, r := range reads {
+	for i, r := range b.reads {
 		if err := ctx.Err(); err != nil {
-			w.stop()
-			return err
+			return m, err
 		}
 		row := loadRow{read: r, err: r.err}
 		if r.err == nil {
@@ -878,46 +1006,42 @@ func runLoad(ctx context.Context, o loadOptions, seed loadSeed, getenv func(stri
 				warm := o
 				warm.threads, warm.connections = 1, min(4, o.connections)
 				measureLoad(ctx, warm, target+r.path, r.headers, o.warmup)
-				busy.wait(ctx)
+				wait()
 			}
 			stopProfile, err := startLoadProfile(o.cpuProfiles, i, r.name)
 			if err != nil {
-				w.stop()
-				return err
+				return m, err
 			}
 			row.target, row.err = measureLoad(ctx, o, target+r.path, r.headers, o.duration)
 			stopProfile()
-			row.backlog = busy.wait(ctx)
+			row.backlog = wait()
 			if row.err == nil {
-				row.bare, row.err = measureLoad(ctx, o, fmt.Sprintf("%s/r/%d", bare, i), nil, o.duration)
+				row.bare, row.err = measureLoad(ctx, o, fmt.Sprintf("%s/r/%d", b.bare, i), nil, o.duration)
 			}
 		}
-		rows = append(rows, row)
+		m.rows = append(m.rows, row)
 		fmt.Fprintf(stdout, "  %s\n", row.progress())
 	}
-	readsTook := time.Since(readsStart)
-	ok, failed := w.ok.Load()-ok0, w.failed.Load()-failed0
+	m.took = time.Since(readsStart)
 	w.stop()
+	m.ok, m.failed = w.ok.Load(), w.failed.Load()
+	m.lastErr, _ = w.lastErr.Load().(string)
+	return m, nil
+}
 
-	fmt.Fprintln(stdout)
-	printLoad(stdout, rows)
-	fmt.Fprintln(stdout)
-	redis := "no Redis"
-	if a.redis != nil {
-		redis = "Redis"
+// printWrites says how the writer did during the reads.
+func (m readsMeasured) printWrites(w io.Writer, o loadOptions) {
+	fmt.Fprintf(w, "Writes during the reads: %.1f/s reached (target %g/s): %d inspections recorded, %d failed.\n",
+		float64(m.ok)/m.took.Seconds(), o.writeRate, m.ok, m.failed)
+	if m.lastErr != "" {
+		fmt.Fprintf(w, "Last write failure: %s\n", m.lastErr)
 	}
-	fmt.Fprintf(stdout, "City: %d counties × %d shops (%d roads each); reads in %s (county %d), cycle %s.\n",
-		seed.Counties, seed.Shops, seed.Roads, loadCountyName(0), cast.county, cast.cycle)
-	fmt.Fprintf(stdout, "Writes during the reads: %.1f/s reached (target %g/s): %d inspections recorded, %d failed.\n",
-		float64(ok)/readsTook.Seconds(), o.writeRate, ok, failed)
-	if e, _ := w.lastErr.Load().(string); e != "" {
-		fmt.Fprintf(stdout, "Last write failure: %s\n", e)
-	}
-	fmt.Fprintf(stdout, "Peak RSS: %s (VmHWM; the service runs in this process).\n", peakRSS())
-	fmt.Fprintf(stdout, "Dialect: %s, %s. Build: %s. wrk -t%d -c%d -d%s.\n", a.db.Dialect(), redis, buildRevision(), o.threads, o.connections, o.duration)
-	fmt.Fprintf(stdout, "Total time: %s (seeding %s).\n", time.Since(start).Round(time.Second), seeding.Round(100*time.Millisecond))
+}
+
+// unmeasured is an error naming the reads that could not be measured.
+func (m readsMeasured) unmeasured() error {
 	var bad []string
-	for _, r := range rows {
+	for _, r := range m.rows {
 		if r.err != nil {
 			bad = append(bad, r.read.name)
 		}
@@ -1454,23 +1578,15 @@ func (w *loadWriter) inspect(ctx context.Context, n uint64) error {
 	rng := rand.New(rand.NewPCG(w.seed, uint64(w.run)+n))
 	token := w.tokens[int(n)%len(w.tokens)]
 	in := map[string]any{"merchant_id": w.shops[rng.IntN(len(w.shops))]}
-	pts := func(lo, hi int) int { return lo + rng.IntN(hi-lo+1) }
-	if rng.IntN(10) < 6 {
+	deduct := rng.IntN(10) < 6
+	if deduct {
 		photo, err := w.upload(ctx, token, demoPhoto(rng.Uint64(), false))
 		if err != nil {
 			return err
 		}
-		rules := [][3]any{{"HJWS-01", 1, 3}, {"ZXLH-02", 2, 5}, {"ZXLH-03", 1, 3}, {"SRZJ-02", 1, 3}, {"HJWS-03", 1, 3}}
-		var items []map[string]any
-		for _, k := range rng.Perm(len(rules))[:1+rng.IntN(2)] {
-			r := rules[k]
-			items = append(items, map[string]any{"rule_code": r[0], "points": pts(r[1].(int), r[2].(int)), "note": demoItemNotes[r[0].(string)][0]})
-		}
-		in["items"], in["photos"], in["note"] = items, []int64{photo}, "现场已责令整改"
-	} else {
-		code := []string{"BONUS-01", "BONUS-02", "BONUS-03"}[rng.IntN(3)]
-		in["items"] = []map[string]any{{"rule_code": code, "points": 1, "note": demoItemNotes[code][0]}}
+		in["photos"], in["note"] = []int64{photo}, "现场已责令整改"
 	}
+	in["items"] = loadItems(rng, deduct)
 	body, _ := json.Marshal(in)
 	req, err := http.NewRequestWithContext(ctx, "POST", w.base+"/api/v1/inspections", bytes.NewReader(body))
 	if err != nil {
@@ -1484,20 +1600,13 @@ func (w *loadWriter) inspect(ctx context.Context, n uint64) error {
 
 // upload posts a photo and returns its id.
 func (w *loadWriter) upload(ctx context.Context, token string, jpeg []byte) (int64, error) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="file"; filename="photo.jpg"`)
-	h.Set("Content-Type", "image/jpeg")
-	part, _ := mw.CreatePart(h)
-	part.Write(jpeg)
-	mw.Close()
-	req, err := http.NewRequestWithContext(ctx, "POST", w.base+"/api/v1/photos", &buf)
+	body, ctype := multipartPhoto(nil, "file", jpeg)
+	req, err := http.NewRequestWithContext(ctx, "POST", w.base+"/api/v1/photos", bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Content-Type", ctype)
 	var out struct{ ID int64 }
 	return out.ID, w.expect(req, http.StatusCreated, &out)
 }

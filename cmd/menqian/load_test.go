@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"regexp"
@@ -14,6 +16,7 @@ import (
 	"github.com/menqian/menqian/models"
 	"github.com/menqian/menqian/models/dbtest"
 	"github.com/menqian/menqian/service"
+	"github.com/menqian/menqian/service/leaderboard"
 )
 
 // TestLoad runs `menqian load` end to end on a tiny city, on each dialect:
@@ -164,5 +167,145 @@ Transfer/sec:      7.27MB
 		if got := formatRatio(r); got != want {
 			t.Errorf("formatRatio(%g) = %q, want %q", r, got, want)
 		}
+	}
+}
+
+// TestLoadMixed runs `menqian load -mixed` on a tiny city, on each dialect:
+// two serve processes (this test binary, race detector included), every
+// journey at a few a second for a few seconds, a month closed halfway, the
+// plaque reads against their baselines after it. Every endpoint answers
+// what it should and nothing else (the flood of one address's reports is
+// refused 429, which is expected), the close worked, every instance's peak
+// RSS is reported, and the consistency checks pass: inspections answered
+// 201 stored once with their ledger, `menqian check` clean. A smoke run,
+// not a timing: nothing here asserts a speed.
+func TestLoadMixed(t *testing.T) {
+	for _, d := range dbtest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			dt := openDemoTarget(t, d)
+			env := dt.env
+			if d == models.MySQL { // as deployed: MariaDB and Redis
+				env = testRedisEnv(t, env)
+			}
+			var out bytes.Buffer
+			err := run(context.Background(), []string{"load", "-mixed", "-counties", "2", "-shops", "60", "-roads", "3", "-officers", "2",
+				"-accounts", "3", "-mix-duration", "3s", "-mix-rate", "2", "-only", "^/q/", "-duration", "50ms", "-warmup", "0", "-connections", "4"},
+				env, &out, &bytes.Buffer{})
+			t.Logf("%s", out.String())
+			if err != nil {
+				t.Fatalf("load -mixed: %v", err)
+			}
+			rows := map[string][]string{}
+			for _, line := range strings.Split(out.String(), "\n") {
+				cells := strings.Split(line, "|")
+				if len(cells) == 12 {
+					rows[strings.TrimSpace(cells[1])] = cells[2:11]
+				}
+			}
+			for _, name := range mixEndpoints {
+				r, ok := rows[name]
+				if !ok {
+					t.Errorf("no row of %q", name)
+					continue
+				}
+				okN, _ := strconv.Atoi(strings.TrimSpace(r[1]))
+				refused, _ := strconv.Atoi(strings.TrimSpace(r[2]))
+				errs := strings.TrimSpace(r[3])
+				if okN == 0 && name != epResend || errs != "0" {
+					t.Errorf("%s: %d answered as expected, errors %s; want some and none", name, okN, errs)
+				}
+				// The flood is refused 429; a sign-in may be refused 503 (busy) and retried.
+				if name == epFlood && refused == 0 || name != epFlood && name != epLogin && name != epAPILogin && refused > 0 {
+					t.Errorf("%s: %d refused, want some for the flood and none but sign-ins elsewhere", name, refused)
+				}
+			}
+			for _, want := range []*regexp.Regexp{
+				regexp.MustCompile("Month close: `menqian close-cycle \\d{4}-\\d{2}` started \\d+s into the mix and took .* \\(closed \\d{4}-\\d{2}: froze the results of 120 merchants\\)"),
+				regexp.MustCompile(`\| instance 1 \(.menqian serve., pid \d+\) \| [0-9.]+ \| [1-9]\d* MiB \| [1-9]\d* MiB \|`),
+				regexp.MustCompile(`\| instance 2 \(.menqian serve., pid \d+\) \| [0-9.]+ \| [1-9]\d* MiB \| [1-9]\d* MiB \|`),
+				regexp.MustCompile(`(?m)^Consistency: ok\.$`),
+				regexp.MustCompile(`- inspections: [1-9]\d* answered 201 \(0 of them to a resend.*\), [1-9]\d* stored under this run's keys \(0 of them sent without a final answer\), each once; ledger entries sum to each delta: true`),
+				regexp.MustCompile(`- menqian check: ok: `),
+			} {
+				if !want.MatchString(out.String()) {
+					t.Errorf("the report does not say %s", want)
+				}
+			}
+			_, baselines, _ := strings.Cut(out.String(), "\n| read |")
+			if m := regexp.MustCompile(`- inspections: (\d+) answered 201 .*, (\d+) stored under`).FindStringSubmatch(out.String()); m == nil || m[1] != m[2] {
+				t.Errorf("inspections answered 201 and stored: %v, want as many", m)
+			}
+			if d == models.MySQL {
+				for _, want := range []*regexp.Regexp{
+					regexp.MustCompile(`- boards: the Redis merchant boards of the city and of each county equal the county views' \(SQL\), line by line \(240 lines\)`),
+					regexp.MustCompile(`\| Redis \(redis-server, pid \d+\) \| [0-9.]+ \|`),
+					regexp.MustCompile(`Redis, server-wide: \d+ commands/s\.`),
+					regexp.MustCompile(`MariaDB, server-wide: \d+ queries/s`),
+				} {
+					if !want.MatchString(out.String()) {
+						t.Errorf("the report does not say %s", want)
+					}
+				}
+			}
+			if reads := loadTable(t, baselines); len(reads) != 2 {
+				t.Errorf("baselines: measured %v, want the two plaque reads", reads)
+			}
+			checkLoadDB(t, dt)
+		})
+	}
+}
+
+// testRedisEnv adds the test Redis to env, under a key prefix of the test's
+// own (MENQIAN_REDIS_PREFIX), whose keys are removed afterwards.
+func testRedisEnv(t *testing.T, env func(string) string) func(string) string {
+	t.Helper()
+	u := dbtest.RedisURL(t)
+	b := make([]byte, 6)
+	rand.Read(b)
+	prefix := "loadtest" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		rdb, err := leaderboard.Connect(u)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer rdb.Close()
+		ctx := context.Background()
+		for iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator(); iter.Next(ctx); {
+			rdb.Unlink(ctx, iter.Val())
+		}
+	})
+	return func(k string) string {
+		switch k {
+		case "MENQIAN_REDIS_URL":
+			return u
+		case "MENQIAN_REDIS_PREFIX":
+			return prefix
+		}
+		return env(k)
+	}
+}
+
+// TestLoadMixedFlags: bad -mixed flags are refused before anything is seeded.
+func TestLoadMixedFlags(t *testing.T) {
+	dt := openDemoTarget(t, models.SQLite)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-skip", "("}, "-skip"},
+		{[]string{"-instances", "0"}, "-instances"},
+		{[]string{"-mix-duration", "10ms"}, "-mix-duration"},
+		{[]string{"-officers", "101"}, "-officers"},
+	} {
+		err := run(context.Background(), append([]string{"load", "-mixed"}, c.args...), dt.env, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("load -mixed %v: %v, want an error naming %s", c.args, err, c.want)
+		}
+	}
+	var n int
+	if err := dt.db.SQL().QueryRow("SELECT COUNT(*) FROM counties").Scan(&n); err != nil || n != 0 {
+		t.Errorf("counties after refused runs: %d, %v; want none", n, err)
 	}
 }

@@ -31,6 +31,13 @@ import (
 )
 
 func main() {
+	// The MySQL driver's and go-redis's own lines as JSON, not plain lines on
+	// stderr. Each keeps one logger for the whole process: set once, before
+	// any connection is opened (not by openApp, which commands run in
+	// parallel in tests).
+	driverLog := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	models.LogDriverTo(driverLog)
+	leaderboard.LogRedisTo(driverLog)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -187,8 +194,7 @@ func openApp(ctx context.Context, getenv func(string) string, stderr io.Writer, 
 			return nil, err
 		}
 	}
-	models.LogDriverTo(log) // the MySQL driver's own lines as JSON, not plain lines on stderr
-	a.db, err = models.Open(models.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath})
+	a.db, err = models.Open(models.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath, MaxOpenConns: cfg.MySQLMaxConns})
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +317,7 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	db, err := models.Open(models.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath})
+	db, err := models.Open(models.Config{MySQLDSN: cfg.MySQLDSN, SQLitePath: cfg.SQLitePath, MaxOpenConns: cfg.MySQLMaxConns})
 	if err != nil {
 		return err
 	}

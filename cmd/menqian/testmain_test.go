@@ -13,9 +13,10 @@ import (
 const envTestMain = "MENQIAN_TEST_MAIN"
 
 // TestMain runs the tests and then stops the S3 server they started
-// (s3test); or, with MENQIAN_TEST_MAIN=1, runs menqian.
+// (s3test); or, with MENQIAN_TEST_MAIN=1, or loadChildEnv set as `load
+// -mixed` does for its instances and its month close, runs menqian.
 func TestMain(m *testing.M) {
-	if os.Getenv(envTestMain) == "1" {
+	if os.Getenv(envTestMain) == "1" || os.Getenv(loadChildEnv) == "1" {
 		main()
 		os.Exit(0)
 	}
