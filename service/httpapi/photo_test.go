@@ -77,10 +77,14 @@ var photoStores = []struct {
 // refused whatever its name, the size limit is 5 MiB, and the same bytes are
 // stored once, in a directory or a bucket. (A merchant's uploads:
 // TestMerchantPhotoUpload.)
-func TestPhotoUpload(t *testing.T) {
+func TestPhotoUpload(t *testing.T) { onEveryStore(t, testPhotoUpload) }
+
+// onEveryStore runs test on each dialect with each photo store, as the
+// subtest dialect/store.
+func onEveryStore(t *testing.T, test func(*testing.T, models.Dialect, photostore.Store)) {
 	for _, d := range dbtest.Dialects(t) {
 		for _, ps := range photoStores {
-			t.Run(string(d)+"/"+ps.name, func(t *testing.T) { testPhotoUpload(t, d, ps.open(t)) })
+			t.Run(string(d)+"/"+ps.name, func(t *testing.T) { test(t, d, ps.open(t)) })
 		}
 	}
 }
@@ -178,13 +182,7 @@ func testPhotoUpload(t *testing.T, d models.Dialect, photos photostore.Store) {
 // the photos in a bucket: the upload is the object under its SHA-256, read
 // back from the bucket itself, and served only through the API with the
 // same answers.
-func TestMerchantPhotoUpload(t *testing.T) {
-	for _, d := range dbtest.Dialects(t) {
-		for _, ps := range photoStores {
-			t.Run(string(d)+"/"+ps.name, func(t *testing.T) { testMerchantPhotoUpload(t, d, ps.open(t)) })
-		}
-	}
-}
+func TestMerchantPhotoUpload(t *testing.T) { onEveryStore(t, testMerchantPhotoUpload) }
 
 func testMerchantPhotoUpload(t *testing.T, d models.Dialect, photos photostore.Store) {
 	e := newEnvOn(t, d, nil, photos)
